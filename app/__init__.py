@@ -1,0 +1,117 @@
+"""Tastemaker: a content-driven community storefront."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_login import current_user
+from sqlalchemy import inspect
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.config import PROJECT_ROOT, Config, config_from_environment
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the application: extensions, blueprints, CLI and error handlers."""
+    config = config or config_from_environment()
+    app = Flask(
+        __name__,
+        instance_path=str(config.INSTANCE_DIR),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(config)
+    app.config["ENV_NAME"] = config.ENV_NAME
+    logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_template_helpers(app)
+
+    from app.core.errors import register_error_handlers
+    from app.core.security import add_security_headers
+
+    register_error_handlers(app)
+    add_security_headers(app)
+    if config.ENV_NAME == "production":
+        _refuse_demo_accounts(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.accounts.models import User
+    from app.core.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.views import bp as accounts_bp
+    from app.api import register_api
+    from app.core.views import bp as core_bp
+    from app.feeds.views import bp as feeds_bp
+
+    for blueprint in (core_bp, accounts_bp, feeds_bp):
+        app.register_blueprint(blueprint)
+    register_api(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.accounts.cli import users_cli
+    from app.demo.cli import seed_demo
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+    from flask_wtf.csrf import generate_csrf
+
+    from app.accounts.forms import ConfirmForm
+
+    @app.context_processor
+    def layout_context():
+        return {
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "csrf_token_value": generate_csrf,
+            "format_date": format_date,
+            "format_datetime": format_datetime,
+            "logout_form": ConfirmForm(formdata=None) if current_user.is_authenticated else None,
+        }
+
+
+def _refuse_demo_accounts(app: Flask) -> None:
+    """Production must not run with the well-known demo passwords in its database."""
+    from app.accounts.services import demo_accounts_present
+
+    with app.app_context():
+        try:
+            if not inspect(db.engine).has_table("users"):
+                return
+            present = demo_accounts_present()
+        except SQLAlchemyError:
+            return  # no database yet (e.g. before `flask db upgrade`); nothing to refuse
+        if present:
+            raise RuntimeError(
+                "Refusing to start in production: demo accounts exist (" + ", ".join(present)
+                + "). Delete them or use a database without demo data."
+            )

@@ -1,0 +1,1 @@
+"""Accounts: users, roles, authentication, profiles, settings and personal API tokens."""

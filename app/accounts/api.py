@@ -1,0 +1,95 @@
+"""/api/v1 routes for the signed-in user and public profiles."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.accounts import services
+from app.accounts.models import ApiToken
+from app.api import require_user
+from app.core.i18n import SUPPORTED
+from app.core.pagination import clamp_limit, paginate_desc
+from app.extensions import db
+
+blp = Blueprint("accounts_api", __name__, description="Users and the signed-in account")
+
+
+def avatar_url(user) -> str | None:
+    return url_for("core.media", relative=user.avatar_path, _external=True) if user.avatar_path else None
+
+
+class UserSchema(Schema):
+    username = fields.String(dump_only=True)
+    display_name = fields.String(dump_only=True)
+    bio = fields.String(dump_only=True)
+    avatar_url = fields.Function(avatar_url, dump_only=True, allow_none=True)
+    joined_at = fields.DateTime(attribute="created_at", dump_only=True)
+    profile_url = fields.Function(
+        lambda user: url_for("accounts.profile", username=user.username, _external=True), dump_only=True)
+
+
+class MeSchema(UserSchema):
+    email = fields.String(dump_only=True)
+    locale = fields.String(dump_only=True, allow_none=True)
+    is_admin = fields.Boolean(dump_only=True)
+    is_creator = fields.Boolean(dump_only=True)
+    is_merchant = fields.Boolean(dump_only=True)
+
+
+class MePatchSchema(Schema):
+    display_name = fields.String(validate=validate.Length(max=60))
+    bio = fields.String(validate=validate.Length(max=500))
+    locale = fields.String(validate=validate.OneOf(SUPPORTED))
+
+
+class TokenSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    prefix = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    expires_at = fields.DateTime(dump_only=True, allow_none=True)
+    last_used_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class TokenPageSchema(Schema):
+    items = fields.List(fields.Nested(TokenSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PageArgsSchema(Schema):
+    cursor = fields.String()
+    limit = fields.Integer(validate=validate.Range(min=1, max=100))
+
+
+@blp.get("/me")
+@blp.response(200, MeSchema)
+def get_me():
+    """The signed-in account."""
+    return require_user()
+
+
+@blp.patch("/me")
+@blp.arguments(MePatchSchema)
+@blp.response(200, MeSchema)
+def patch_me(changes: dict):
+    """Change display name, bio or language."""
+    return services.update_profile(require_user(), **changes)
+
+
+@blp.get("/me/tokens")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, TokenPageSchema)
+def list_my_tokens(args: dict):
+    """The account's active personal access tokens, newest first (cursor-paginated)."""
+    user = require_user()
+    query = db.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    return paginate_desc(query, ApiToken.created_at, ApiToken.id, args.get("cursor"),
+                         clamp_limit(args.get("limit")))
+
+
+@blp.get("/users/<username>")
+@blp.response(200, UserSchema)
+def get_user(username: str):
+    """A public profile."""
+    return services.get_user_by_username(username)

@@ -1,0 +1,82 @@
+"""User and ApiToken."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.clock import now
+from app.extensions import db
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(6)
+
+
+class User(UserMixin, db.Model):
+    """A person. Everyone is a reader; creator, merchant and admin are capabilities on top.
+
+    Per-community moderator and owner roles live with the communities (one row per community),
+    and shops keep their own staff, so this row only holds site-wide capabilities.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    # Lower-cased copies carry the unique constraints, so "Ann" and "ann" cannot both register.
+    username_key: Mapped[str] = mapped_column(String(30), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(60), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    avatar_path: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_creator: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_merchant: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    invite_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_invite_code)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    invited_by: Mapped[User | None] = relationship(remote_side=[id])
+
+    @property
+    def name(self) -> str:
+        """What to show: the display name, falling back to the username."""
+        return self.display_name or self.username
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
+        return self.suspended_at is None
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class ApiToken(db.Model):
+    """A personal access token. Only a SHA-256 of the secret is stored; the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+    def is_usable(self, moment: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)

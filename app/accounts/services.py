@@ -1,0 +1,241 @@
+"""Account rules: registration, authentication, profiles, passwords and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.accounts.models import ApiToken, User
+from app.core import images
+from app.core.clock import now
+from app.core.errors import Invalid, NotFound, Unauthorized
+from app.core.i18n import SUPPORTED
+from app.extensions import db
+
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,29}$")
+# Names that would collide with routes, staff or impersonation.
+RESERVED_USERNAMES = frozenset({
+    "admin", "administrator", "api", "static", "media", "root", "system", "support", "help", "staff",
+    "moderator", "mod", "mods", "tastemaker", "official", "login", "logout", "register", "settings",
+    "healthz", "search", "shop", "shops", "pay", "payments", "notifications", "following", "feed", "null",
+    "undefined", "anonymous", "me", "www", "mail", "security",
+})
+COMMON_PASSWORDS = frozenset({
+    "password", "password1", "password123", "1234567890", "12345678910", "qwertyuiop", "iloveyou123",
+    "letmein123", "welcome123", "admin12345", "abc1234567", "passw0rd12", "1q2w3e4r5t", "qwerty12345",
+})
+PASSWORD_MIN_LENGTH = 10
+AVATAR_SIZE = 256
+TOKEN_PREFIX = "tm_"
+DEMO_USERNAMES = ("admin", "reader", "creator", "merchant", "moderator")
+
+# A real hash to compare against when the account does not exist, so both paths take as long.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def _field_error(field: str, message: str) -> Invalid:
+    return Invalid(message, {field: [message]})
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def check_username(username: str, *, allow_reserved: bool = False) -> str:
+    """Return the username if it is well formed and not reserved, else raise Invalid."""
+    username = (username or "").strip()
+    if not USERNAME_RE.match(username):
+        raise _field_error("username", _(
+            "Use 3–30 letters, digits or underscores, starting with a letter."))
+    if not allow_reserved and username.lower() in RESERVED_USERNAMES:
+        raise _field_error("username", _("This username is reserved. Choose another."))
+    return username
+
+
+def check_email(email: str) -> str:
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise _field_error("email", _("Enter a valid email address.")) from None
+
+
+def password_problems(password: str, username: str = "") -> list[str]:
+    """Why a password is too weak (empty list when it is acceptable)."""
+    problems = []
+    if len(password) < PASSWORD_MIN_LENGTH:
+        problems.append(_("Use at least %(n)s characters.", n=PASSWORD_MIN_LENGTH))
+    classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
+    if len(password) < 16 and classes < 2:
+        problems.append(_("Mix letters with digits or symbols, or use 16 or more characters."))
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        problems.append(_("This password is too easy to guess."))
+    if username and len(username) >= 3 and username.lower() in lowered:
+        problems.append(_("Do not include your username in the password."))
+    return problems
+
+
+def check_password_strength(password: str, username: str = "", field: str = "password") -> None:
+    problems = password_problems(password or "", username)
+    if problems:
+        raise Invalid(problems[0], {field: problems})
+
+
+def get_user_by_username(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username_key == (username or "").lower()))
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def register_user(username: str, email: str, password: str, *, invite_code: str | None = None,
+                  display_name: str = "", locale: str | None = None, allow_reserved: bool = False) -> User:
+    """Create a reader account; duplicate names or emails (in any case) are refused."""
+    username = check_username(username, allow_reserved=allow_reserved)
+    email = check_email(email)
+    check_password_strength(password, username)
+    errors: dict[str, list[str]] = {}
+    if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
+        errors["username"] = [_("This username is taken.")]
+    if db.session.scalar(select(User.id).where(User.email_key == email.lower())):
+        errors["email"] = [_("An account with this email already exists.")]
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], errors)
+    inviter = None
+    if invite_code:
+        inviter = db.session.scalar(select(User).where(User.invite_code == invite_code))
+    user = User(
+        username=username, username_key=username.lower(), email=email, email_key=email.lower(),
+        password_hash=hash_password(password), display_name=(display_name or "").strip()[:60],
+        locale=locale if locale in SUPPORTED else None, invited_by=inviter,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent registration took the name or email first
+        db.session.rollback()
+        raise _field_error("username", _("This username or email is already registered.")) from None
+    return user
+
+
+def authenticate(login: str, password: str) -> User:
+    """Return the user for a username-or-email and password; one message for every failure."""
+    key = (login or "").strip().lower()
+    column = User.email_key if "@" in key else User.username_key
+    user = db.session.scalar(select(User).where(column == key)) if key else None
+    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not valid or not user.is_active:
+        raise Invalid(_("Wrong username/email or password."))
+    user.last_login_at = now()
+    db.session.commit()
+    return user
+
+
+def update_profile(user: User, *, display_name: str | None = None, bio: str | None = None,
+                   locale: str | None = None) -> User:
+    """Change the profile fields that were given."""
+    if display_name is not None:
+        display_name = display_name.strip()
+        if len(display_name) > 60:
+            raise _field_error("display_name", _("Use at most 60 characters."))
+        user.display_name = display_name
+    if bio is not None:
+        if len(bio) > 500:
+            raise _field_error("bio", _("Use at most 500 characters."))
+        user.bio = bio.strip()
+    if locale is not None:
+        if locale not in SUPPORTED:
+            raise _field_error("locale", _("Choose English or Simplified Chinese."))
+        user.locale = locale
+    db.session.commit()
+    return user
+
+
+def set_avatar(user: User, data: bytes, max_bytes: int) -> User:
+    """Store a re-encoded square avatar; anything that is not a real image is refused."""
+    image = images.open_uploaded_image(data, field="avatar", max_bytes=max_bytes)
+    path = images.store_webp(images.square_thumbnail(image.convert("RGB"), AVATAR_SIZE), "avatars")
+    old, user.avatar_path = user.avatar_path, path
+    db.session.commit()
+    images.delete_media(old)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current or ""):
+        raise _field_error("current_password", _("Your current password is not right."))
+    check_password_strength(new, user.username, field="new_password")
+    user.password_hash = hash_password(new)
+    db.session.commit()
+
+
+def set_admin(user: User, is_admin: bool = True) -> User:
+    user.is_admin = is_admin
+    db.session.commit()
+    return user
+
+
+# --- personal API tokens -------------------------------------------------------------------------
+
+def _token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(user: User, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token; return it with its secret, which is never stored and shown only now."""
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise _field_error("name", _("Give the token a name of 1–60 characters."))
+    if expires_in_days is not None and not 1 <= expires_in_days <= 366:
+        raise _field_error("expires_in_days", _("Choose between 1 and 366 days, or no expiry."))
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, name=name, prefix=secret[:10], token_hash=_token_digest(secret),
+        expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token, secret
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens (revoking twice is harmless)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(_("No such token."))
+    if token.revoked_at is None:
+        token.revoked_at = now()
+        db.session.commit()
+    return token
+
+
+def user_for_token(secret: str) -> User:
+    """The active user a bearer secret belongs to; expired, revoked or unknown secrets are refused."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(secret or "")))
+    moment = now()
+    if token is None or not token.is_usable(moment) or not token.user.is_active:
+        raise Unauthorized(_("The access token is invalid, expired or revoked."))
+    # Record use at most once a minute so every API call does not write.
+    if token.last_used_at is None or moment - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = moment
+        db.session.commit()
+    return token.user
+
+
+def demo_accounts_present() -> list[str]:
+    """Usernames of demo accounts in the database (a production start refuses to run with them)."""
+    return list(db.session.scalars(select(User.username).where(User.is_demo.is_(True))
+                                   .where(User.username_key.in_(DEMO_USERNAMES))))

@@ -1,0 +1,153 @@
+"""HTML pages for accounts: register, log in/out, profile, settings and tokens."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import services
+from app.accounts.forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
+from app.core.errors import Invalid
+from app.core.forms import safe_next_url, show_errors_on_form
+from app.core.i18n import normalise_language
+from app.extensions import limiter
+
+bp = Blueprint("accounts", __name__)
+
+AUTH_LIMIT = "10 per minute; 100 per hour"
+
+
+@bp.before_app_request
+def remember_language_switch():
+    """`?lang=` on any page switches the language, and saves it for a signed-in user."""
+    requested = normalise_language(request.args.get("lang"))
+    if requested:
+        session["lang"] = requested
+        if current_user.is_authenticated and current_user.locale != requested:
+            services.update_profile(current_user, locale=requested)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("feeds.home"))
+    form = RegisterForm(invite=request.args.get("invite", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(form.username.data, form.email.data, form.password.data,
+                                          invite_code=form.invite.data or None, locale=session.get("lang"))
+        except Invalid as exc:
+            show_errors_on_form(form, exc)
+        else:
+            login_user(user)
+            flash(_("Welcome to Tastemaker, %(name)s!", name=user.name), "success")
+            return redirect(url_for("feeds.home"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("feeds.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.login.data, form.password.data)
+        except Invalid as exc:
+            form.form_errors.append(exc.message)
+        else:
+            login_user(user, remember=form.remember.data)
+            if user.locale:
+                session["lang"] = user.locale
+            flash(_("You are logged in."), "success")
+            return redirect(safe_next_url(request.args.get("next"), url_for("feeds.home")))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.pop("lang", None)
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("feeds.home"))
+
+
+@bp.get("/u/<username>")
+def profile(username: str):
+    user = services.get_user_by_username(username)
+    return render_template("accounts/profile.html", user=user)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.locale.data = current_user.locale or session.get("lang") or "en"
+    if form.validate_on_submit():
+        try:
+            upload = form.avatar.data
+            if upload and getattr(upload, "filename", ""):
+                services.set_avatar(current_user, upload.read(), current_app.config["AVATAR_MAX_BYTES"])
+            services.update_profile(current_user, display_name=form.display_name.data or "",
+                                    bio=form.bio.data or "", locale=form.locale.data)
+        except Invalid as exc:
+            show_errors_on_form(form, exc)
+        else:
+            session["lang"] = current_user.locale
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("accounts.settings"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/settings.html", form=form, section="profile"), status
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except Invalid as exc:
+            show_errors_on_form(form, exc)
+        else:
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("accounts.settings"))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("accounts/password.html", form=form, section="password"), status
+
+
+@bp.route("/settings/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = TokenForm()
+    new_secret = None
+    if form.validate_on_submit():
+        days = int(form.expires_in_days.data) if form.expires_in_days.data else None
+        try:
+            _token, new_secret = services.create_token(current_user, form.name.data, days)
+        except Invalid as exc:
+            show_errors_on_form(form, exc)
+        else:
+            form = TokenForm(formdata=None)
+    status = 422 if form.errors or form.form_errors else 200
+    response = render_template("accounts/tokens.html", form=form, new_secret=new_secret,
+                               tokens=services.list_tokens(current_user), revoke_form=ConfirmForm(),
+                               section="tokens")
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.revoke_token(current_user, token_id)
+        flash(_("The token is revoked."), "info")
+    return redirect(url_for("accounts.tokens"))

@@ -1,0 +1,69 @@
+"""The /api/v1 frame: OpenAPI document from the code, bearer-token auth, problem+json errors.
+
+Each domain owns its JSON routes in its own `api.py` (a flask-smorest Blueprint); this package
+binds them under /api/v1 and serves the interactive docs page.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.core.errors import Unauthorized
+from app.extensions import api, csrf, login_manager
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+docs_bp = Blueprint("api_docs", __name__)
+
+
+@docs_bp.get("/api/v1/docs")
+def docs():
+    """Interactive API docs (vendored Swagger UI; nothing loads from a CDN)."""
+    return render_template("api/docs.html")
+
+
+def authenticate_api_request() -> None:
+    """A Bearer token names the user; without one, the session cookie works but unsafe calls need CSRF."""
+    header = request.headers.get("Authorization")
+    if header:
+        from app.accounts.services import user_for_token
+
+        scheme, _sep, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthorized(_("Use the header 'Authorization: Bearer <token>'."))
+        user = user_for_token(secret.strip())
+        # Same hook login_user() uses, without touching the session cookie.
+        login_manager._update_request_context_with_user(user)
+    elif request.method not in SAFE_METHODS and current_user.is_authenticated:
+        csrf.protect()  # the site's own htmx calls send X-CSRFToken
+
+
+def require_user():
+    """The signed-in user of this API request, or a 401 problem."""
+    if not current_user.is_authenticated:
+        raise Unauthorized(_("Log in or send a personal access token."))
+    return current_user._get_current_object()
+
+
+def register_api(app: Flask) -> None:
+    from app.accounts.api import blp as accounts_blp
+
+    api.init_app(app, spec_kwargs={
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer",
+                           "description": "A personal access token created in Settings → API tokens."},
+        }},
+        "security": [{"bearerAuth": []}],
+    })
+    api_blueprints = (accounts_blp,)
+    names = {blp.name for blp in api_blueprints}
+    for blp in api_blueprints:
+        csrf.exempt(blp)  # API CSRF is checked in authenticate_api_request, only for cookie sessions
+        api.register_blueprint(blp, url_prefix="/api/v1")
+    app.register_blueprint(docs_bp)
+
+    @app.before_request
+    def authenticate_api_calls():
+        if request.blueprint in names:
+            authenticate_api_request()

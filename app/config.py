@@ -1,0 +1,115 @@
+"""One configuration, read from the environment once, with presets per TASTEMAKER_ENV."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production", "test")
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way (postgres:// or postgresql://)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def load_or_create_secret_key(instance_dir: Path) -> str:
+    """Return the key stored in instance/secret_key, creating it (mode 600) on first run."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+class Config:
+    """Settings for every environment; subclasses change only what differs."""
+
+    ENV_NAME = "development"
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.INSTANCE_DIR = Path(_env("TASTEMAKER_INSTANCE", str(PROJECT_ROOT / "instance")))
+        self.SECRET_KEY = _env("SECRET_KEY") or self._generated_secret_key()
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            _env("DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR / 'tastemaker.db'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = _env("REDIS_URL")
+        self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
+        self.MEDIA_ROOT = Path(_env("MEDIA_ROOT", str(self.INSTANCE_DIR / "media")))
+        self.MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_MB", "25")) * 1024 * 1024
+        self.AVATAR_MAX_BYTES = 5 * 1024 * 1024
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+        self.BABEL_DEFAULT_LOCALE = "en"
+        self.BABEL_TRANSLATION_DIRECTORIES = "translations"
+        self.LANGUAGES = {"en": "English", "zh_Hans": "简体中文"}
+        # flask-smorest: the OpenAPI document and its docs page
+        self.API_TITLE = "Tastemaker API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+
+
+    def _generated_secret_key(self) -> str:
+        return load_or_create_secret_key(self.INSTANCE_DIR)
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = True
+        self.REMEMBER_COOKIE_SECURE = True
+        self.PREFERRED_URL_SCHEME = "https"
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+
+    def _generated_secret_key(self) -> str:
+        return secrets.token_urlsafe(32)  # tests never write into instance/
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        self.RATELIMIT_STORAGE_URI = "memory://"
+
+
+PRESETS = {"development": DevelopmentConfig, "production": ProductionConfig, "test": TestConfig}
+
+
+def config_from_environment() -> Config:
+    """Build the Config for TASTEMAKER_ENV (default development)."""
+    name = _env("TASTEMAKER_ENV", "development")
+    if name not in PRESETS:
+        raise RuntimeError(f"TASTEMAKER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+    return PRESETS[name]()

@@ -1,0 +1,178 @@
+"""Domain errors and the one place that turns any error into an HTML page or an RFC 9457 problem."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, json, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MIMETYPE = "application/problem+json"
+
+
+class DomainError(Exception):
+    """A rule refused the change; `message` is safe to show to the user."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.errors = errors or {}
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "validation-error"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not-found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+# Titles of the error pages, translated at render time.
+ERROR_TITLES = {
+    400: _l("Bad request"),
+    401: _l("Please log in"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Upload too large"),
+    422: _l("Check what you entered"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    503: _l("Service unavailable"),
+}
+ERROR_EXPLANATIONS = {
+    400: _l("The request could not be understood. Go back and try again."),
+    401: _l("You need to log in to see this."),
+    403: _l("You do not have permission to do this."),
+    404: _l("We could not find that page. It may have been moved or removed."),
+    405: _l("This address does not accept that kind of request."),
+    409: _l("This conflicts with the current state. Reload and try again."),
+    413: _l("The file you sent is larger than we accept. Choose a smaller one."),
+    422: _l("Some of what you entered is not valid."),
+    429: _l("You are doing that too often. Wait a minute and try again."),
+    500: _l("An unexpected error happened on our side. It has been logged; please try again later."),
+    503: _l("The service is temporarily unavailable. Please try again later."),
+}
+
+
+def wants_problem_json() -> bool:
+    """API paths, and clients that ask for JSON, get problem+json instead of an HTML page."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_MIMETYPE])
+    return best in ("application/json", PROBLEM_MIMETYPE) and not request.accept_mimetypes.accept_html
+
+
+def problem_response(status: int, detail: str | None = None, *, code: str | None = None,
+                     errors: dict | None = None, headers: dict | None = None) -> Response:
+    """Build an RFC 9457 problem document."""
+    title = str(ERROR_TITLES.get(status, "Error"))
+    body: dict = {
+        "type": f"urn:tastemaker:problem:{code}" if code else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or str(ERROR_EXPLANATIONS.get(status, title)),
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIMETYPE)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def error_page(status: int, detail: str | None = None, headers: dict | None = None) -> Response:
+    html = render_template(
+        "errors/error.html",
+        status=status,
+        title=ERROR_TITLES.get(status, _("Error")),
+        explanation=detail or ERROR_EXPLANATIONS.get(status, ""),
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _webargs_errors(exc: HTTPException) -> dict | None:
+    """flask-smorest/webargs attach per-field messages to the exception's data."""
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if not messages:
+        return None
+    # webargs nests by location ({"json": {"field": [...]}}); flatten to {"field": [...]}.
+    flat: dict = {}
+    for location_errors in messages.values():
+        if isinstance(location_errors, dict):
+            flat.update(location_errors)
+        else:
+            flat.setdefault("_schema", []).extend(location_errors)
+    return flat
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Route every error through one place: problem+json for the API, a translated page otherwise."""
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if wants_problem_json():
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            return problem_response(exc.status, exc.message, code=exc.code, errors=exc.errors, headers=headers)
+        return error_page(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        detail = _("Your form expired or was sent from elsewhere. Reload the page and try again.")
+        if wants_problem_json():
+            return problem_response(400, detail, code="csrf")
+        return error_page(400, detail)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        headers = dict(exc.get_headers()) if status in (405, 429) else {}
+        headers.pop("Content-Type", None)
+        if wants_problem_json():
+            errors = _webargs_errors(exc)
+            if errors is not None:
+                status = 422 if status == 422 else 400
+                return problem_response(status, _("Some fields are not valid."),
+                                        code="validation-error", errors=errors)
+            detail = None
+            if status == 400 and exc.description and "JSON" in exc.description:
+                detail = _("The request body is not valid JSON.")
+            return problem_response(status, detail, headers=headers)
+        return error_page(status, headers=headers)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        if wants_problem_json():
+            return problem_response(500)
+        return error_page(500)

@@ -1,0 +1,43 @@
+"""Money is integer minor units (cents/fen) plus an ISO currency code; never floats."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from babel.numbers import format_currency
+
+MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "JPY": 0}
+
+
+@dataclass(frozen=True)
+class Money:
+    cents: int
+    currency: str = "CNY"
+
+    def __post_init__(self):
+        if not isinstance(self.cents, int) or isinstance(self.cents, bool):
+            raise TypeError("Money amounts are integer minor units")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.cents + other.cents, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.cents - other.cents, self.currency)
+
+    def times(self, quantity: int) -> Money:
+        return Money(self.cents * quantity, self.currency)
+
+    def share(self, basis_points: int) -> Money:
+        """This amount × basis_points / 10 000, rounded half up to a whole minor unit."""
+        return Money((self.cents * basis_points + 5_000) // 10_000, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"Cannot combine {self.currency} with {other.currency}")
+
+
+def format_money(money: Money, locale: str = "en") -> str:
+    """Render for people, e.g. CN¥12.50 / ¥12.50."""
+    digits = MINOR_UNITS.get(money.currency, 2)
+    return format_currency(money.cents / (10 ** digits), money.currency, locale=locale)

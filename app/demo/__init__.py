@@ -1,0 +1,1 @@
+"""Realistic, deterministic, bilingual demo data (`flask seed-demo`)."""

@@ -1,0 +1,1 @@
+"""Feeds: the home page now; following, community and For you feeds in later issues."""

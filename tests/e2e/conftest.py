@@ -1,0 +1,49 @@
+"""Browser tests: the real app served on a local port, driven by Playwright in Debian's chromium."""
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import make_config, skip_or_fail
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """Serve a fresh app (SQLite file database) on 127.0.0.1 in a background thread."""
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'e2e.db'}", tmp_path / "media"))
+    app.config["RATELIMIT_ENABLED"] = False
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def browser():
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def screenshot_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("screenshots")

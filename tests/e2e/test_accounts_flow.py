@@ -1,0 +1,55 @@
+"""A newcomer registers, logs out and in, switches language, edits the profile and makes an API token."""
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Sunny-hike-2026"
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],
+                         ids=["phone", "desktop"])
+def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
+    page = browser.new_page(viewport=viewport)
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    page.goto(f"{live_server}/")
+    page.get_by_role("link", name="Sign up").first.click()
+    page.get_by_label("Username").fill("hiker_lin")
+    page.get_by_label("Email").fill("lin@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    page.wait_for_url(f"{live_server}/")
+    assert "Welcome to Tastemaker, hiker_lin!" in page.content()
+
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("link", name="Log in").first.click()
+    page.get_by_label("Username or email").fill("lin@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    assert "You are logged in." in page.content()
+
+    page.get_by_role("link", name="简体中文").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="退出").is_visible()
+
+    page.get_by_role("link", name="设置").click()
+    page.get_by_label("昵称").fill("林小徒步")
+    page.get_by_label("个人简介").fill("周末在山里。")
+    page.get_by_role("button", name="保存").click()
+    assert "资料已保存。" in page.content()
+    assert page.get_by_label("昵称").input_value() == "林小徒步"
+    page.screenshot(path=str(screenshot_dir / f"settings-zh-{viewport['width']}.png"), full_page=True)
+
+    page.get_by_role("link", name="API 令牌").click()
+    page.get_by_label("令牌名称").fill("my script")
+    page.get_by_role("button", name="创建令牌").click()
+    secret = page.get_by_test_id("new-token").inner_text()
+    assert secret.startswith("tm_")
+    response = page.request.get(f"{live_server}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status == 200 and response.json()["display_name"] == "林小徒步"
+
+    page.goto(f"{live_server}/u/hiker_lin")
+    assert "林小徒步" in page.content()
+    page.screenshot(path=str(screenshot_dir / f"profile-zh-{viewport['width']}.png"), full_page=True)
+    assert not errors, f"console errors: {errors}"
