@@ -79,3 +79,22 @@ def test_production_cookies_are_secure(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     config = ProductionConfig()
     assert config.SESSION_COOKIE_SECURE and config.REMEMBER_COOKIE_SECURE and config.SESSION_COOKIE_HTTPONLY
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 405, 413, 429, 500])
+def test_error_pages_exist_in_both_languages(app, status):
+    from flask import abort
+
+    @app.get("/raise/<int:code>")
+    def raise_status(code):
+        abort(code)
+
+    client = app.test_client()
+    english = client.get(f"/raise/{status}?lang=en")
+    chinese = client.get(f"/raise/{status}?lang=zh_Hans")
+    assert english.status_code == chinese.status_code == status
+    from app.core.errors import ERROR_TITLES
+
+    assert str(ERROR_TITLES[status]) in english.get_data(as_text=True)
+    assert 'lang="zh-Hans"' in chinese.get_data(as_text=True)
+    assert english.get_data(as_text=True) != chinese.get_data(as_text=True)
