@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (imports the whole schema)
     from app.accounts.models import User
     from app.core.i18n import select_locale
 
@@ -65,10 +66,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.api import register_api
+    from app.communities.views import bp as communities_bp
     from app.core.views import bp as core_bp
     from app.feeds.views import bp as feeds_bp
+    from app.posts.views import bp as posts_bp
+    from app.social.views import bp as social_bp
 
-    for blueprint in (core_bp, accounts_bp, feeds_bp):
+    for blueprint in (core_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -45,6 +45,10 @@ class User(UserMixin, db.Model):
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Counters shown on profiles, kept in step with the rows they count by the social/posts services.
+    follower_count: Mapped[int] = mapped_column(Integer, default=0)
+    following_count: Mapped[int] = mapped_column(Integer, default=0)
+    likes_received_count: Mapped[int] = mapped_column(Integer, default=0)
 
     invited_by: Mapped[User | None] = relationship(remote_side=[id])
 

@@ -10,7 +10,7 @@ from app.accounts.forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm
 from app.core.errors import Invalid
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.i18n import normalise_language
-from app.extensions import limiter
+from app.extensions import db, limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -80,8 +80,30 @@ def logout():
 
 @bp.get("/u/<username>")
 def profile(username: str):
+    """Profile: counts, follow/block buttons, the user's notes (cursor-paginated) and public collections."""
+    from app.feeds.services import author_feed
+    from app.posts.cards import viewer_state
+    from app.posts.models import Collection
+    from app.social.services import relationship_between
+
     user = services.get_user_by_username(username)
-    return render_template("accounts/profile.html", user=user)
+    viewer = current_user._get_current_object() if current_user.is_authenticated else None
+    relation = relationship_between(viewer, user)
+    cursor = request.args.get("cursor")
+    # author_feed: published posts, newest first, card loads, empty when blocked either way.
+    page = author_feed(user, viewer, cursor)
+    if relation.is_blocked:
+        page.items, page.next_cursor = [], None
+    state = viewer_state(page.items, viewer.id if viewer else None)
+    next_url = url_for("accounts.profile", username=user.username, cursor=page.next_cursor) \
+        if page.next_cursor else None
+    if request.headers.get("HX-Request") and cursor:
+        return render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url)
+    collections = [] if relation.is_blocked else list(db.session.scalars(
+        db.select(Collection).where(Collection.owner_id == user.id, Collection.is_public.is_(True))
+        .order_by(Collection.created_at.desc()).limit(24)))
+    return render_template("accounts/profile.html", user=user, relation=relation, posts=page.items, state=state,
+                           next_url=next_url, collections=collections, first_page=not cursor)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -48,6 +48,10 @@ def require_user():
 
 def register_api(app: Flask) -> None:
     from app.accounts.api import blp as accounts_blp
+    from app.communities.api import blp as communities_blp
+    from app.feeds.api import blp as feeds_blp
+    from app.posts.api import blp as posts_blp
+    from app.social.api import blp as social_blp
 
     api.init_app(app, spec_kwargs={
         "components": {"securitySchemes": {
@@ -56,7 +60,7 @@ def register_api(app: Flask) -> None:
         }},
         "security": [{"bearerAuth": []}],
     })
-    api_blueprints = (accounts_blp,)
+    api_blueprints = (accounts_blp, social_blp, communities_blp, posts_blp, feeds_blp)
     names = {blp.name for blp in api_blueprints}
     for blp in api_blueprints:
         csrf.exempt(blp)  # API CSRF is checked in authenticate_api_request, only for cookie sessions

@@ -7,16 +7,20 @@ from app.demo.seed import seed_demo as run_seed
 
 
 @click.command("seed-demo")
-@click.option("--users", default=50, show_default=True, type=click.IntRange(0, 100_000),
+@click.option("--users", default=300, show_default=True, type=click.IntRange(0, 100_000),
               help="How many random demo people to create.")
+@click.option("--posts", default=3000, show_default=True, type=click.IntRange(0, 1_000_000),
+              help="How many notes and reviews to create on a site that has none.")
 @click.option("--seed", default=2026, show_default=True, type=int, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing unless the database has no users (used by make run).")
 @with_appcontext
-def seed_demo(users: int, seed: int, if_empty: bool):
+def seed_demo(users: int, posts: int, seed: int, if_empty: bool):
     """Fill the database with realistic bilingual demo data (idempotent)."""
     if if_empty and not database_is_empty():
         click.echo("Database already has data; not seeding.")
         return
-    report = run_seed(users=users, seed=seed)
+    report = run_seed(users=users, seed=seed, posts=posts)
     click.echo(f"Created {len(report.created)} users.")
+    if report.content:
+        click.echo("Created " + ", ".join(f"{count} {name}" for name, count in report.content.items()) + ".")
     click.echo(f"Demo accounts (password '{DEMO_PASSWORD}'): {', '.join(report.named)}")

@@ -40,6 +40,7 @@ BIOS_EN = ["Trail runner and gear nerd.", "New parent sharing what actually work
 class SeedReport:
     created: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
+    content: dict[str, int] = field(default_factory=dict)
 
 
 def _random_person(rng: random.Random) -> tuple[str, str, str, str]:
@@ -65,8 +66,9 @@ def database_is_empty() -> bool:
     return not db.session.scalar(select(func.count(User.id)))
 
 
-def seed_demo(users: int = 50, seed: int = 2026) -> SeedReport:
-    """Create the named demo accounts and `users` random people; the same seed gives the same people."""
+def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000) -> SeedReport:
+    """Create the named demo accounts, `users` random people and, on an empty site, communities, a follower
+    graph, `posts` notes and reviews with their engagement; the same seed gives the same data."""
     rng = random.Random(seed)
     report = SeedReport()
     password_hash = hash_password(DEMO_PASSWORD)  # one slow hash shared by all demo accounts
@@ -92,4 +94,8 @@ def seed_demo(users: int = 50, seed: int = 2026) -> SeedReport:
         existing.add(username.lower())
         report.created.append(username)
     db.session.commit()
+    from app.demo.community_seed import seed_social_content
+
+    named = {u.username_key: u for u in db.session.scalars(select(User).where(User.username_key.in_(DEMO_USERNAMES)))}
+    report.content = seed_social_content(named, posts, seed)
     return report

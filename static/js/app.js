@@ -12,4 +12,28 @@
     params.set("lang", link.dataset.lang);
     link.href = window.location.pathname + "?" + params.toString();
   });
+  // Forms that ask first (delete a note).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+  });
+  // A posted comment clears its box; a refused one shows why next to it (htmx does not swap 4xx bodies).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-reset-on-success]")) { return; }
+    var error = form.querySelector(".comment-error");
+    if (event.detail.successful) {
+      form.reset();
+      if (error) { error.textContent = ""; }
+      var details = form.closest("details");
+      if (details) { details.open = false; }
+    } else if (error) {
+      var holder = document.createElement("div");
+      holder.innerHTML = event.detail.xhr.responseText;
+      error.textContent = holder.textContent.trim() || error.dataset.fallback || "";
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) { event.target.select(); }
+  });
 })();

@@ -1,0 +1,1 @@
+"""Communities: verticals with owners, moderators, members and rules."""

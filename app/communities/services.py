@@ -1,0 +1,281 @@
+"""Community rules: create and edit (admins appoint owners; owners edit), join and leave, who moderates.
+
+Community.member_count changes only here, by SQL expression, in the same transaction as the Membership
+row it counts, and only when that row was really inserted or deleted.
+"""
+from __future__ import annotations
+
+import re
+
+import nh3
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from PIL import Image, ImageOps
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import User
+from app.accounts.services import get_user_by_username
+from app.communities.models import ROLE_MEMBER, ROLE_MODERATOR, ROLE_OWNER, VERTICALS, Community, Membership
+from app.core import images
+from app.core.clock import now
+from app.core.db import insert_if_absent
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.pagination import Page, clamp_limit, int_key, paginate
+from app.extensions import db
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
+# Slugs that are, or may become, pages under /c/.
+RESERVED_SLUGS = frozenset({"new", "edit", "create", "admin", "api", "all", "popular", "random", "settings", "search"})
+NAME_MAX, DESCRIPTION_MAX, RULES_MAX = 80, 2000, 10_000
+BANNER_MAX_BYTES = 8 * 1024 * 1024
+BANNER_SIZE = (1500, 500)  # 3:1, cropped around the centre
+PAGE_SIZE = 48
+
+VERTICAL_LABELS = {
+    "beauty": _l("Beauty"),
+    "mother_baby": _l("Mother & baby"),
+    "outdoor": _l("Outdoor"),
+    "digital": _l("Digital"),
+    "food": _l("Food"),
+    "travel": _l("Travel"),
+    "fashion": _l("Fashion"),
+    "home": _l("Home"),
+}
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+
+
+def vertical_label(key: str) -> str:
+    """The translated name of a vertical (a new key without a label shows as its title-cased key)."""
+    label = VERTICAL_LABELS.get(key)
+    return str(label) if label is not None else key.replace("_", " ").title()
+
+
+def vertical_choices() -> list[tuple[str, str]]:
+    return [(key, vertical_label(key)) for key in VERTICALS]
+
+
+def render_rules(markdown: str) -> Markup:
+    """Community rules as safe HTML: Markdown without raw HTML, then sanitized with nh3."""
+    return Markup(nh3.clean(_markdown.render(markdown or ""), link_rel="noopener noreferrer nofollow"))
+
+
+# --- look-ups --------------------------------------------------------------------------------------------
+
+def get_community(slug: str) -> Community:
+    """The community with this slug, or NotFound."""
+    community = db.session.scalar(select(Community).where(Community.slug == (slug or "").lower()))
+    if community is None:
+        raise NotFound(_("No such community."))
+    return community
+
+
+def membership_of(user: User | None, community: Community) -> Membership | None:
+    if user is None or not getattr(user, "is_authenticated", True):
+        return None
+    return db.session.get(Membership, (user.id, community.id))
+
+
+def is_moderator(user: User | None, community: Community) -> bool:
+    """Owner or moderator of this community, or a site admin."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return False
+    if user.is_admin:
+        return True
+    membership = membership_of(user, community)
+    return membership is not None and membership.role in (ROLE_MODERATOR, ROLE_OWNER)
+
+
+def can_edit(user: User | None, community: Community) -> bool:
+    """The owner and site admins edit a community's name, description, rules and banner."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return False
+    return bool(user.is_admin) or user.id == community.owner_id
+
+
+def moderators_of(community: Community) -> list[Membership]:
+    """Owner first, then moderators by seniority (memberships with their users, two queries)."""
+    rows = db.session.scalars(select(Membership).where(
+        Membership.community_id == community.id, Membership.role.in_((ROLE_OWNER, ROLE_MODERATOR)))
+        .options(selectinload(Membership.user)).order_by(Membership.joined_at, Membership.user_id))
+    return sorted(rows, key=lambda membership: membership.role != ROLE_OWNER)
+
+
+def list_communities(vertical: str | None = None, cursor: str | None = None, limit: int | None = None) -> Page:
+    """The directory: biggest communities first, optionally one vertical (Page of Community)."""
+    if vertical and vertical not in VERTICALS:
+        raise Invalid(_("Choose one of the listed verticals."), {"vertical": [_("Not a known vertical.")]})
+    query = select(Community).options(selectinload(Community.owner))
+    if vertical:
+        query = query.where(Community.vertical == vertical)
+    keys = [int_key(Community.member_count, "member_count"), int_key(Community.id, "id")]
+    return paginate(query, keys, cursor, clamp_limit(limit, PAGE_SIZE))
+
+
+def membership_roles(user: User | None, community_ids: list[int]) -> dict[int, str]:
+    """The user's role in each of these communities they belong to (one query), for buttons on a list."""
+    if user is None or not getattr(user, "is_authenticated", True) or not community_ids:
+        return {}
+    return dict(db.session.execute(select(Membership.community_id, Membership.role).where(
+        Membership.user_id == user.id, Membership.community_id.in_(community_ids))).tuples().all())
+
+
+# --- join and leave ----------------------------------------------------------------------------------------
+
+def _add_to_member_count(community_id: int, delta: int) -> None:
+    db.session.execute(update(Community).where(Community.id == community_id)
+                       .values(member_count=Community.member_count + delta)
+                       .execution_options(synchronize_session=False))
+
+
+def join_community(user: User, community: Community) -> bool:
+    """Join; True when this made the user a member (joining twice is harmless)."""
+    joined = insert_if_absent(Membership, user_id=user.id, community_id=community.id, role=ROLE_MEMBER,
+                              joined_at=now())
+    if joined:
+        _add_to_member_count(community.id, +1)
+    db.session.commit()
+    return joined
+
+
+def leave_community(user: User, community: Community) -> bool:
+    """Leave; True when a membership was removed. The owner cannot leave (an admin appoints another first)."""
+    if community.owner_id == user.id:
+        raise Conflict(_("The owner cannot leave the community. Ask an admin to appoint a new owner first."))
+    result = db.session.execute(delete(Membership).where(
+        Membership.user_id == user.id, Membership.community_id == community.id, Membership.role != ROLE_OWNER)
+        .execution_options(synchronize_session=False))
+    left = result.rowcount == 1
+    if left:
+        _add_to_member_count(community.id, -1)
+    db.session.commit()
+    return left
+
+
+# --- create and edit ------------------------------------------------------------------------------------
+
+def _field_error(field: str, message: str) -> Invalid:
+    return Invalid(message, {field: [message]})
+
+
+def check_slug(slug: str) -> str:
+    slug = (slug or "").strip().lower()
+    if not SLUG_RE.match(slug) or "--" in slug:
+        raise _field_error("slug", _("Use 3–40 lowercase letters, digits or single hyphens, "
+                                     "starting and ending with a letter or digit."))
+    if slug in RESERVED_SLUGS:
+        raise _field_error("slug", _("This address is reserved. Choose another."))
+    if db.session.scalar(select(Community.id).where(Community.slug == slug)):
+        raise _field_error("slug", _("A community with this address already exists."))
+    return slug
+
+
+def _clean_fields(name: str | None, description: str | None, vertical: str | None,
+                  rules_md: str | None) -> dict:
+    """Validate the editable text fields that were given; return them cleaned."""
+    changes: dict = {}
+    if name is not None:
+        name = " ".join(name.split())
+        if not name or len(name) > NAME_MAX:
+            raise _field_error("name", _("Give the community a name of 1–%(n)s characters.", n=NAME_MAX))
+        changes["name"] = name
+    if description is not None:
+        if len(description) > DESCRIPTION_MAX:
+            raise _field_error("description", _("Use at most %(n)s characters.", n=DESCRIPTION_MAX))
+        changes["description"] = description.strip()
+    if vertical is not None:
+        if vertical not in VERTICALS:
+            raise _field_error("vertical", _("Choose one of the listed verticals."))
+        changes["vertical"] = vertical
+    if rules_md is not None:
+        if len(rules_md) > RULES_MAX:
+            raise _field_error("rules_md", _("Use at most %(n)s characters.", n=RULES_MAX))
+        changes["rules_md"] = rules_md.strip()
+    return changes
+
+
+def _owner_by_username(username: str) -> User:
+    try:
+        owner = get_user_by_username((username or "").strip().lstrip("@"))
+    except NotFound:
+        raise _field_error("owner", _("There is no user with this username.")) from None
+    if not owner.is_active:
+        raise _field_error("owner", _("This account is suspended and cannot own a community."))
+    return owner
+
+
+def _banner_image(data: bytes) -> Image.Image:
+    """Prove the upload is an image and crop it to the wide banner shape (nothing stored yet)."""
+    image = images.open_uploaded_image(data, field="banner", max_bytes=BANNER_MAX_BYTES)
+    return ImageOps.fit(image.convert("RGB"), BANNER_SIZE, Image.Resampling.LANCZOS)
+
+
+def create_community(actor: User, *, slug: str, name: str, vertical: str, owner_username: str,
+                     description: str = "", rules_md: str = "", banner: bytes | None = None) -> Community:
+    """An admin creates a community and appoints its owner, who becomes its first member."""
+    if not getattr(actor, "is_admin", False):
+        raise Forbidden(_("Only site admins can create communities."))
+    slug = check_slug(slug)
+    fields = _clean_fields(name, description, vertical, rules_md)
+    owner = _owner_by_username(owner_username)
+    banner_image = _banner_image(banner) if banner is not None else None
+    community = Community(slug=slug, owner_id=owner.id, member_count=1, post_count=0, **fields)
+    banner_path = images.store_webp(banner_image, "banners") if banner_image else None
+    community.banner_path = banner_path
+    db.session.add(community)
+    try:
+        db.session.flush()
+        db.session.add(Membership(user_id=owner.id, community_id=community.id, role=ROLE_OWNER, joined_at=now()))
+        db.session.commit()
+    except IntegrityError:  # a concurrent request took the slug first
+        db.session.rollback()
+        images.delete_media(banner_path)
+        raise _field_error("slug", _("A community with this address already exists.")) from None
+    return community
+
+
+def update_community(actor: User, community: Community, *, name: str | None = None,
+                     description: str | None = None, vertical: str | None = None, rules_md: str | None = None,
+                     banner: bytes | None = None, owner_username: str | None = None) -> Community:
+    """The owner or an admin edits the fields given; only an admin appoints a different owner."""
+    if not can_edit(actor, community):
+        raise Forbidden(_("Only the owner or a site admin can edit this community."))
+    changes = _clean_fields(name, description, vertical, rules_md)
+    new_owner = None
+    if owner_username is not None and owner_username.strip() and \
+            owner_username.strip().lstrip("@").lower() != community.owner.username.lower():
+        if not actor.is_admin:
+            raise Forbidden(_("Only a site admin can appoint a new owner."))
+        new_owner = _owner_by_username(owner_username)
+    banner_image = _banner_image(banner) if banner is not None else None
+    old_banner = community.banner_path
+    for key, value in changes.items():
+        setattr(community, key, value)
+    if banner_image is not None:
+        community.banner_path = images.store_webp(banner_image, "banners")
+    if new_owner is not None:
+        _transfer_ownership(community, new_owner)
+    db.session.commit()
+    if banner_image is not None:
+        images.delete_media(old_banner)
+    return community
+
+
+def _transfer_ownership(community: Community, new_owner: User) -> None:
+    """The previous owner stays on as a moderator; the new owner joins if they were not a member."""
+    db.session.execute(update(Membership).where(
+        Membership.community_id == community.id, Membership.role == ROLE_OWNER).values(role=ROLE_MODERATOR)
+        .execution_options(synchronize_session=False))
+    if insert_if_absent(Membership, user_id=new_owner.id, community_id=community.id, role=ROLE_OWNER,
+                        joined_at=now()):
+        _add_to_member_count(community.id, +1)
+    else:
+        db.session.execute(update(Membership).where(
+            Membership.community_id == community.id, Membership.user_id == new_owner.id).values(role=ROLE_OWNER)
+            .execution_options(synchronize_session=False))
+    community.owner_id = new_owner.id
+    db.session.expire(community, ["owner"])

@@ -1,0 +1,6 @@
+"""Imports every domain's models so SQLAlchemy's metadata (create_all, Alembic) sees the whole schema."""
+from app.accounts import models as accounts_models  # noqa: F401
+from app.communities import models as communities_models  # noqa: F401
+from app.feeds import models as feeds_models  # noqa: F401
+from app.posts import models as posts_models  # noqa: F401
+from app.social import models as social_models  # noqa: F401

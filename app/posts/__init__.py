@@ -1,0 +1,1 @@
+"""Posts (notes and reviews), their images, tags, comments, likes, saves and collections."""

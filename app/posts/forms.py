@@ -1,0 +1,32 @@
+"""HTML forms for posts, comments and collections; the rules themselves live in services."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from app.posts.services import TITLE_MAX
+
+
+class PostForm(FlaskForm):
+    """Length and presence are checked by the service, so the same messages reach the API."""
+
+    community = SelectField(_l("Community"), validators=[Optional()])
+    kind = RadioField(_l("Kind"), choices=[("note", _l("Note")), ("review", _l("Review"))], default="note",
+                      validators=[Optional()])
+    title = StringField(_l("Title"), render_kw={"maxlength": TITLE_MAX})
+    body = TextAreaField(_l("Text"), render_kw={"rows": 8})
+    tags = StringField(_l("Tags"))
+    rating = SelectField(_l("Rating"), choices=[("", "—"), ("5", "★★★★★"), ("4", "★★★★"), ("3", "★★★"),
+                                                ("2", "★★"), ("1", "★")], validators=[Optional()])
+    images = MultipleFileField(_l("Images"))
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), render_kw={"rows": 2})
+    parent_id = HiddenField()
+
+
+class CollectionForm(FlaskForm):
+    name = StringField(_l("Name"))
+    is_public = BooleanField(_l("Public: anyone can see this collection"))

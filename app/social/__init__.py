@@ -1,0 +1,1 @@
+"""The follower graph, blocks and notifications."""
