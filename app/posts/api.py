@@ -1,4 +1,530 @@
-"""/api/v1 routes for posts."""
-from flask_smorest import Blueprint
+"""/api/v1 routes for posts: notes and reviews, likes, saves, comments and collections.
 
-blp = Blueprint("posts_api", __name__, description="Posts")
+Routes parse, call one service and dump; the rules (and their errors) live in services.py, engagement.py
+and comments.py, exactly as for the HTML pages.
+"""
+from __future__ import annotations
+
+from flask import request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
+
+from app.accounts.api import PageArgsSchema, UserSchema
+from app.accounts.models import User
+from app.accounts.services import get_user_by_username
+from app.api import require_user
+from app.core.errors import Forbidden
+from app.core.pagination import Page, clamp_limit
+from app.extensions import db
+from app.feeds.events import ANON_COOKIE, record_action
+from app.posts import comments as comment_services
+from app.posts import engagement, services
+from app.posts.cards import viewer_state
+from app.posts.models import KINDS, STATUS_PUBLISHED, STATUS_REMOVED, Post
+from app.social.blocks import hidden_user_ids
+
+
+class MultipartParser(FlaskParser):
+    """webargs parser with a `multipart` location: form fields and files read by one schema."""
+
+    __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
+
+    def load_multipart(self, req, schema):
+        merged = MultiDict(list(req.form.items(multi=True)) + list(req.files.items(multi=True)))
+        return self._makeproxy(merged, schema)
+
+
+class PostsBlueprint(Blueprint):
+    """A Blueprint whose multipart bodies are documented as one multipart/form-data request body."""
+
+    ARGUMENTS_PARSER = MultipartParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             "multipart": "multipart/form-data"}
+
+
+blp = PostsBlueprint("posts_api", __name__, description="Posts: notes and reviews, likes, saves, comments, "
+                                                        "collections")
+
+SURFACE_MAX, REQUEST_ID_MAX = 30, 36  # the event log's column sizes
+
+
+def viewer_or_none():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def anon_id() -> str | None:
+    """The site's anonymous-visitor cookie, when a signed-out browser sends it."""
+    value = request.cookies.get(ANON_COOKIE)
+    return value if value and len(value) <= REQUEST_ID_MAX else None
+
+
+def media_url(relative: str) -> str:
+    return url_for("core.media", relative=relative, _external=True)
+
+
+# --- schemas ----------------------------------------------------------------------------------------------
+
+class ImageSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    position = fields.Integer(dump_only=True)
+    url = fields.Function(lambda image: media_url(image.path), dump_only=True,
+                          metadata={"description": "Display size, up to 1080 px wide (WebP)."})
+    thumb_url = fields.Function(lambda image: media_url(image.thumb_path), dump_only=True,
+                                metadata={"description": "Thumbnail, up to 360 px wide (WebP)."})
+    width = fields.Integer(dump_only=True, metadata={"description": "Of the thumbnail."})
+    height = fields.Integer(dump_only=True, metadata={"description": "Of the thumbnail."})
+
+
+class PostCardSchema(Schema):
+    """What a feed card shows. Removed and deleted posts carry only id, status, url (and removed_reason)."""
+
+    id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True, metadata={"description": "published, removed or deleted."})
+    url = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"description": "note or review."})
+    title = fields.String(dump_only=True)
+    rating = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "1–5, reviews only."})
+    author = fields.Nested(UserSchema, dump_only=True)
+    community = fields.String(attribute="community.slug", dump_only=True)
+    cover = fields.Nested(ImageSchema, dump_only=True, allow_none=True)
+    like_count = fields.Integer(dump_only=True)
+    save_count = fields.Integer(dump_only=True)
+    comment_count = fields.Integer(dump_only=True)
+    liked = fields.Boolean(dump_only=True, metadata={"description": "By the signed-in user."})
+    saved = fields.Boolean(dump_only=True, metadata={"description": "By the signed-in user."})
+    created_at = fields.DateTime(dump_only=True)
+    edited_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class PostSchema(PostCardSchema):
+    body_md = fields.String(dump_only=True, metadata={"description": "The text as written (Markdown)."})
+    body_html = fields.String(dump_only=True, metadata={"description": "Rendered and sanitized HTML."})
+    tags = fields.List(fields.String(), attribute="tag_names", dump_only=True)
+    images = fields.Nested(ImageSchema, many=True, dump_only=True)
+    comments_locked = fields.Boolean(dump_only=True)
+    collection_id = fields.Integer(dump_only=True, allow_none=True,
+                                   metadata={"description": "Your collection this post is saved in."})
+    can_edit = fields.Boolean(dump_only=True)
+    removed_reason = fields.String(dump_only=True, allow_none=True)
+
+
+class PostCardPageSchema(Schema):
+    items = fields.List(fields.Nested(PostCardSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PostViewArgsSchema(Schema):
+    surface = fields.String(validate=validate.Length(max=SURFACE_MAX),
+                            metadata={"description": "Where the reader came from (following, community, tag, "
+                                                     "trending, profile…); logged as an 'open'."})
+    request_id = fields.String(validate=validate.Length(max=REQUEST_ID_MAX),
+                               metadata={"description": "The request_id of the feed page the post was opened "
+                                                        "from."})
+
+
+class PostCreateSchema(Schema):
+    community = fields.String(required=True, metadata={"description": "Slug of the community to post into."})
+    title = fields.String(required=True, metadata={"description": f"1–{services.TITLE_MAX} characters."})
+    body = fields.String(load_default="", metadata={"description": "Markdown; #hashtags become tags."})
+    kind = fields.String(load_default="note", validate=validate.OneOf(KINDS))
+    tags = fields.List(fields.String(), load_default=list,
+                       metadata={"description": "Repeat the field, or separate tags with commas or spaces."})
+    rating = fields.Integer(metadata={"description": "1–5; required for reviews."})
+    images = fields.List(Upload(), load_default=list,
+                         metadata={"description": f"{services.IMAGES_MIN}–{services.IMAGES_MAX} JPEG, PNG, "
+                                                  "WebP or GIF files; repeat the field for each."})
+
+
+class PostPatchSchema(Schema):
+    title = fields.String()
+    body = fields.String()
+    tags = fields.List(fields.String(), metadata={"description": "Replaces the tags (hashtags in the body stay)."})
+    rating = fields.Integer(metadata={"description": "Reviews only."})
+    remove_image_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class ImagesUploadSchema(Schema):
+    images = fields.List(Upload(), required=True)
+
+
+class RevisionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    editor = fields.String(dump_only=True, allow_none=True,
+                           metadata={"description": "Who replaced this version with an edit."})
+    title = fields.String(dump_only=True)
+    body_md = fields.String(dump_only=True)
+    tags = fields.List(fields.String(), dump_only=True)
+    rating = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
+class RevisionListSchema(Schema):
+    items = fields.List(fields.Nested(RevisionSchema))
+
+
+class EngagementArgsSchema(Schema):
+    surface = fields.String(validate=validate.Length(max=SURFACE_MAX),
+                            metadata={"description": "Where the button was pressed (for the recommender)."})
+
+
+class SaveArgsSchema(EngagementArgsSchema):
+    collection_id = fields.Integer(metadata={"description": "One of your collections; default: your first."})
+
+
+class EngagementSchema(Schema):
+    post_id = fields.Integer(dump_only=True)
+    liked = fields.Boolean(dump_only=True)
+    saved = fields.Boolean(dump_only=True)
+    collection_id = fields.Integer(dump_only=True, allow_none=True)
+    like_count = fields.Integer(dump_only=True)
+    save_count = fields.Integer(dump_only=True)
+    comment_count = fields.Integer(dump_only=True)
+
+
+class CommentSchema(Schema):
+    """A comment; a deleted one that still has replies keeps its place without author or text."""
+
+    id = fields.Integer(dump_only=True)
+    post_id = fields.Integer(dump_only=True)
+    parent_id = fields.Integer(dump_only=True, allow_none=True)
+    depth = fields.Integer(dump_only=True, metadata={"description": "0 top level; replies nest to 2."})
+    status = fields.String(dump_only=True)
+    author = fields.Nested(UserSchema, dump_only=True)
+    body = fields.String(dump_only=True)
+    body_html = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    edited_at = fields.DateTime(dump_only=True, allow_none=True)
+    replies = fields.List(fields.Nested(lambda: CommentSchema()), dump_only=True)
+
+
+class CommentListSchema(Schema):
+    items = fields.List(fields.Nested(CommentSchema))
+    comment_count = fields.Integer(dump_only=True)
+
+
+class CommentCreateSchema(Schema):
+    body = fields.String(required=True, metadata={"description": f"Up to {comment_services.COMMENT_MAX} "
+                                                                 "characters."})
+    parent_id = fields.Integer(allow_none=True, metadata={"description": "The comment this replies to."})
+
+
+class CommentPatchSchema(Schema):
+    body = fields.String(required=True)
+
+
+class CollectionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    is_public = fields.Boolean(dump_only=True)
+    item_count = fields.Integer(dump_only=True)
+    owner = fields.String(attribute="owner.username", dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+    url = fields.Function(lambda c: url_for("posts.collection", collection_id=c.id, _external=True),
+                          dump_only=True)
+
+
+class CollectionListSchema(Schema):
+    items = fields.List(fields.Nested(CollectionSchema))
+
+
+class CollectionCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(max=engagement.COLLECTION_NAME_MAX))
+    is_public = fields.Boolean(load_default=False)
+
+
+class CollectionPatchSchema(Schema):
+    name = fields.String(validate=validate.Length(max=engagement.COLLECTION_NAME_MAX))
+    is_public = fields.Boolean()
+
+
+# --- views of posts and comments --------------------------------------------------------------------------
+
+class PostView:
+    """A post as one viewer sees it: the post's own fields plus liked/saved and links, for the schemas."""
+
+    def __init__(self, post: Post, liked: bool = False, saved: bool = False, **extra):
+        self._post, self.liked, self.saved = post, liked, saved
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name: str):
+        return getattr(self._post, name)
+
+    @property
+    def url(self) -> str:
+        return url_for("posts.detail", post_id=self._post.id, _external=True)
+
+    @property
+    def tag_names(self) -> list[str]:
+        return [tag.name for tag in self._post.tags]
+
+
+def _gone(post: Post) -> dict:
+    """A removed or deleted post: its status (and a moderator's reason), nothing of its content."""
+    shown = {"id": post.id, "status": post.status, "url": url_for("posts.detail", post_id=post.id, _external=True)}
+    if post.status == STATUS_REMOVED:
+        shown["removed_reason"] = post.removed_reason
+    return shown
+
+
+def post_cards(posts: list[Post], viewer) -> list[PostView]:
+    """Cards for a page of posts, with liked/saved for the whole page in two queries."""
+    state = viewer_state(posts, viewer.id if viewer else None)
+    return [PostView(post, post.id in state.liked, post.id in state.saved) for post in posts]
+
+
+def _post_detail(post: Post, viewer):
+    if post.status != STATUS_PUBLISHED:
+        return _gone(post)
+    [card] = post_cards([post], viewer)
+    collection = engagement.saved_in(viewer, post) if card.saved else None
+    return PostView(post, card.liked, card.saved, collection_id=collection.id if collection else None,
+                    can_edit=services.can_edit(viewer, post))
+
+
+def _engagement(post: Post, user) -> dict:
+    state = viewer_state([post], user.id)
+    collection = engagement.saved_in(user, post) if post.id in state.saved else None
+    return {"post_id": post.id, "liked": post.id in state.liked, "saved": post.id in state.saved,
+            "collection_id": collection.id if collection else None, "like_count": post.like_count,
+            "save_count": post.save_count, "comment_count": post.comment_count}
+
+
+def _comment(comment, replies: list | None = None) -> dict:
+    shown = {"id": comment.id, "post_id": comment.post_id, "parent_id": comment.parent_id, "depth": comment.depth,
+             "status": comment.status, "created_at": comment.created_at, "edited_at": comment.edited_at,
+             "replies": replies or []}
+    if comment.status == STATUS_PUBLISHED:
+        shown.update(author=comment.author, body=comment.body, body_html=comment.body_html)
+    return shown
+
+
+def _comment_tree(nodes) -> list[dict]:
+    return [_comment(node.comment, _comment_tree(node.replies)) for node in nodes]
+
+
+def _visible_post(post_id: int) -> Post:
+    post = services.get_post(post_id)
+    services.ensure_can_view(post, viewer_or_none())
+    return post
+
+
+# --- posts ------------------------------------------------------------------------------------------------
+
+@blp.get("/posts/<int:post_id>")
+@blp.arguments(PostViewArgsSchema, location="query")
+@blp.response(200, PostSchema)
+def get_post(args: dict, post_id: int):
+    """One post with its images, tags, counts and whether you liked or saved it.
+
+    A removed or deleted post answers with its status only. Opening a published post is logged
+    (with `surface` and `request_id` from the feed it was opened from).
+    """
+    viewer = viewer_or_none()
+    post = _visible_post(post_id)
+    if post.status == STATUS_PUBLISHED:
+        record_action("open", user_id=viewer.id if viewer else None, anon_id=anon_id(), post_id=post.id,
+                      surface=args.get("surface") or "post", request_id=args.get("request_id"))
+        db.session.commit()
+    return _post_detail(post, viewer)
+
+
+@blp.post("/posts")
+@blp.arguments(PostCreateSchema, location="multipart")
+@blp.response(201, PostSchema)
+def create_post(data: dict):
+    """Publish a note or review with 1–9 images (multipart/form-data)."""
+    user = require_user()
+    post = services.create_post(
+        user, community_slug=data["community"], title=data["title"], body=data["body"], kind=data["kind"],
+        tags=" ".join(data["tags"]), rating=data.get("rating"),
+        images=[upload.read() or b"" for upload in data["images"]])
+    return _post_detail(post, user)
+
+
+@blp.patch("/posts/<int:post_id>")
+@blp.arguments(PostPatchSchema)
+@blp.response(200, PostSchema)
+def edit_post(changes: dict, post_id: int):
+    """Change title, text, tags or rating, or remove images (author or admins); the old text is kept."""
+    user = require_user()
+    post = services.edit_post(user, services.get_post(post_id), title=changes.get("title"),
+                              body=changes.get("body"), tags=changes.get("tags"), rating=changes.get("rating"),
+                              remove_image_ids=changes["remove_image_ids"])
+    return _post_detail(post, user)
+
+
+@blp.post("/posts/<int:post_id>/images")
+@blp.arguments(ImagesUploadSchema, location="multipart")
+@blp.response(200, PostSchema)
+def add_images(data: dict, post_id: int):
+    """Add images to a post (multipart field `images`, repeated; at most 9 in all)."""
+    user = require_user()
+    post = services.edit_post(user, services.get_post(post_id),
+                              add_images=[upload.read() or b"" for upload in data["images"]])
+    return _post_detail(post, user)
+
+
+@blp.delete("/posts/<int:post_id>")
+@blp.response(204)
+def delete_post(post_id: int):
+    """Delete a post (author or admins); its address then says it was deleted."""
+    services.delete_post(require_user(), services.get_post(post_id))
+
+
+@blp.get("/posts/<int:post_id>/revisions")
+@blp.response(200, RevisionListSchema)
+def list_revisions(post_id: int):
+    """Earlier versions of a post, newest first (for those who may edit it)."""
+    user = require_user()
+    post = services.get_post(post_id)
+    if not services.can_edit(user, post):
+        raise Forbidden(_("Only the author can see the earlier versions of this note."))
+    revisions = services.revisions_of(post)
+    editor_ids = {revision.editor_id for revision in revisions}
+    editors = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(editor_ids))).all())
+    return {"items": [{"id": r.id, "editor": editors.get(r.editor_id), "title": r.title, "body_md": r.body_md,
+                       "tags": r.tags.split(), "rating": r.rating, "created_at": r.created_at} for r in revisions]}
+
+
+# --- likes and saves --------------------------------------------------------------------------------------
+
+@blp.put("/posts/<int:post_id>/like")
+@blp.arguments(EngagementArgsSchema, required=False)
+@blp.response(200, EngagementSchema)
+def like(args: dict, post_id: int):
+    """Like a post (idempotent). Removed or deleted: 409."""
+    user = require_user()
+    post = services.get_post(post_id)
+    engagement.like_post(user, post, surface=args.get("surface"))
+    return _engagement(post, user)
+
+
+@blp.delete("/posts/<int:post_id>/like")
+@blp.response(200, EngagementSchema)
+def unlike(post_id: int):
+    """Take a like back (idempotent)."""
+    user = require_user()
+    post = services.get_post(post_id)
+    engagement.unlike_post(user, post)
+    return _engagement(post, user)
+
+
+@blp.put("/posts/<int:post_id>/save")
+@blp.arguments(SaveArgsSchema, required=False)
+@blp.response(200, EngagementSchema)
+def save(args: dict, post_id: int):
+    """Save a post into one of your collections (your first when none is named); saving again moves it."""
+    user = require_user()
+    post = services.get_post(post_id)
+    engagement.save_post(user, post, args.get("collection_id"), surface=args.get("surface"))
+    return _engagement(post, user)
+
+
+@blp.delete("/posts/<int:post_id>/save")
+@blp.response(200, EngagementSchema)
+def unsave(post_id: int):
+    """Remove a post from your collections (idempotent)."""
+    user = require_user()
+    post = services.get_post(post_id)
+    engagement.unsave_post(user, post)
+    return _engagement(post, user)
+
+
+# --- comments ---------------------------------------------------------------------------------------------
+
+@blp.get("/posts/<int:post_id>/comments")
+@blp.response(200, CommentListSchema)
+def list_comments(post_id: int):
+    """All comments of a post as a tree (replies nested two levels), oldest first."""
+    post = _visible_post(post_id)
+    if post.status != STATUS_PUBLISHED:
+        return {"items": [], "comment_count": 0}
+    return {"items": _comment_tree(comment_services.comment_tree(post, viewer_or_none())),
+            "comment_count": post.comment_count}
+
+
+@blp.post("/posts/<int:post_id>/comments")
+@blp.arguments(CommentCreateSchema)
+@blp.response(201, CommentSchema)
+def add_comment(data: dict, post_id: int):
+    """Comment on a post, or reply to one of its comments (`parent_id`)."""
+    comment = comment_services.add_comment(require_user(), services.get_post(post_id), data["body"],
+                                           data.get("parent_id"))
+    return _comment(comment)
+
+
+@blp.patch("/comments/<int:comment_id>")
+@blp.arguments(CommentPatchSchema)
+@blp.response(200, CommentSchema)
+def edit_comment(data: dict, comment_id: int):
+    """Change your comment's text (within 15 minutes of posting)."""
+    comment = comment_services.edit_comment(require_user(), comment_services.get_comment(comment_id), data["body"])
+    return _comment(comment)
+
+
+@blp.delete("/comments/<int:comment_id>")
+@blp.response(204)
+def delete_comment(comment_id: int):
+    """Delete a comment (its author or admins); replies stay under a placeholder."""
+    comment_services.delete_comment(require_user(), comment_services.get_comment(comment_id))
+
+
+# --- collections ------------------------------------------------------------------------------------------
+
+@blp.get("/users/<username>/collections")
+@blp.response(200, CollectionListSchema)
+def list_collections(username: str):
+    """A user's collections: all of them for their owner, the public ones for everyone else."""
+    owner, viewer = get_user_by_username(username), viewer_or_none()
+    if viewer is not None and owner.id in hidden_user_ids(viewer.id):
+        return {"items": []}  # as on the profile page: blocked either way, nothing to show
+    return {"items": engagement.collections_of(owner, viewer)}
+
+
+@blp.post("/me/collections")
+@blp.arguments(CollectionCreateSchema)
+@blp.response(201, CollectionSchema)
+def create_collection(data: dict):
+    """Make a collection (private unless `is_public`)."""
+    return engagement.create_collection(require_user(), data["name"], data["is_public"])
+
+
+@blp.get("/collections/<int:collection_id>")
+@blp.response(200, CollectionSchema)
+def get_collection(collection_id: int):
+    """A collection: its owner always sees it, others only when it is public."""
+    return engagement.get_collection(collection_id, viewer_or_none())
+
+
+@blp.get("/collections/<int:collection_id>/posts")
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, PostCardPageSchema)
+def list_collection_posts(args: dict, collection_id: int):
+    """The posts saved in a collection, newest first (cursor-paginated)."""
+    viewer = viewer_or_none()
+    page = engagement.collection_posts(engagement.get_collection(collection_id, viewer), viewer,
+                                       args.get("cursor"), clamp_limit(args.get("limit")))
+    return Page(items=post_cards(page.items, viewer), next_cursor=page.next_cursor)
+
+
+@blp.patch("/collections/<int:collection_id>")
+@blp.arguments(CollectionPatchSchema)
+@blp.response(200, CollectionSchema)
+def edit_collection(changes: dict, collection_id: int):
+    """Rename a collection or make it public or private (its owner)."""
+    user = require_user()
+    return engagement.update_collection(user, engagement.get_collection(collection_id, user), **changes)
+
+
+@blp.delete("/collections/<int:collection_id>")
+@blp.response(204)
+def delete_collection(collection_id: int):
+    """Delete a collection; the posts in it are unsaved."""
+    user = require_user()
+    engagement.delete_collection(user, engagement.get_collection(collection_id, user))
