@@ -17,13 +17,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 @pytest.fixture
-def live_server(tmp_path):
-    """Serve a fresh app (SQLite file database) on 127.0.0.1 in a background thread."""
+def live_app(tmp_path):
+    """The app behind `live_server`, for tests that set up data through services first."""
     app = create_app(make_config(f"sqlite:///{tmp_path / 'e2e.db'}", tmp_path / "media"))
     app.config["RATELIMIT_ENABLED"] = False
     with app.app_context():
         db.create_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    return app
+
+
+@pytest.fixture
+def live_server(live_app):
+    """Serve a fresh app (SQLite file database) on 127.0.0.1 in a background thread."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
