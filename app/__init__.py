@@ -80,9 +80,13 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.accounts.cli import users_cli
     from app.demo.cli import seed_demo
+    from app.feeds.cli import recommender_cli
+    from app.jobs.cli import jobs_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(recommender_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -91,14 +95,15 @@ def _register_template_helpers(app: Flask) -> None:
 
     from app.accounts.forms import ConfirmForm
 
+    # Globals (not context) so macros imported without context can format dates too.
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime)
+
     @app.context_processor
     def layout_context():
         return {
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
             "csrf_token_value": generate_csrf,
-            "format_date": format_date,
-            "format_datetime": format_datetime,
             "logout_form": ConfirmForm(formdata=None) if current_user.is_authenticated else None,
         }
 

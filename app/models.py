@@ -2,5 +2,6 @@
 from app.accounts import models as accounts_models  # noqa: F401
 from app.communities import models as communities_models  # noqa: F401
 from app.feeds import models as feeds_models  # noqa: F401
+from app.jobs import models as jobs_models  # noqa: F401
 from app.posts import models as posts_models  # noqa: F401
 from app.social import models as social_models  # noqa: F401

@@ -112,7 +112,7 @@ class Client(FlaskClient):
     """Test client that can fetch a CSRF token the way a browser page would have it."""
 
     def csrf_token(self) -> str:
-        html = self.get("/").get_data(as_text=True)
+        html = self.get("/", follow_redirects=True).get_data(as_text=True)
         match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
         assert match, "the page carries no CSRF token"
         return match.group(1)

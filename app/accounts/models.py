@@ -41,6 +41,7 @@ class User(UserMixin, db.Model):
     is_merchant: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    onboarded_at: Mapped[datetime | None] = mapped_column(DateTime)  # picked communities on first log-in
     invite_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_invite_code)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)

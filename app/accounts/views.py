@@ -10,7 +10,7 @@ from app.accounts.forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm
 from app.core.errors import Invalid
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.i18n import normalise_language
-from app.extensions import db, limiter
+from app.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
@@ -83,7 +83,7 @@ def profile(username: str):
     """Profile: counts, follow/block buttons, the user's notes (cursor-paginated) and public collections."""
     from app.feeds.services import author_feed
     from app.posts.cards import viewer_state
-    from app.posts.models import Collection
+    from app.posts.engagement import collections_of
     from app.social.services import relationship_between
 
     user = services.get_user_by_username(username)
@@ -99,9 +99,7 @@ def profile(username: str):
         if page.next_cursor else None
     if request.headers.get("HX-Request") and cursor:
         return render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url)
-    collections = [] if relation.is_blocked else list(db.session.scalars(
-        db.select(Collection).where(Collection.owner_id == user.id, Collection.is_public.is_(True))
-        .order_by(Collection.created_at.desc()).limit(24)))
+    collections = [] if relation.is_blocked else collections_of(user, viewer)
     return render_template("accounts/profile.html", user=user, relation=relation, posts=page.items, state=state,
                            next_url=next_url, collections=collections, first_page=not cursor)
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from PIL import Image, ImageOps
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -279,3 +279,39 @@ def _transfer_ownership(community: Community, new_owner: User) -> None:
             .execution_options(synchronize_session=False))
     community.owner_id = new_owner.id
     db.session.expire(community, ["owner"])
+
+
+# --- first log-in: pick communities (cold start for the For-you feed) ----------------------------------
+
+ONBOARDING_MIN = 3
+
+
+def needs_onboarding(user: User) -> bool:
+    """A reader who has never picked communities and belongs to fewer than three (of at least three)."""
+    if user.onboarded_at is not None:
+        return False
+    if db.session.scalar(select(func.count()).select_from(Community)) < ONBOARDING_MIN:
+        return False  # nothing to pick from yet
+    joined = db.session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == user.id))
+    return joined < ONBOARDING_MIN
+
+
+def onboarding_choices(user: User) -> list[tuple[Community, bool]]:
+    """Every community, biggest first, with whether the user already belongs to it."""
+    joined = set(db.session.scalars(select(Membership.community_id).where(Membership.user_id == user.id)))
+    communities = db.session.scalars(select(Community).order_by(Community.member_count.desc(), Community.id))
+    return [(community, community.id in joined) for community in communities]
+
+
+def complete_onboarding(user: User, slugs: list[str]) -> int:
+    """Join the chosen communities (at least three, counting ones already joined) and remember it's done."""
+    wanted = {slug.strip().lower() for slug in slugs if slug and slug.strip()}
+    communities = list(db.session.scalars(select(Community).where(Community.slug.in_(wanted)))) if wanted else []
+    joined = set(db.session.scalars(select(Membership.community_id).where(Membership.user_id == user.id)))
+    if len({c.id for c in communities} | joined) < ONBOARDING_MIN:
+        message = _("Pick at least %(min)d communities.", min=ONBOARDING_MIN)
+        raise Invalid(message, {"community": [message]})
+    added = sum(join_community(user, community) for community in communities)
+    user.onboarded_at = now()
+    db.session.commit()
+    return added

@@ -23,4 +23,6 @@ def seed_demo(users: int, posts: int, seed: int, if_empty: bool):
     click.echo(f"Created {len(report.created)} users.")
     if report.content:
         click.echo("Created " + ", ".join(f"{count} {name}" for name, count in report.content.items()) + ".")
+    if report.model:
+        click.echo(f"Recommender: {report.model}")
     click.echo(f"Demo accounts (password '{DEMO_PASSWORD}'): {', '.join(report.named)}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.accounts.models import User
 from app.accounts.services import DEMO_USERNAMES, hash_password
 from app.core import images
+from app.core.clock import now
 from app.demo.avatars import make_avatar
 from app.extensions import db
 
@@ -41,6 +42,7 @@ class SeedReport:
     created: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
     content: dict[str, int] = field(default_factory=dict)
+    model: str | None = None
 
 
 def _random_person(rng: random.Random) -> tuple[str, str, str, str]:
@@ -98,4 +100,11 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000) -> SeedRepo
 
     named = {u.username_key: u for u in db.session.scalars(select(User).where(User.username_key.in_(DEMO_USERNAMES)))}
     report.content = seed_social_content(named, posts, seed)
+    # Demo people have "picked their communities" already; only real newcomers see the first-log-in picker.
+    db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))
+    db.session.commit()
+    if report.content:
+        from app.feeds.training import train_and_publish
+
+        report.model = train_and_publish(seed=seed, evaluate=False).summary()
     return report

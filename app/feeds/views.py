@@ -3,12 +3,18 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, make_response, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.communities.services import complete_onboarding, needs_onboarding, onboarding_choices
+from app.core.errors import Invalid
 from app.core.pagination import Page
 from app.feeds import services
 from app.feeds.events import ANON_COOKIE, new_request_id, record_impressions
+from app.feeds.foryou import active_version, for_you_feed, give_feedback, people_to_follow, similar_posts
+from app.feeds.foryou import undo_feedback as remove_feedback
+from app.feeds.reasons import describe
 from app.posts.cards import viewer_state
 
 bp = Blueprint("feeds", __name__)
@@ -25,7 +31,8 @@ def _position() -> int:
     return int(value) if value.isdigit() and len(value) < 7 else 0
 
 
-def _render_feed(template: str, page: Page, surface: str, endpoint: str, endpoint_args: dict, **context):
+def _render_feed(template: str, page: Page, surface: str, endpoint: str, endpoint_args: dict,
+                 model_version: str | None = None, **context):
     """Render a feed page (or, for htmx, just the next slice), log its impressions, keep the anon cookie."""
     viewer = _viewer()
     anon_id = None if viewer else (request.cookies.get(ANON_COOKIE) or uuid.uuid4().hex)
@@ -35,12 +42,14 @@ def _render_feed(template: str, page: Page, surface: str, endpoint: str, endpoin
         next_url = url_for(endpoint, **endpoint_args, cursor=page.next_cursor, pos=offset + len(page.items))
     state = viewer_state(page.items, viewer.id if viewer else None)
     if request.headers.get("HX-Request") and request.args.get("cursor"):
-        body = render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url)
+        body = render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url,
+                               reasons=context.get("reasons"))
     else:
         body = render_template(template, posts=page.items, state=state, next_url=next_url, **context)
     # Logged after rendering: the commit expires the loaded posts, which the template would reload one by one.
     record_impressions([post.id for post in page.items], surface=surface, request_id=new_request_id(),
-                       user_id=viewer.id if viewer else None, anon_id=anon_id, offset=offset)
+                       user_id=viewer.id if viewer else None, anon_id=anon_id, offset=offset,
+                       model_version=model_version)
     response = make_response(body)
     if anon_id and request.cookies.get(ANON_COOKIE) != anon_id:
         response.set_cookie(ANON_COOKIE, anon_id, max_age=ANON_COOKIE_MAX_AGE, httponly=True, samesite="Lax",
@@ -50,14 +59,63 @@ def _render_feed(template: str, page: Page, surface: str, endpoint: str, endpoin
 
 @bp.get("/")
 def home():
-    """Signed in: the following feed (trending while you follow nobody). Signed out: trending."""
+    """Signed in: For you (after picking communities once). Signed out: trending."""
     viewer, cursor = _viewer(), request.args.get("cursor")
     if viewer:
-        page = services.following_feed(viewer, cursor)
-        if page.items or cursor:
-            return _render_feed("feeds/home.html", page, "following", "feeds.home", {}, feed="following")
+        if needs_onboarding(viewer):
+            return redirect(url_for("feeds.welcome"))
+        page = for_you_feed(viewer, cursor)
+        reasons = dict(zip([card.post.id for card in page.cards], describe([card.reason for card in page.cards]),
+                           strict=True))
+        return _render_feed("feeds/home.html", Page(page.items, page.next_cursor), "for_you", "feeds.home", {},
+                            feed="for_you", reasons=reasons, model_version=page.model_version,
+                            cold_start=page.cold_start, people=people_to_follow(viewer, limit=6))
     page = services.trending_feed(viewer, cursor)
     return _render_feed("feeds/home.html", page, "trending", "feeds.home", {}, feed="trending")
+
+
+@bp.route("/welcome", methods=["GET", "POST"])
+@login_required
+def welcome():
+    """Cold start: a new reader picks at least three communities before their first For-you page."""
+    if request.method == "POST":
+        try:
+            complete_onboarding(current_user, request.form.getlist("community"))
+        except Invalid as exc:
+            flash(exc.message, "error")
+        else:
+            return redirect(url_for("feeds.home"))
+    return render_template("feeds/welcome.html", communities=onboarding_choices(current_user),
+                           chosen=set(request.form.getlist("community"))), 422 if request.method == "POST" else 200
+
+
+@bp.post("/feedback")
+@login_required
+def feedback():
+    """"Not interested" / "show fewer from this author / community" on a For-you card; remembered."""
+    post_id = request.form.get("post_id", "")
+    if not post_id.isdigit():
+        raise Invalid(_("This note does not exist."))
+    choice = give_feedback(current_user, request.form.get("kind", ""), int(post_id))
+    if request.headers.get("HX-Request"):
+        return render_template("feeds/_feedback_done.html", choice=choice)
+    flash(_("Got it. Your feed will change."), "success")
+    return redirect(url_for("feeds.home"))
+
+
+@bp.post("/feedback/<int:feedback_id>/undo")
+@login_required
+def undo_feedback(feedback_id: int):
+    remove_feedback(current_user, feedback_id)
+    if request.headers.get("HX-Request"):
+        return render_template("feeds/_feedback_undone.html")
+    return redirect(url_for("feeds.home"))
+
+
+@bp.get("/trending")
+def trending():
+    page = services.trending_feed(_viewer(), request.args.get("cursor"))
+    return _render_feed("feeds/home.html", page, "trending", "feeds.trending", {}, feed="trending")
 
 
 @bp.get("/following")
@@ -89,3 +147,31 @@ def tag(name: str):
     page = services.tag_feed(tag_, tab, "all", _viewer(), request.args.get("cursor"))
     return _render_feed("feeds/tag.html", page, "tag", "feeds.tag", {"name": tag_.name, "tab": tab},
                         tag=tag_, tab=tab)
+
+
+@bp.get("/p/<int:post_id>/similar")
+def similar(post_id: int):
+    """'Similar notes' under a post (loaded by htmx when scrolled into view)."""
+    from app.posts.services import ensure_can_view, get_post
+
+    post = get_post(post_id)
+    viewer = _viewer()
+    ensure_can_view(post, viewer)
+    picks = similar_posts(post, viewer)
+    posts = [p for p, _reason in picks]
+    model = active_version()
+    record_impressions([p.id for p in posts], surface="similar", request_id=new_request_id(),
+                       user_id=viewer.id if viewer else None, anon_id=request.cookies.get(ANON_COOKIE),
+                       model_version=model.version if model else None)
+    return render_template("feeds/_similar.html", posts=posts, reasons={p.id: r for p, r in picks},
+                           state=viewer_state(posts, viewer.id if viewer else None))
+
+
+@bp.get("/people/suggested")
+@login_required
+def suggested_people():
+    """'People to follow' for the signed-in reader (a sidebar partial, or a page without htmx)."""
+    raw = request.args.get("limit", "6")
+    people = people_to_follow(current_user, limit=min(20, max(1, int(raw))) if raw.isdigit() else 6)
+    template = "feeds/_people.html" if request.headers.get("HX-Request") else "feeds/people.html"
+    return render_template(template, people=people)

@@ -17,6 +17,7 @@ from app.core.db import insert_if_absent
 from app.core.errors import Forbidden, Invalid
 from app.core.pagination import Page, clamp_limit, paginate_desc
 from app.extensions import db
+from app.feeds.events import record_action
 from app.social.blocks import hidden_user_ids, is_blocked_between
 from app.social.models import Block, Follow, Notification
 from app.social.notifications import notify
@@ -57,6 +58,7 @@ def follow(follower: User, followee: User) -> bool:
     if created:
         _change_follow_counters(follower.id, followee.id, +1)
         _notify_follow(follower.id, followee.id)
+        record_action("follow", user_id=follower.id, target_user_id=followee.id)
     db.session.commit()
     return created
 

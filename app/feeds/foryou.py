@@ -1,0 +1,277 @@
+"""For you: precomputed candidates re-scored online with fresh signals, filtered, diversified, explained.
+
+Serving reads only tables every worker shares (recommendations written by app.feeds.training) plus live
+rows, so any host answers the same. Per request:
+
+  1. candidates: the active model's top CANDIDATES_PER_USER for the reader, plus fresh ones the model has
+     not seen — posts followees liked or saved since it was trained, and followees' new posts;
+  2. online score (hand-set, documented weights):
+        score = model_score / max_model_score
+              + 0.6 · min(1, fresh followee likes/saves / 3) + 0.4 · [new post by a followee]
+              + 0.15 · [in a community the reader joined]
+        × 0.25 when the reader asked for fewer from that author, × 0.5 for fewer from that community;
+  3. drop the reader's own posts, posts they already liked/saved/opened, "not interested" posts, removed
+     posts and anyone blocked either way;
+  4. diversity: at most 2 per author and 4 per community in every page of 20 (recommender.rerank).
+
+Readers with no candidates at all (new, or no model yet) get hot posts from their communities, then
+trending, with the matching reason.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select, union_all
+
+from app.accounts.models import User
+from app.communities.models import Membership
+from app.core.clock import now
+from app.core.db import insert_if_absent
+from app.core.errors import Invalid, NotFound
+from app.core.pagination import decode_cursor, encode_cursor
+from app.extensions import db
+from app.feeds.models import (
+    FEEDBACK_KINDS,
+    Event,
+    FeedFeedback,
+    FollowSuggestion,
+    Recommendation,
+    RecommenderModel,
+    SimilarPost,
+)
+from app.feeds.reasons import describe
+from app.posts.cards import card_load_options
+from app.posts.models import STATUS_PUBLISHED, Like, Post, Save
+from app.social.blocks import hidden_user_ids
+from app.social.models import Follow
+from recommender.rerank import diversify
+
+PAGE_SIZE = 20
+CANDIDATES = 300
+FRESH_LIMIT = 200
+FRESH_WINDOW_HOURS = 48  # with no model, "fresh" means the last two days
+FOLLOWEE_ENGAGED_WEIGHT, FOLLOWEE_POST_WEIGHT, JOINED_WEIGHT = 0.6, 0.4, 0.15
+FEWER_AUTHOR, FEWER_COMMUNITY = 0.25, 0.5
+MAX_PAGES = 15
+
+
+@dataclass
+class Card:
+    post: Post
+    reason: dict  # {"code": …, "params": {…}}; rendered by app.feeds.reasons
+
+
+@dataclass
+class ForYouPage:
+    cards: list[Card]
+    next_cursor: str | None
+    model_version: str | None
+    cold_start: bool = False
+    items: list[Post] = field(default_factory=list)
+
+
+def active_version() -> RecommenderModel | None:
+    return db.session.scalar(select(RecommenderModel).where(RecommenderModel.is_active.is_(True)))
+
+
+def _offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    raw = decode_cursor(cursor)
+    if len(raw) != 1 or not isinstance(raw[0], int) or not 0 <= raw[0] <= PAGE_SIZE * MAX_PAGES:
+        raise Invalid(_("This page link is not valid."), {"cursor": [_("This page link is not valid.")]})
+    return raw[0]
+
+
+def _feedback(user_id: int) -> dict[str, set[int]]:
+    chosen: dict[str, set[int]] = defaultdict(set)
+    for kind, target in db.session.execute(select(FeedFeedback.kind, FeedFeedback.target_id)
+                                           .where(FeedFeedback.user_id == user_id)):
+        chosen[kind].add(target)
+    return chosen
+
+
+def _already_engaged(user_id: int) -> set[int]:
+    rows = union_all(select(Like.post_id).where(Like.user_id == user_id),
+                     select(Save.post_id).where(Save.user_id == user_id),
+                     select(Event.post_id).where(Event.user_id == user_id, Event.kind == "open"))
+    return {post_id for (post_id,) in db.session.execute(rows) if post_id is not None}
+
+
+def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int]]:
+    """Posts followees liked or saved since `since` (with who), and followees' posts created since then."""
+    followees = select(Follow.followee_id).where(Follow.follower_id == user_id)
+    engaged: dict[int, list[int]] = defaultdict(list)
+    rows = union_all(
+        select(Like.post_id, Like.user_id).where(Like.user_id.in_(followees), Like.created_at >= since),
+        select(Save.post_id, Save.user_id).where(Save.user_id.in_(followees), Save.created_at >= since),
+    ).subquery()
+    for post_id, who in db.session.execute(select(rows.c.post_id, rows.c.user_id).distinct().limit(FRESH_LIMIT * 3)):
+        if who not in engaged[post_id]:
+            engaged[post_id].append(who)
+    new_posts = set(db.session.scalars(select(Post.id).where(Post.author_id.in_(followees), Post.created_at >= since,
+                                                             Post.status == STATUS_PUBLISHED)
+                                       .order_by(Post.created_at.desc()).limit(FRESH_LIMIT)))
+    return engaged, new_posts
+
+
+def _cold_start(viewer: User, excluded: set[int], hidden: set[int]) -> list[tuple[int, float, dict]]:
+    """Hot posts from the reader's communities first, then trending everywhere."""
+    joined = select(Membership.community_id).where(Membership.user_id == viewer.id)
+    base = select(Post.id, Post.community_id).where(Post.status == STATUS_PUBLISHED, Post.author_id != viewer.id)
+    if hidden:
+        base = base.where(Post.author_id.not_in(hidden))
+    ranked: list[tuple[int, float, dict]] = []
+    for post_id, community_id in db.session.execute(base.where(Post.community_id.in_(joined))
+                                                    .order_by(Post.hot_score.desc()).limit(CANDIDATES)):
+        if post_id not in excluded:
+            ranked.append((post_id, 2.0 - len(ranked) / CANDIDATES,
+                           {"code": "popular_in_community", "params": {"community_id": community_id}}))
+    seen = {post_id for post_id, _s, _r in ranked}
+    for (post_id,) in db.session.execute(base.with_only_columns(Post.id).order_by(Post.hot_score.desc())
+                                         .limit(CANDIDATES)):
+        if post_id not in excluded and post_id not in seen:
+            ranked.append((post_id, 1.0 - len(ranked) / (2 * CANDIDATES), {"code": "trending", "params": {}}))
+    return ranked
+
+
+def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE) -> ForYouPage:
+    """One page of the reader's For-you feed, each card with the reason it is there."""
+    offset = _offset(cursor)
+    model = active_version()
+    hidden = hidden_user_ids(viewer.id)
+    feedback = _feedback(viewer.id)
+    excluded = _already_engaged(viewer.id) | feedback["not_interested"]
+
+    candidates: dict[int, list] = {}  # post id → [score, reason]
+    rows = db.session.execute(select(Recommendation.post_id, Recommendation.score, Recommendation.reason)
+                              .where(Recommendation.user_id == viewer.id)
+                              .order_by(Recommendation.score.desc()).limit(CANDIDATES)).all()
+    top = max((score for _p, score, _r in rows), default=0.0) or 1.0
+    for post_id, score, reason in rows:
+        candidates[post_id] = [max(score, 0.0) / top, dict(reason or {})]
+
+    since = model.created_at if model else now() - timedelta(hours=FRESH_WINDOW_HOURS)
+    engaged, new_posts = _fresh(viewer.id, since)
+    for post_id, who in engaged.items():
+        entry = candidates.setdefault(post_id, [0.0, {}])
+        entry[0] += FOLLOWEE_ENGAGED_WEIGHT * min(1.0, len(who) / 3)
+        entry[1] = {"code": "followees_engaged", "params": {"user_ids": [str(w) for w in who[:2]],
+                                                             "others": max(0, len(who) - 1)}}
+    for post_id in new_posts:
+        entry = candidates.setdefault(post_id, [0.0, {}])
+        entry[0] += FOLLOWEE_POST_WEIGHT
+        if not entry[1]:
+            entry[1] = {"code": "new_from_followee", "params": {}}
+
+    cold = not candidates
+    if cold:
+        scored = _cold_start(viewer, excluded, hidden)
+        candidates = {post_id: [score, reason] for post_id, score, reason in scored}
+
+    facts = {row.id: row for row in db.session.execute(
+        select(Post.id, Post.author_id, Post.community_id, Post.status).where(Post.id.in_(list(candidates))))}
+    joined = set(db.session.scalars(select(Membership.community_id).where(Membership.user_id == viewer.id)))
+    ranked = []
+    for post_id, (score, reason) in candidates.items():
+        fact = facts.get(post_id)
+        if (fact is None or fact.status != STATUS_PUBLISHED or post_id in excluded or fact.author_id == viewer.id
+                or fact.author_id in hidden):
+            continue
+        if fact.community_id in joined:
+            score += JOINED_WEIGHT
+        if fact.author_id in feedback["fewer_author"]:
+            score *= FEWER_AUTHOR
+        if fact.community_id in feedback["fewer_community"]:
+            score *= FEWER_COMMUNITY
+        ranked.append((score, post_id, reason))
+    ranked.sort(key=lambda entry: (-entry[0], -entry[1]))
+    order = diversify(list(range(len(ranked))), len(ranked),
+                      authors=[str(facts[p].author_id) for _s, p, _r in ranked],
+                      communities=[str(facts[p].community_id) for _s, p, _r in ranked],
+                      max_per_author=2, max_per_community=4, page_size=PAGE_SIZE)
+    window = [ranked[index] for index in order[offset: offset + limit]]
+    posts = {post.id: post for post in db.session.scalars(
+        select(Post).where(Post.id.in_([p for _s, p, _r in window])).options(*card_load_options()))}
+    cards = [Card(posts[p], reason or {"code": "popular", "params": {}}) for _s, p, reason in window if p in posts]
+    has_more = len(order) > offset + limit and offset + limit < PAGE_SIZE * MAX_PAGES
+    return ForYouPage(cards=cards, next_cursor=encode_cursor([offset + limit]) if has_more else None,
+                      model_version=model.version if model else None, cold_start=cold,
+                      items=[card.post for card in cards])
+
+
+def give_feedback(user: User, kind: str, post_id: int) -> FeedFeedback:
+    """Remember "not interested" (this post), "fewer from this author" or "fewer from this community"."""
+    if kind not in FEEDBACK_KINDS:
+        message = _("Choose not interested, fewer from this author or fewer from this community.")
+        raise Invalid(message, {"kind": [message]})
+    post = db.session.get(Post, post_id)
+    if post is None:
+        raise NotFound(_("This note does not exist."))
+    target = {"not_interested": post.id, "fewer_author": post.author_id, "fewer_community": post.community_id}[kind]
+    insert_if_absent(FeedFeedback, user_id=user.id, kind=kind, target_id=target, created_at=now())
+    db.session.commit()
+    return db.session.scalar(select(FeedFeedback).where(FeedFeedback.user_id == user.id, FeedFeedback.kind == kind,
+                                                        FeedFeedback.target_id == target))
+
+
+def undo_feedback(user: User, feedback_id: int) -> None:
+    row = db.session.get(FeedFeedback, feedback_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(_("This choice does not exist."))
+    db.session.delete(row)
+    db.session.commit()
+
+
+def people_to_follow(viewer: User, limit: int = 6) -> list[tuple[User, str]]:
+    """Suggested people with a reason: the model's picks (friends of friends, shared taste), else active
+    authors in the reader's communities. Never the reader, someone they follow, or anyone blocked."""
+    from app.feeds.reasons import describe
+
+    followed = select(Follow.followee_id).where(Follow.follower_id == viewer.id)
+    hidden = hidden_user_ids(viewer.id) | {viewer.id}
+    rows = db.session.execute(select(FollowSuggestion.suggested_id, FollowSuggestion.reason)
+                              .where(FollowSuggestion.user_id == viewer.id,
+                                     FollowSuggestion.suggested_id.not_in(followed))
+                              .order_by(FollowSuggestion.score.desc()).limit(limit + len(hidden))).all()
+    picks = [(user_id, dict(reason or {})) for user_id, reason in rows if user_id not in hidden][:limit]
+    if len(picks) < limit:
+        joined = select(Membership.community_id).where(Membership.user_id == viewer.id)
+        taken = {user_id for user_id, _r in picks} | hidden
+        for user_id, community_id in db.session.execute(
+                select(Post.author_id, Post.community_id).where(Post.community_id.in_(joined),
+                                                                Post.status == STATUS_PUBLISHED,
+                                                                Post.author_id.not_in(followed))
+                .order_by(Post.hot_score.desc()).limit(200)):
+            if user_id not in taken:
+                taken.add(user_id)
+                picks.append((user_id, {"code": "active_in_community", "params": {"community_id": community_id}}))
+            if len(picks) >= limit:
+                break
+    users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_([p for p, _r in picks])))}
+    texts = describe([reason for _p, reason in picks])
+    return [(users[user_id], text) for (user_id, _r), text in zip(picks, texts, strict=True) if user_id in users]
+
+
+def similar_posts(post: Post, viewer: User | None, limit: int = 6) -> list[tuple[Post, str]]:
+    """'Similar notes' from the active model (people who liked this also liked), else hot in its community."""
+    hidden = hidden_user_ids(viewer.id if viewer else None)
+    ids = list(db.session.scalars(select(SimilarPost.similar_id).where(SimilarPost.post_id == post.id)
+                                  .order_by(SimilarPost.score.desc()).limit(limit * 2)))
+    reason = {"code": "also_liked", "params": {"item_id": str(post.id)}}
+    if len(ids) < limit:
+        extra = db.session.scalars(select(Post.id).where(Post.community_id == post.community_id, Post.id != post.id,
+                                                         Post.status == STATUS_PUBLISHED)
+                                   .order_by(Post.hot_score.desc()).limit(limit * 2))
+        ids += [i for i in extra if i not in ids]
+    posts = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(ids)).options(*card_load_options()))}
+    chosen = [posts[i] for i in ids if i in posts and posts[i].status == STATUS_PUBLISHED
+              and posts[i].author_id not in hidden and posts[i].id != post.id][:limit]
+    similar_ids = set(ids[: limit * 2]) & set(db.session.scalars(
+        select(SimilarPost.similar_id).where(SimilarPost.post_id == post.id)))
+    fallback = {"code": "popular_in_community", "params": {"community_id": post.community_id}}
+    texts = describe([reason if p.id in similar_ids else fallback for p in chosen])
+    return list(zip(chosen, texts, strict=True))

@@ -1,0 +1,83 @@
+"""Reasons on recommended cards, in the reader's language, with names looked up in one query per kind.
+
+A reason is {"code": …, "params": {…}} from recommender.reasons (or from app.feeds.foryou for fresh and
+cold-start picks); ids in params are the app's user, post and community ids as strings.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.communities.models import Community
+from app.extensions import db
+from app.posts.models import Post
+
+
+def _ids(values) -> list[int]:
+    return [int(value) for value in values if str(value).isdigit()]
+
+
+def describe(reasons: list[dict]) -> list[str]:
+    """One sentence per reason, aligned with `reasons`."""
+    user_ids, post_ids, slugs, community_ids = set(), set(), set(), set()
+    for reason in reasons:
+        params = reason.get("params") or {}
+        user_ids.update(_ids(params.get("user_ids", [])))
+        post_ids.update(_ids([params.get("item_id")] if params.get("item_id") else []))
+        if params.get("community"):
+            slugs.add(str(params["community"]))
+        if params.get("community_id"):
+            community_ids.add(int(params["community_id"]))
+    users = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    titles = {pid: title for pid, title in db.session.execute(
+        select(Post.id, Post.title).where(Post.id.in_(post_ids)))} if post_ids else {}
+    communities = {}
+    if slugs or community_ids:
+        for community in db.session.scalars(select(Community).where(
+                Community.slug.in_(slugs) | Community.id.in_(community_ids))):
+            communities[community.slug] = communities[community.id] = community.name
+    return [_sentence(reason, users, titles, communities) for reason in reasons]
+
+
+def _sentence(reason: dict, users: dict, titles: dict, communities: dict) -> str:
+    code, params = reason.get("code"), reason.get("params") or {}
+    names = [users[i] for i in _ids(params.get("user_ids", [])) if i in users]
+    others = int(params.get("others", 0) or 0)
+    title = titles.get(int(params["item_id"])) if str(params.get("item_id", "")).isdigit() else None
+    title = title or params.get("title") or ""
+    if code in ("followees_engaged", "followed_by_followees"):
+        if not names:
+            return _("Popular with people you follow") if code == "followees_engaged" else \
+                _("Followed by people you follow")
+        if code == "followees_engaged":
+            return ngettext("Liked by %(name)s and %(num)d other you follow",
+                            "Liked by %(name)s and %(num)d others you follow", others, name=names[0]) \
+                if others else _("Liked by %(name)s, whom you follow", name=names[0])
+        return ngettext("Followed by %(name)s and %(num)d other you follow",
+                        "Followed by %(name)s and %(num)d others you follow", others, name=names[0]) \
+            if others else _("Followed by %(name)s, whom you follow", name=names[0])
+    if code == "friends_of_friends":
+        return _("Liked by people your friends follow")
+    if code == "because_you_liked":
+        return _("Because you liked “%(title)s”", title=title) if title else _("Because of notes you liked")
+    if code == "similar_content":
+        return _("Similar to “%(title)s”, which you liked", title=title) if title else _("Similar to notes you liked")
+    if code == "also_liked":
+        return _("People who liked “%(title)s” also liked this", title=title) if title else \
+            _("People who liked this also liked")
+    if code == "popular_in_community":
+        name = communities.get(params.get("community")) or communities.get(params.get("community_id"))
+        return _("Popular in %(community)s this week", community=name) if name else _("Popular this week")
+    if code == "active_in_community":
+        name = communities.get(params.get("community_id"))
+        return _("Popular author in %(community)s", community=name) if name else _("Popular author")
+    if code == "trending":
+        return _("Popular this week")
+    if code == "new_from_followee":
+        return _("New from someone you follow")
+    if code == "shared_taste":
+        shared = int(params.get("shared", 0) or 0)
+        return ngettext("Likes %(num)d of the same notes as you", "Likes %(num)d of the same notes as you", shared)
+    return _("Popular on Tastemaker")

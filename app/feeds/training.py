@@ -1,0 +1,237 @@
+"""Train the recommender from the database, judge it on the newest days, and publish its outputs.
+
+`train_and_publish` builds interactions (likes, saves, comments, opens, shares from the event log), the
+follow graph and item metadata from the database; trains a candidate on everything older than the last
+HOLDOUT_DAYS and scores it on what readers did in those days (NDCG@20, Recall@20, beside a most-popular
+baseline measured on the same split); then, unless the candidate is worse than the serving model, trains
+on all data, saves the version under instance/models/<version>, writes its For-you candidates, similar
+notes and people-to-follow into tables every web worker reads, and switches to it.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+
+from app.communities.models import Community
+from app.core.clock import now
+from app.extensions import db
+from app.feeds.models import Event, FollowSuggestion, Recommendation, RecommenderModel, SimilarPost
+from app.posts.models import STATUS_PUBLISHED, Comment, Like, Post, Save, Tag, post_tags
+from app.social.models import Follow
+from recommender import storage
+from recommender.data import InputError, Interactions, ItemMeta
+from recommender.metrics import ndcg_at_k, recall_at_k
+from recommender.model import fit_from_rows
+
+log = logging.getLogger(__name__)
+
+# How much each kind of engagement says about taste (summed per reader and post).
+WEIGHTS = {"open": 1.0, "share": 2.0, "like": 3.0, "comment": 3.0, "save": 4.0}
+HOLDOUT_DAYS = 3
+CANDIDATES_PER_USER = 150
+SIMILAR_PER_POST = 8
+PEOPLE_PER_USER = 12
+NOT_WORSE_TOLERANCE = 0.02  # a new version may score up to 2% lower on the holdout (noise) and still switch
+MIN_INTERACTIONS = 50
+
+
+@dataclass
+class TrainingReport:
+    version: str | None = None
+    activated: bool = False
+    reason: str = ""
+    metrics: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        m = self.metrics
+        figures = ", ".join(f"{key}={value:.4f}" for key, value in sorted(m.items()) if isinstance(value, float))
+        state = "activated" if self.activated else "kept the current model"
+        return f"version {self.version or '-'}: {state} ({self.reason}); {figures}; {self.seconds:.1f}s"
+
+
+@dataclass
+class Dataset:
+    users: list[str]
+    items: list[str]
+    weights: list[float]
+    timestamps: list[float]
+    followers: np.ndarray
+    followees: np.ndarray
+    meta: ItemMeta
+
+    def interactions(self, mask: np.ndarray | None = None) -> Interactions:
+        rows = Interactions(np.array(self.users, dtype=str), np.array(self.items, dtype=str),
+                            np.array(self.weights, dtype=float), np.array(self.timestamps, dtype=float))
+        return rows if mask is None else rows.subset(mask)
+
+
+def build_dataset() -> Dataset:
+    """Everything the recommender learns from, read from the database in a handful of queries."""
+    pairs: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def add(rows, kind):
+        for user_id, post_id, at in rows:
+            entry = pairs[(user_id, post_id)]
+            entry[0] += WEIGHTS[kind]
+            entry[1] = max(entry[1], at.timestamp())
+
+    add(db.session.execute(select(Like.user_id, Like.post_id, Like.created_at)), "like")
+    add(db.session.execute(select(Save.user_id, Save.post_id, Save.created_at)), "save")
+    add(db.session.execute(select(Comment.author_id, Comment.post_id, Comment.created_at)
+                           .where(Comment.status == STATUS_PUBLISHED)), "comment")
+    for kind in ("open", "share"):
+        add(db.session.execute(select(Event.user_id, Event.post_id, Event.created_at)
+                               .where(Event.kind == kind, Event.user_id.is_not(None), Event.post_id.is_not(None))),
+            kind)
+
+    posts = db.session.execute(select(Post.id, Post.title, Post.body_md, Post.author_id, Community.slug)
+                               .join(Community, Community.id == Post.community_id)
+                               .where(Post.status == STATUS_PUBLISHED).order_by(Post.id)).all()
+    live = {row.id for row in posts}
+    tags: dict[int, list[str]] = defaultdict(list)
+    for post_id, name in db.session.execute(select(post_tags.c.post_id, Tag.name)
+                                            .join(Tag, Tag.id == post_tags.c.tag_id)):
+        tags[post_id].append(name)
+    meta = ItemMeta(item_ids=[str(row.id) for row in posts], titles=[row.title for row in posts],
+                    tags=[tags[row.id] for row in posts], texts=[(row.body_md or "")[:600] for row in posts],
+                    communities=[row.slug for row in posts], authors=[str(row.author_id) for row in posts])
+    kept = [(user, post, value) for (user, post), value in pairs.items() if post in live and user is not None]
+    kept.sort()
+    follows = db.session.execute(select(Follow.follower_id, Follow.followee_id)).all()
+    return Dataset(users=[str(u) for u, _p, _v in kept], items=[str(p) for _u, p, _v in kept],
+                   weights=[v[0] for _u, _p, v in kept], timestamps=[v[1] for _u, _p, v in kept],
+                   followers=np.array([str(a) for a, _b in follows], dtype=str),
+                   followees=np.array([str(b) for _a, b in follows], dtype=str), meta=meta)
+
+
+def holdout_metrics(dataset: Dataset, cutoff: float, seed: int, k: int = 20) -> dict:
+    """Train on interactions before `cutoff`, score on each reader's posts after it (new to them)."""
+    stamps = np.array(dataset.timestamps, dtype=float)
+    train_mask = stamps < cutoff
+    if train_mask.sum() < MIN_INTERACTIONS or (~train_mask).sum() == 0:
+        return {}
+    model = fit_from_rows(dataset.interactions(train_mask), dataset.followers, dataset.followees, dataset.meta, seed,
+                          catalogue=dataset.meta.item_ids)
+    seen: dict[str, set[str]] = defaultdict(set)
+    for user, item, keep in zip(dataset.users, dataset.items, train_mask, strict=True):
+        if keep:
+            seen[user].add(item)
+    truth: dict[str, set[str]] = defaultdict(set)
+    for user, item, keep in zip(dataset.users, dataset.items, train_mask, strict=True):
+        if not keep and user in seen and item not in seen[user]:
+            truth[user].add(item)
+    if not truth:
+        return {}
+    popularity: dict[str, int] = defaultdict(int)
+    for item, keep in zip(dataset.items, train_mask, strict=True):
+        if keep:
+            popularity[item] += 1
+    popular = [item for item, _n in sorted(popularity.items(), key=lambda pair: (-pair[1], pair[0]))]
+    ours, base = {"ndcg20": [], "recall20": []}, {"ndcg20": [], "recall20": []}
+    for user, relevant in truth.items():
+        ranked = [rec.item_id for rec in model.recommend(user, k=k, diversity=False)]
+        baseline = [item for item in popular if item not in seen[user]][:k]
+        for target, ranking in ((ours, ranked), (base, baseline)):
+            target["ndcg20"].append(ndcg_at_k(ranking, relevant, k))
+            target["recall20"].append(recall_at_k(ranking, relevant, k))
+    return {"ndcg20": float(np.mean(ours["ndcg20"])), "recall20": float(np.mean(ours["recall20"])),
+            "popular_ndcg20": float(np.mean(base["ndcg20"])), "popular_recall20": float(np.mean(base["recall20"])),
+            "holdout_users": float(len(truth))}
+
+
+def active_model() -> RecommenderModel | None:
+    return db.session.scalar(select(RecommenderModel).where(RecommenderModel.is_active.is_(True)))
+
+
+def models_root() -> Path:
+    return Path(current_app.config["INSTANCE_DIR"]) / "models"
+
+
+def _publish(model, version: str) -> None:
+    """Replace the precomputed outputs with this version's, in one transaction."""
+    user_ids = {int(u) for u in model.data.user_ids[: model.data.n_active]}
+    users = sorted(user_ids | set(db.session.scalars(select(Follow.follower_id).distinct())))
+    rows = []
+    for user, recs in model.recommend_all(k=CANDIDATES_PER_USER, users=[str(u) for u in users], diversity=False):
+        rows.extend({"user_id": int(user), "post_id": int(rec.item_id), "score": float(rec.score),
+                     "reason": {"code": rec.reason.code, "params": rec.reason.params}, "model_version": version}
+                    for rec in recs)
+    similar = []
+    for item in model.data.item_ids:
+        for rec in model.similar_items(str(item), k=SIMILAR_PER_POST):
+            similar.append({"post_id": int(item), "similar_id": int(rec.item_id), "score": float(rec.score),
+                            "model_version": version})
+    people = []
+    for user in users:
+        for suggested, score, reason in model.people_to_follow(str(user), k=PEOPLE_PER_USER):
+            people.append({"user_id": user, "suggested_id": int(suggested), "score": float(score),
+                           "reason": {"code": reason.code, "params": reason.params}, "model_version": version})
+    db.session.execute(delete(Recommendation))
+    db.session.execute(delete(SimilarPost))
+    db.session.execute(delete(FollowSuggestion))
+    for table, batch in ((Recommendation, rows), (SimilarPost, similar), (FollowSuggestion, people)):
+        for start in range(0, len(batch), 5_000):
+            db.session.execute(insert(table), batch[start:start + 5_000])
+    db.session.execute(update(RecommenderModel).values(is_active=False))
+    db.session.execute(update(RecommenderModel).where(RecommenderModel.version == version).values(is_active=True))
+
+
+def train_and_publish(force: bool = False, seed: int = 2026, evaluate: bool = True) -> TrainingReport:
+    """Train, evaluate on the newest days, save a version, and switch to it unless it is worse.
+
+    `evaluate=False` skips the holdout run (the demo seed uses it to stay quick); such a version always switches.
+    """
+    started = time.perf_counter()
+    report = TrainingReport()
+    dataset = build_dataset()
+    if len(dataset.users) < MIN_INTERACTIONS:
+        report.reason = f"too little data ({len(dataset.users)} interactions; need {MIN_INTERACTIONS})"
+        return report
+    newest = max(dataset.timestamps)
+    if evaluate:
+        report.metrics = holdout_metrics(dataset, newest - HOLDOUT_DAYS * 86_400, seed)
+    current = active_model()
+    if current is not None and not force and report.metrics and current.metrics.get("ndcg20"):
+        floor = current.metrics["ndcg20"] * (1 - NOT_WORSE_TOLERANCE)
+        if report.metrics["ndcg20"] < floor:
+            report.reason = f"holdout NDCG@20 {report.metrics['ndcg20']:.4f} is below the current {floor:.4f}"
+            report.seconds = time.perf_counter() - started
+            return report
+    try:
+        model = fit_from_rows(dataset.interactions(), dataset.followers, dataset.followees, dataset.meta, seed,
+                              catalogue=dataset.meta.item_ids)
+    except InputError as exc:
+        report.reason = f"cannot train: {exc}"
+        return report
+    version = now().strftime("%Y%m%d-%H%M%S")
+    directory = models_root() / version
+    if directory.exists():
+        shutil.rmtree(directory)
+    seconds = time.perf_counter() - started
+    storage.save(model, directory, metrics={**report.metrics, "train_seconds": seconds})
+    db.session.add(RecommenderModel(version=version, path=str(directory), n_users=int(model.data.n_users),
+                                    n_items=int(model.data.n_items), n_interactions=len(dataset.users),
+                                    train_seconds=seconds, metrics=report.metrics, is_active=False))
+    db.session.flush()
+    _publish(model, version)
+    db.session.commit()
+    report.version, report.activated = version, True
+    report.reason = "first model" if current is None else ("forced" if force else "not worse than the current model")
+    report.seconds = time.perf_counter() - started
+    log.info("recommender %s", report.summary())
+    return report
+
+
+def train_nightly() -> str:
+    """The nightly schedule's job (safe to run twice: the second run simply trains another version)."""
+    return train_and_publish().summary()
+

@@ -1,0 +1,41 @@
+"""`flask jobs worker`, `flask jobs scheduler` and `flask jobs run-due`."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.jobs.runner import run_due_schedules
+
+jobs_cli = AppGroup("jobs", help="Background jobs and schedules.")
+
+
+@jobs_cli.command("run-due")
+def run_due():
+    """Enqueue every schedule that is due now (safe to call from cron on every host)."""
+    fired = run_due_schedules()
+    click.echo(f"Enqueued: {', '.join(fired)}" if fired else "Nothing due.")
+
+
+@jobs_cli.command("scheduler")
+@click.option("--interval", default=60, show_default=True, help="Seconds between checks.")
+def scheduler(interval: int):
+    """Check schedules every minute, forever (one per host is fine: each period fires once)."""
+    while True:
+        run_due_schedules()
+        time.sleep(interval)
+
+
+@jobs_cli.command("worker")
+def worker():
+    """Run an RQ worker on the default queue (needs REDIS_URL)."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        raise click.ClickException("REDIS_URL is not set: jobs run inline, there is nothing to work on.")
+    from redis import Redis
+    from rq import Queue, Worker
+
+    connection = Redis.from_url(redis_url)
+    Worker([Queue("default", connection=connection)], connection=connection).work()

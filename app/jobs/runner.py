@@ -1,0 +1,88 @@
+"""Enqueue jobs and fire schedules.
+
+A job is a plain function named by its dotted path ("app.feeds.training:train_nightly") so RQ can import
+it in a worker. Inline (no REDIS_URL) the job runs in this process right away; with Redis it goes to the
+"default" RQ queue and `flask jobs worker` runs it. Every job must be safe to run twice.
+
+Schedules: `SCHEDULES` maps a name to (job path, period). `run_due_schedules(now)` claims each schedule's
+current period by inserting a JobRun row (unique on name+period), so however many hosts or processes call
+it, a period's job is enqueued exactly once. `flask jobs scheduler` calls it every minute.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import update
+
+from app.core.clock import now as clock_now
+from app.core.db import insert_if_absent
+from app.extensions import db
+from app.jobs.models import JobRun
+
+log = logging.getLogger(__name__)
+
+# name → (job path, period format: one run per distinct value of now.strftime(format))
+SCHEDULES: dict[str, tuple[str, str]] = {
+    "recommender-nightly": ("app.feeds.training:train_nightly", "%Y-%m-%d"),
+}
+NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
+
+
+def resolve(path: str) -> Callable:
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_job(path: str, **kwargs):
+    """Entry point for workers and inline runs: the app context comes from the caller (or RQ's worker)."""
+    return resolve(path)(**kwargs)
+
+
+def enqueue(path: str, **kwargs) -> str:
+    """Run `path` inline, or queue it on RQ when REDIS_URL is set. Returns 'inline' or the RQ job id."""
+    redis_url = current_app.config.get("REDIS_URL")
+    if not redis_url:
+        run_job(path, **kwargs)
+        return "inline"
+    from redis import Redis
+    from rq import Queue
+
+    queue = Queue("default", connection=Redis.from_url(redis_url))
+    job = queue.enqueue("app.jobs.worker.run_in_app", path, kwargs, job_timeout=3600)
+    return job.id
+
+
+def period_of(name: str, moment: datetime) -> str | None:
+    """The period a schedule is in at `moment`, or None before its daily hour."""
+    _path, fmt = SCHEDULES[name]
+    if fmt == "%Y-%m-%d" and moment.hour < NIGHTLY_HOUR:
+        return None
+    return moment.strftime(fmt)
+
+
+def run_due_schedules(moment: datetime | None = None) -> list[str]:
+    """Enqueue every schedule whose current period has not run yet; returns the names enqueued."""
+    moment = moment or clock_now()
+    fired = []
+    for name, (path, _fmt) in SCHEDULES.items():
+        period = period_of(name, moment)
+        if period is None:
+            continue
+        if not insert_if_absent(JobRun, name=name, period=period, started_at=moment):
+            continue
+        db.session.commit()  # the claim is visible to other hosts before the job starts
+        try:
+            result = enqueue(path)
+        except Exception as exc:  # a failed run is recorded; the next period tries again
+            db.session.rollback()
+            log.exception("scheduled job %s failed", name)
+            result = f"failed: {exc}"[:500]
+        db.session.execute(update(JobRun).where(JobRun.name == name, JobRun.period == period)
+                           .values(finished_at=clock_now(), result=str(result)[:500]))
+        db.session.commit()
+        fired.append(name)
+    return fired
