@@ -13,6 +13,7 @@ from app.communities.models import ROLE_OWNER, Community, Membership
 from app.core.clock import now
 from app.extensions import db
 from app.posts.models import KIND_NOTE, Post
+from app.posts.services import hot_score
 
 _seq = itertools.count(1)
 PASSWORD = "correct-Horse-42"
@@ -46,6 +47,7 @@ def post(author: User | None = None, community_: Community | None = None, title:
     made = Post(author=author, community=community_, title=title or f"Post {next(_seq)}",
                 kind=fields.pop("kind", KIND_NOTE), body_md=fields.pop("body_md", "Hello"),
                 body_html=fields.pop("body_html", "<p>Hello</p>"), created_at=created_at or now(), **fields)
+    made.hot_score = hot_score(made.like_count or 0, made.save_count or 0, made.comment_count or 0, made.created_at)
     db.session.add(made)
     community_.post_count += 1
     db.session.commit()

@@ -190,7 +190,7 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
                     events.append({"user_id": user.id, "kind": "comment", "post_id": post.id, "created_at": shown_at})
     db.session.execute(insert(Like), [{"user_id": u, "post_id": p, "created_at": moment} for u, p in sorted(likes)])
     savers = sorted({u for u, _p in saves})
-    db.session.execute(insert(Collection), [{"owner_id": u, "name": "收藏" if chinese[u] else "Saved",
+    db.session.execute(insert(Collection), [{"owner_id": u, "name": "我的收藏" if chinese[u] else "Favourites",
                                              "is_public": rng.random() < 0.3, "item_count": 0} for u in savers])
     collections = {c.owner_id: c.id for c in db.session.scalars(select(Collection))}
     db.session.execute(insert(Save), [{"user_id": u, "post_id": p, "collection_id": collections[u], "created_at": at}

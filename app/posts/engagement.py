@@ -136,7 +136,7 @@ def default_collection(owner: User) -> Collection:
                                    .order_by(Collection.created_at, Collection.id).limit(1))
     if collection is not None:
         return collection
-    name = "收藏" if owner.locale == "zh_Hans" else "Saved"
+    name = "我的收藏" if owner.locale == "zh_Hans" else "Favourites"
     insert_if_absent(Collection, owner_id=owner.id, name=name, is_public=False, item_count=0, created_at=now())
     return db.session.scalar(select(Collection).where(Collection.owner_id == owner.id, Collection.name == name))
 

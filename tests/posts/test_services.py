@@ -174,7 +174,7 @@ def test_saves_go_into_collections_and_move_between_them(community, author, read
     post = publish(author, community)
     save = engagement.save_post(reader, post)
     default = save.collection
-    assert default.name == "Saved" and not default.is_public and default.item_count == 1
+    assert default.name == "Favourites" and not default.is_public and default.item_count == 1
     trips = engagement.create_collection(reader, "Trips", is_public=True)
     engagement.save_post(reader, post, trips.id)
     db.session.expire_all()
