@@ -1,0 +1,1 @@
+"""Candidate sources: each fits on TrainingData and scores a batch of users over every item."""

@@ -1,0 +1,207 @@
+"""Collaborative filtering: EASE on well-supported items and RP3beta item-item graph walks on all items."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+
+def _row_normalise(M: sp.csr_matrix, power: float = 1.0) -> sp.csr_matrix:
+    sums = np.asarray(M.sum(axis=1)).ravel()
+    scale = np.divide(1.0, sums, out=np.zeros_like(sums, dtype=np.float64), where=sums > 0)
+    out = sp.diags(scale) @ M
+    out = out.tocsr()
+    if power != 1.0:
+        out.data = np.power(out.data, power)
+    return out
+
+
+def top_k_per_row(M: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep the k largest entries of every row of a sparse matrix."""
+    M = M.tocsr()
+    counts = np.diff(M.indptr)
+    if counts.max(initial=0) <= k:
+        return M
+    # A partition per long row is linear in its length; one global sort would not scale to big blocks.
+    keep = np.ones(M.nnz, dtype=bool)
+    for r in np.flatnonzero(counts > k):
+        start, end = M.indptr[r], M.indptr[r + 1]
+        keep[start + np.argpartition(-M.data[start:end], k)[k:]] = False
+    return sp.csr_matrix(
+        (M.data[keep], M.indices[keep], np.r_[0, np.cumsum(np.minimum(counts, k))]), shape=M.shape
+    )
+
+
+def rank_confidence(X: sp.csr_matrix, floor: float = 0.5) -> sp.csr_matrix:
+    """Each user's weights replaced by their rank within the user: 1 for the top item down to `floor`.
+
+    Play counts and ratings differ in scale between users; their order within a user is what carries
+    over. Ties share their mean rank, so a user who rated everything 5 gets all ones.
+    """
+    X = X.tocsr().astype(np.float64)
+    counts = np.diff(X.indptr)
+    if X.nnz == 0:
+        return X
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    order = np.lexsort((-X.data, rows))
+    position = np.empty(X.nnz)
+    position[order] = np.arange(X.nnz) - X.indptr[rows[order]]
+    # average the positions of tied values within a row
+    key_rows, key_vals = rows[order], X.data[order]
+    start = np.r_[True, (key_rows[1:] != key_rows[:-1]) | (key_vals[1:] != key_vals[:-1])]
+    group = np.cumsum(start) - 1
+    mean_pos = np.bincount(group, weights=np.arange(X.nnz) - X.indptr[key_rows]) / np.bincount(group)
+    position[order] = mean_pos[group]
+    spread = np.maximum(counts[rows] - 1, 1)
+    out = X.copy()
+    out.data = 1.0 - (1.0 - floor) * position / spread
+    return out
+
+
+def as_input(X: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
+    """The interaction matrix as a model input: `binary` (every pair 1) or `rank` (rank_confidence)."""
+    if weighting == "rank":
+        return rank_confidence(X).astype(np.float32)
+    B = X.tocsr().astype(np.float32)
+    B.data[:] = 1.0
+    return B
+
+
+def cap_history(X: sp.csr_matrix, limit: int) -> sp.csr_matrix:
+    """Keep at most `limit` items per user (the newest columns stored last are not known, so the first ones).
+
+    Item–item statistics grow with the square of a user's history; a few thousand-item users would
+    dominate both the cost and the co-occurrence counts.
+    """
+    X = X.tocsr()
+    counts = np.diff(X.indptr)
+    if counts.max(initial=0) <= limit:
+        return X
+    position = np.arange(X.nnz) - np.repeat(X.indptr[:-1], counts)
+    keep = position < limit
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    return sp.csr_matrix((X.data[keep], (rows[keep], X.indices[keep])), shape=X.shape)
+
+
+class RP3Beta:
+    """Random walk user→item→user→item with a popularity penalty (Paudel et al. 2017), top-k neighbours."""
+
+    def __init__(self, alpha: float = 0.8, beta: float = 0.3, neighbours: int = 200, max_history: int = 1000):
+        self.alpha, self.beta, self.neighbours, self.max_history = alpha, beta, neighbours, max_history
+        self.W: sp.csr_matrix | None = None
+
+    def fit(self, X: sp.csr_matrix) -> RP3Beta:
+        """Build the item–item transition matrix from a binary users x items matrix."""
+        X = cap_history(X, self.max_history).astype(np.float64)
+        X.data[:] = 1.0
+        p_ui = _row_normalise(X, self.alpha)
+        p_iu = _row_normalise(X.T.tocsr(), self.alpha)
+        popularity = np.asarray(X.sum(axis=0)).ravel()
+        penalty = np.power(np.maximum(popularity, 1.0), -self.beta)
+        blocks = []
+        block = int(np.clip(20_000_000 // max(X.shape[1], 1), 16, 4096))  # bounds each block's result
+        for start in range(0, X.shape[1], block):
+            W = (p_iu[start : start + block] @ p_ui).tocsr()
+            W = (W @ sp.diags(penalty)).tocsr()
+            W.setdiag(0.0)
+            W.eliminate_zeros()
+            blocks.append(top_k_per_row(W, self.neighbours).astype(np.float32))
+        self.W = sp.vstack(blocks).tocsr()
+        return self
+
+    def score(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        """Scores for every item given the users' binary interaction rows."""
+        return np.asarray((X_rows @ self.W).todense(), dtype=np.float32)
+
+
+class EASE:
+    """Embarrassingly shallow autoencoder (Steck 2019) on the best-supported items.
+
+    Columns are damped by popularity^-beta before the closed form, which lifts less obvious items.
+    """
+
+    def __init__(
+        self,
+        l2: float = 60.0,
+        beta: float = 0.3,
+        min_support: int = 3,
+        max_items: int = 6000,
+        weighting: str = "binary",
+    ):
+        self.l2, self.beta, self.min_support, self.max_items = l2, beta, min_support, max_items
+        self.weighting = weighting
+        self.items: np.ndarray | None = None
+        self.damping: np.ndarray | None = None
+        self.B: np.ndarray | None = None
+        self.n_items = 0
+
+    @staticmethod
+    def gram(
+        X: sp.csr_matrix, min_support: int, max_items: int, beta: float, weighting: str = "binary"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The supported item columns and their damped dense Gram matrix (shared when trying several l2)."""
+        X = as_input(cap_history(X, 2000), weighting).astype(np.float64)  # same cap as in fit()
+        support = np.asarray((X > 0).sum(axis=0)).ravel()
+        items = np.flatnonzero(support >= min_support)
+        if len(items) > max_items:
+            items = np.sort(items[np.argsort(-support[items], kind="stable")[:max_items]])
+        Xs = X[:, items] @ sp.diags(np.power(np.maximum(support[items], 1.0), -beta))
+        return items, (Xs.T @ Xs).toarray()
+
+    def fit(self, X: sp.csr_matrix, gram: tuple[np.ndarray, np.ndarray] | None = None) -> EASE:
+        """Closed-form weights B = I - P / diag(P) with P = (G + l2 I)^-1."""
+        self.n_items = X.shape[1]
+        self.items, G = (
+            gram
+            if gram is not None
+            else self.gram(X, self.min_support, self.max_items, self.beta, self.weighting)
+        )
+        support = np.asarray((cap_history(X, 2000)[:, self.items] > 0).sum(axis=0)).ravel()
+        self.damping = np.power(np.maximum(support, 1.0), -self.beta).astype(np.float32)
+        if len(self.items) == 0:
+            self.B = np.zeros((0, 0), dtype=np.float32)
+            return self
+        G = G.copy()
+        G[np.diag_indices_from(G)] += self.l2
+        P = scipy.linalg.inv(G, overwrite_a=True, check_finite=False)
+        B = P / (-np.diag(P))
+        B[np.diag_indices_from(B)] = 0.0
+        self.B = B.astype(np.float32)
+        return self
+
+    def score(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        """Scores for every item (zero outside the supported set)."""
+        out = np.zeros((X_rows.shape[0], self.n_items), dtype=np.float32)
+        if len(self.items):
+            Xs = as_input(X_rows, self.weighting)[:, self.items]
+            out[:, self.items] = (Xs @ sp.diags(self.damping)) @ self.B
+        return out
+
+
+class PureSVD:
+    """Truncated SVD of the binary matrix with columns damped by popularity^-beta (Cremonesi et al. 2010).
+
+    A user's scores are their row projected onto the item factors and back: x V^T V.
+    """
+
+    def __init__(self, factors: int = 96, beta: float = 0.25, seed: int = 2026, weighting: str = "binary"):
+        self.factors, self.beta, self.seed, self.weighting = factors, beta, seed, weighting
+        self.V: np.ndarray | None = None
+
+    def fit(self, X: sp.csr_matrix) -> PureSVD:
+        """Compute the item factors with randomized SVD."""
+        from sklearn.utils.extmath import randomized_svd
+
+        B = as_input(X, self.weighting)
+        popularity = np.asarray((B > 0).sum(axis=0)).ravel()
+        damped = (B @ sp.diags(np.power(np.maximum(popularity, 1.0), -self.beta).astype(np.float32))).tocsr()
+        k = max(1, min(self.factors, min(B.shape) - 1))
+        _, _, Vt = randomized_svd(damped, k, n_iter=4, random_state=self.seed)
+        self.V = Vt.astype(np.float32)
+        return self
+
+    def score(self, X_rows: sp.csr_matrix) -> np.ndarray:
+        """Scores for every item given the users' interaction rows."""
+        B = as_input(X_rows, self.weighting)
+        return np.asarray(B @ self.V.T) @ self.V

@@ -1,0 +1,92 @@
+import numpy as np
+
+from recommender.data import Interactions, ItemMeta, build_training_data
+from recommender.sources.collaborative import EASE, PureSVD, RP3Beta
+from recommender.sources.content import ContentSource, tokenize
+from recommender.sources.popularity import PopularitySource
+from recommender.sources.social import SocialSource
+
+
+def interactions(pairs, stamps=None):
+    users, items = zip(*pairs, strict=True)
+    n = len(pairs)
+    ts = np.full(n, np.nan) if stamps is None else np.array(stamps, dtype=float)
+    return Interactions(np.array(users, dtype=object), np.array(items, dtype=object), np.ones(n), ts)
+
+
+def ranked(data, scores, user):
+    row = scores[0] if scores.ndim == 2 else scores
+    seen = set(data.X[data.user_index[user]].indices)
+    return [data.item_ids[i] for i in np.argsort(-row, kind="stable") if i not in seen]
+
+
+def co_occurrence_data():
+    # Everyone who has a also has b; c goes with d. "me" has only a.
+    pairs = [(f"p{i}", "a") for i in range(6)] + [(f"p{i}", "b") for i in range(6)]
+    pairs += [(f"q{i}", "c") for i in range(6)] + [(f"q{i}", "d") for i in range(6)] + [("me", "a")]
+    pairs += [("p0", "c"), ("q0", "e")]
+    return build_training_data(interactions(pairs))
+
+
+def test_collaborative_sources_follow_co_occurrence():
+    data = co_occurrence_data()
+    me = data.X[[data.user_index["me"]]]
+    for model in (EASE(l2=1.0, beta=0.0, min_support=1), RP3Beta(alpha=1.0, beta=0.0), PureSVD(factors=3)):
+        model.fit(data.X)
+        assert ranked(data, model.score(me), "me")[0] == "b", type(model).__name__
+
+
+def test_ease_keeps_only_supported_items():
+    data = co_occurrence_data()
+    model = EASE(l2=1.0, min_support=2).fit(data.X)
+    assert data.item_index["e"] not in set(model.items)
+    assert model.score(data.X[[0]])[0, data.item_index["e"]] == 0
+
+
+def test_social_source_prefers_what_followees_engaged_with_and_reaches_a_second_hop():
+    pairs = [("me", "x"), ("ann", "x"), ("ann", "new"), ("bob", "far"), ("stranger", "other")]
+    followers = np.array(["me", "ann"], dtype=object)
+    followees = np.array(["ann", "bob"], dtype=object)
+    data = build_training_data(interactions(pairs), followers, followees)
+    source = SocialSource(second_hop=0.5).fit(data)
+    scores = source.score(np.array([data.user_index["me"]]))
+    order = ranked(data, scores["social"], "me")
+    assert order[:2] == ["new", "far"]
+    assert scores["followees"][0, data.item_index["new"]] == 1
+    assert scores["social"][0, data.item_index["other"]] == 0
+
+
+def test_social_source_decays_old_engagement():
+    day = 86400.0
+    pairs = [("me", "x"), ("ann", "old"), ("ann", "fresh")]
+    data = build_training_data(
+        interactions(pairs, [100 * day, 0.0, 100 * day]),
+        np.array(["me"], dtype=object),
+        np.array(["ann"], dtype=object),
+    )
+    scores = SocialSource(half_life_days=10).fit(data).score(np.array([data.user_index["me"]]))["social"][0]
+    assert scores[data.item_index["fresh"]] > scores[data.item_index["old"]] > 0
+
+
+def test_content_source_finds_cold_items_by_tags_and_chinese_words():
+    assert "口红" in tokenize("这款口红很好看")
+    meta = ItemMeta(
+        ["a", "b", "cold", "other"],
+        ["红色口红", "口红推荐", "新款口红", "登山鞋"],
+        [["beauty"], ["beauty"], ["beauty"], ["outdoor"]],
+    )
+    data = build_training_data(interactions([("me", "a"), ("u", "b"), ("u", "other")]), extra_items=["cold"])
+    source = ContentSource(min_df=1).fit(data.item_ids, meta)
+    order = ranked(data, source.score(data.X[[data.user_index["me"]]]), "me")
+    assert order.index("cold") < order.index("other")
+    similar, _ = source.similar(data.item_index["a"], 2)
+    assert data.item_index["other"] not in similar
+
+
+def test_popularity_counts_users_and_ranks_within_community():
+    data = build_training_data(interactions([("u1", "a"), ("u2", "a"), ("u1", "b"), ("u3", "c")]))
+    communities = np.array(["m", "m", "n"], dtype=object)
+    source = PopularitySource().fit(data, communities)
+    assert source.popularity[data.item_index["a"]] == 2
+    assert source.community_rank[data.item_index["a"]] == 1.0
+    assert source.community_rank[data.item_index["b"]] == 0.5
