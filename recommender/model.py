@@ -23,7 +23,7 @@ from .ranker import (
     within_user_rank,
 )
 from .rerank import diversify, mmr
-from .sources.collaborative import EASE, PureSVD, RP3Beta
+from .sources.collaborative import EASE, ImplicitALS, PureSVD, RP3Beta
 from .sources.content import ContentSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
@@ -48,10 +48,15 @@ class Settings:
     rp3_neighbours: int = 200
     svd: tuple[tuple[int, float, str], ...] = (
         (64, 0.25, "binary"),
-        (128, 0.25, "binary"),
         (64, 0.25, "rank"),
-        (128, 0.25, "rank"),
     )
+    # implicit ALS: (factors, regularization, alpha, confidence weighting)
+    als: tuple[tuple[int, float, float, str], ...] = (
+        (64, 100.0, 40.0, "log"),
+        (128, 100.0, 40.0, "log"),
+        (64, 20.0, 10.0, "log"),
+    )
+    als_iterations: int = 8
     max_ranker_rows: int = 200_000
     candidates_per_source: int = 100
     holdout_share: float = 0.2
@@ -80,6 +85,7 @@ class Sources:
 
     svd: PureSVD
     ease: EASE
+    als: ImplicitALS
     rp3: RP3Beta
     social: SocialSource
     content: ContentSource
@@ -99,18 +105,26 @@ def _fit_sources(
     X = data.X
     svd = fitted.get("svd") or _svd(chosen["svd"], settings).fit(X)
     ease = fitted.get("ease") or _ease(chosen["ease"], settings).fit(X)
+    als = fitted.get("als") or _als(chosen["als"], settings).fit(X)
     walk = fitted.get("rp3") or RP3Beta(*chosen["rp3"], settings.rp3_neighbours).fit(X)
     social = SocialSource(
         second_hop=settings.social_second_hop, half_life_days=settings.social_half_life_days
     ).fit(data)
     communities = _item_field(data, meta, "communities")
     popularity = PopularitySource(settings.trending_half_life_days).fit(data, communities)
-    return Sources(svd, ease, walk, social, content, popularity)
+    return Sources(svd, ease, als, walk, social, content, popularity)
 
 
 def _svd(params: tuple, settings: Settings) -> PureSVD:
     factors, beta, weighting = params
     return PureSVD(factors, beta, seed=settings.seed, weighting=weighting)
+
+
+def _als(params: tuple, settings: Settings) -> ImplicitALS:
+    factors, regularization, alpha, weighting = params
+    return ImplicitALS(
+        int(factors), regularization, alpha, weighting, iterations=settings.als_iterations, seed=settings.seed
+    )
 
 
 def _ease(params: tuple, settings: Settings) -> EASE:
@@ -258,11 +272,13 @@ class Recommender:
         grids: dict[str, list] = {
             "svd": [tuple(p) for p in settings.svd],
             "ease": [tuple(p) for p in settings.ease],
+            "als": [tuple(p) for p in settings.als],
             "rp3": [tuple(p) for p in settings.rp3],
         }
         chosen: dict[str, Any] = {
             "svd": grids["svd"][0],
             "ease": grids["ease"][0],
+            "als": grids["als"][0],
             "rp3": grids["rp3"][0],
         }
         if len(users) < 20:
@@ -284,6 +300,7 @@ class Recommender:
         builders = {
             "svd": lambda p: _svd(p, settings).fit(inner.X),
             "ease": ease,
+            "als": lambda p: _als(p, settings).fit(inner.X),
             "rp3": lambda p: RP3Beta(*p, settings.rp3_neighbours).fit(inner.X),
         }
         fitted: dict[str, Any] = {}
@@ -344,6 +361,7 @@ class Recommender:
         dense: dict[str, np.ndarray] = {
             "svd": sources.svd.score(X_rows),
             "ease": sources.ease.score(X_rows),
+            "als": sources.als.score(X_rows),
             "rp3": sources.rp3.score(X_rows),
             "content": sources.content.score(X_rows),
         }
@@ -378,7 +396,7 @@ class Recommender:
         n_items = data.n_items
         c = min(self.settings.candidates_per_source, n_items)
         mask = np.zeros((len(rows), n_items), dtype=bool)
-        for name in ("svd", "ease", "rp3", "social", "content", "trending"):
+        for name in ("svd", "ease", "als", "rp3", "social", "content", "trending"):
             scores = np.array(dense[name], dtype=np.float32)
             scores[ban_rows, ban_cols] = -np.inf
             top = (
@@ -456,6 +474,7 @@ class Recommender:
                         for name in (
                             "svd_norm",
                             "ease_norm",
+                            "als_norm",
                             "rp3_norm",
                             "social_norm",
                             "content_norm",
@@ -560,6 +579,7 @@ class Recommender:
             [
                 w["svd"] * parts["svd_norm"][items]
                 + w["ease"] * parts["ease_norm"][items]
+                + w["als"] * parts["als_norm"][items]
                 + w["rp3"] * parts["rp3_norm"][items],
                 w["social"] * parts["social_norm"][items],
                 w["content"] * parts["content_norm"][items],

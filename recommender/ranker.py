@@ -10,10 +10,11 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 # Hand-set weights on per-user max-normalised source scores: the fallback ranker and the reason attribution.
-FALLBACK_WEIGHTS = {"svd": 0.5, "ease": 1.0, "rp3": 0.5, "social": 0.2, "content": 0.05, "trending": 0.02}
+FALLBACK_WEIGHTS = {"svd": 0.3, "ease": 1.0, "als": 0.7, "rp3": 0.5, "social": 0.2, "content": 0.05, "trending": 0.02}
 SOURCE_SCORES = (
     "svd",
     "ease",
+    "als",
     "rp3",
     "social",
     "hop1",
@@ -23,7 +24,7 @@ SOURCE_SCORES = (
     "trending",
     "community",
 )
-NORMALISED = ("svd", "ease", "rp3", "social", "content")
+NORMALISED = ("svd", "ease", "als", "rp3", "social", "content")
 FEATURES = (
     SOURCE_SCORES
     + tuple(f"{name}_norm" for name in NORMALISED)

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from .data import InputError, TrainingData
 from .ranker import FEATURES, LearnedRanker
-from .sources.collaborative import EASE, PureSVD, RP3Beta
+from .sources.collaborative import EASE, ImplicitALS, PureSVD, RP3Beta
 from .sources.content import ContentSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
@@ -60,6 +60,7 @@ def save(model, directory: str | Path, metrics: dict[str, Any] | None = None) ->
         "ease_items": src.ease.items,
         "ease_B": src.ease.B,
         "ease_damping": src.ease.damping,
+        "als_Y": src.als.Y,
         "has_text": src.content.has_text,
         "popularity": src.popularity.popularity,
         "trending": src.popularity.trending,
@@ -128,7 +129,7 @@ def read_metadata(directory: str | Path) -> dict[str, Any]:
 def _weighting(chosen: dict[str, Any], name: str) -> str:
     """The input weighting a collaborative source was trained with (the last entry of its settings)."""
     params = chosen.get(name)
-    if isinstance(params, list) and params and params[-1] in ("binary", "rank"):
+    if isinstance(params, list) and params and params[-1] in ("binary", "rank", "log"):
         return params[-1]
     return "binary"
 
@@ -176,6 +177,11 @@ def load(directory: str | Path):
     ease = EASE(weighting=_weighting(chosen, "ease"))
     ease.items, ease.B, ease.n_items = a["ease_items"], a["ease_B"], model.data.n_items
     ease.damping = a["ease_damping"]
+    als_params = chosen.get("als")
+    if not (isinstance(als_params, list) and len(als_params) == 4):
+        raise ModelFormatError(f"{directory} has no implicit-ALS settings: train it again")
+    als = ImplicitALS(int(als_params[0]), float(als_params[1]), float(als_params[2]), str(als_params[3]))
+    als.Y = a["als_Y"]
     rp3 = RP3Beta()
     rp3.W = matrix("rp3_W")
     social = SocialSource()
@@ -185,7 +191,7 @@ def load(directory: str | Path):
     popularity = PopularitySource()
     popularity.popularity, popularity.trending = a["popularity"], a["trending"]
     popularity.community_rank = a["community_rank"]
-    model.sources = Sources(svd, ease, rp3, social, content, popularity)
+    model.sources = Sources(svd, ease, als, rp3, social, content, popularity)
     model.ranker = LearnedRanker(model.settings.seed)
     model.ranker.positives = int(metadata.get("ranker_positives", 0))
     if (directory / "ranker.joblib").exists():

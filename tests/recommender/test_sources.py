@@ -1,7 +1,7 @@
 import numpy as np
 
 from recommender.data import Interactions, ItemMeta, build_training_data
-from recommender.sources.collaborative import EASE, PureSVD, RP3Beta
+from recommender.sources.collaborative import EASE, ImplicitALS, PureSVD, RP3Beta, confidence_input
 from recommender.sources.content import ContentSource, tokenize
 from recommender.sources.popularity import PopularitySource
 from recommender.sources.social import SocialSource
@@ -31,9 +31,22 @@ def co_occurrence_data():
 def test_collaborative_sources_follow_co_occurrence():
     data = co_occurrence_data()
     me = data.X[[data.user_index["me"]]]
-    for model in (EASE(l2=1.0, beta=0.0, min_support=1), RP3Beta(alpha=1.0, beta=0.0), PureSVD(factors=3)):
+    for model in (
+        EASE(l2=1.0, beta=0.0, min_support=1),
+        RP3Beta(alpha=1.0, beta=0.0),
+        PureSVD(factors=3),
+        ImplicitALS(factors=3, regularization=0.1, alpha=5.0, iterations=10),
+    ):
         model.fit(data.X)
         assert ranked(data, model.score(me), "me")[0] == "b", type(model).__name__
+
+
+def test_log_confidence_is_relative_to_each_users_median_weight():
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.array([[1.0, 2.0, 4.0], [100.0, 200.0, 400.0]]))
+    C = confidence_input(X, "log").toarray()
+    assert np.allclose(C[0], C[1]) and C[0, 2] > C[0, 1] > C[0, 0] > 0
 
 
 def test_ease_keeps_only_supported_items():
