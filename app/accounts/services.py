@@ -18,6 +18,7 @@ from app.core.clock import now
 from app.core.errors import Invalid, NotFound, Unauthorized
 from app.core.i18n import SUPPORTED
 from app.extensions import db
+from app.search.indexing import queue_user
 
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,29}$")
 # Names that would collide with routes, staff or impersonation.
@@ -118,6 +119,8 @@ def register_user(username: str, email: str, password: str, *, invite_code: str 
     )
     db.session.add(user)
     try:
+        db.session.flush()
+        queue_user(user.id)
         db.session.commit()
     except IntegrityError:  # a concurrent registration took the name or email first
         db.session.rollback()
@@ -154,6 +157,7 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
         if locale not in SUPPORTED:
             raise _field_error("locale", _("Choose English or Simplified Chinese."))
         user.locale = locale
+    queue_user(user.id)
     db.session.commit()
     return user
 

@@ -26,6 +26,7 @@ from app.core.db import insert_if_absent
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, int_key, paginate
 from app.extensions import db
+from app.search.indexing import queue_community
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 # Slugs that are, or may become, pages under /c/.
@@ -230,6 +231,7 @@ def create_community(actor: User, *, slug: str, name: str, vertical: str, owner_
     try:
         db.session.flush()
         db.session.add(Membership(user_id=owner.id, community_id=community.id, role=ROLE_OWNER, joined_at=now()))
+        queue_community(community.id)
         db.session.commit()
     except IntegrityError:  # a concurrent request took the slug first
         db.session.rollback()
@@ -259,6 +261,7 @@ def update_community(actor: User, community: Community, *, name: str | None = No
         community.banner_path = images.store_webp(banner_image, "banners")
     if new_owner is not None:
         _transfer_ownership(community, new_owner)
+    queue_community(community.id)
     db.session.commit()
     if banner_image is not None:
         images.delete_media(old_banner)

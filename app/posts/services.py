@@ -32,6 +32,7 @@ from app.posts.models import (
     post_tags,
 )
 from app.posts.text import hashtags, mentions, render_body
+from app.search.indexing import queue_post
 from app.social.blocks import hidden_user_ids, is_blocked_between
 from app.social.notifications import notify
 
@@ -261,6 +262,7 @@ def create_post(author: User, *, community_slug: str | None, title: str | None, 
     db.session.execute(update(Community).where(Community.id == community.id)
                        .values(post_count=Community.post_count + 1).execution_options(synchronize_session=False))
     notify_mentions(fields.body, author, "post", post.id)
+    queue_post(post.id)
     db.session.commit()
     return post
 
@@ -297,6 +299,7 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
     new_mentions = set(mentions(fields.body)) - mentioned_before
     if new_mentions:
         notify_mentions(" ".join(f"@{name}" for name in sorted(new_mentions)), actor, "post", post.id)
+    queue_post(post.id)
     db.session.commit()
     for display, thumb in removed_files:
         delete_media(display)
@@ -316,6 +319,7 @@ def delete_post(actor: User, post: Post) -> Post:
     if result.rowcount == 1:
         db.session.execute(update(Community).where(Community.id == post.community_id)
                            .values(post_count=Community.post_count - 1).execution_options(synchronize_session=False))
+    queue_post(post.id)
     db.session.commit()
     db.session.refresh(post)
     current_app.logger.info("post %s deleted by user %s", post.id, actor.id)

@@ -52,7 +52,8 @@ def test_pages_carry_no_inline_script(client):
 
 def test_healthz_ok(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok", "db": "ok"}
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "db": "ok", "search": "ok", "search_documents": 0}
 
 
 def test_healthz_reports_unreachable_database(tmp_path):

@@ -1,0 +1,95 @@
+"""/api/v1/search: the same search as the page, as JSON (post cards, communities, people)."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from app.accounts.api import UserSchema
+from app.communities.api import CommunitySchema
+from app.extensions import limiter
+from app.posts.api import PostCardSchema, post_cards, viewer_or_none
+from app.search import services
+from app.search.text import MAX_QUERY_CHARS
+from app.search.views import search_rate_limit, visitor_key
+
+blp = Blueprint("search_api", __name__, description="Search posts, communities and people")
+
+
+class SearchArgsSchema(Schema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=MAX_QUERY_CHARS * 25), metadata={
+        "description": f"Words (Chinese and English may mix), \"quoted phrases\" and -excluded words. Only the "
+                       f"first {MAX_QUERY_CHARS} characters count; other operators are ignored."})
+    type = fields.String(load_default="posts", validate=validate.OneOf(list(services.TYPES)))
+    community = fields.String(validate=validate.Length(max=40),
+                              metadata={"description": "Slug: only posts in this community."})
+    sort = fields.String(validate=validate.OneOf(services.SORTS), metadata={
+        "description": "trusted (default when signed in: relevance blended with what people you follow liked, "
+                       "saved and commented), relevant (default signed out), new, top."})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=services.MAX_PAGE))
+    per_page = fields.Integer(load_default=services.PER_PAGE, validate=validate.Range(min=1, max=services.MAX_PER_PAGE))
+
+
+class SearchItemSchema(Schema):
+    type = fields.String(metadata={"description": "post, community or user."})
+    title_html = fields.String(metadata={"description": "Title with matches in <mark>; everything else escaped."})
+    snippet_html = fields.String(metadata={"description": "Part of the text around the first match, escaped, "
+                                                          "matches in <mark>."})
+    reason = fields.String(allow_none=True, metadata={"description": "Why it ranks here (sort=trusted)."})
+    url = fields.String()
+    post = fields.Nested(PostCardSchema, allow_none=True)
+    community = fields.Nested(CommunitySchema, allow_none=True)
+    user = fields.Nested(UserSchema, allow_none=True)
+
+
+class CommunityFacetSchema(Schema):
+    slug = fields.String()
+    name = fields.String()
+    count = fields.Integer()
+
+
+class SearchPageSchema(Schema):
+    query = fields.String(metadata={"description": "The query as searched (cleaned and shortened)."})
+    type = fields.String()
+    sort = fields.String()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    has_next = fields.Boolean()
+    any_term = fields.Boolean(metadata={"description": "No result had every word; these have some of them."})
+    did_you_mean = fields.String(allow_none=True)
+    type_counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    communities = fields.List(fields.Nested(CommunityFacetSchema))
+    items = fields.List(fields.Nested(SearchItemSchema))
+
+
+def _item(result: services.Result, card) -> dict:
+    item = {"type": result.doc_type, "title_html": str(result.title), "snippet_html": str(result.snippet),
+            "reason": result.reason, "post": None, "community": None, "user": None}
+    if result.doc_type == "post":
+        item.update(post=card, url=url_for("posts.detail", post_id=result.obj.id, _external=True))
+    elif result.doc_type == "community":
+        item.update(community=result.obj, url=url_for("feeds.community", slug=result.obj.slug, _external=True))
+    else:
+        item.update(user=result.obj, url=url_for("accounts.profile", username=result.obj.username, _external=True))
+    return item
+
+
+@blp.get("/search")
+@limiter.shared_limit(search_rate_limit, scope="search", key_func=visitor_key)
+@blp.arguments(SearchArgsSchema, location="query")
+@blp.response(200, SearchPageSchema)
+def search(args: dict):
+    """Search posts, communities or people; pages of up to 50, at most 50 pages deep."""
+    viewer = viewer_or_none()
+    page = services.search(viewer, args["q"], type=args["type"], community=args.get("community"),
+                           sort=args.get("sort"), page=args["page"], per_page=args["per_page"])
+    cards = {view.id: view for view in post_cards(page.posts, viewer)}
+    return {
+        "query": page.query, "type": page.type, "sort": page.sort, "page": page.page, "per_page": page.per_page,
+        "total": page.total, "has_next": page.has_next, "any_term": page.any_term, "did_you_mean": page.did_you_mean,
+        "type_counts": page.type_counts,
+        "communities": [{"slug": c.slug, "name": c.name, "count": n} for c, n in page.community_counts],
+        "items": [_item(result, cards.get(result.obj.id) if result.doc_type == "post" else None)
+                  for result in page.results],
+    }

@@ -1,0 +1,262 @@
+"""Search for the page and the API: parse, ask the backend, load the rows, re-rank, highlight.
+
+The backend returns ids; this module loads each page's rows in a fixed number of queries, drops anything
+that is no longer visible (removed or deleted posts, suspended people, blocks either way — the index may
+lag a moment behind the database), applies sort=trusted (app.search.ranking) and builds sanitized
+snippets. When all words together find nothing, it retries with any word; when a word is not in the
+index it offers "did you mean".
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.communities.models import Community
+from app.core.errors import Invalid
+from app.extensions import db
+from app.posts.cards import card_load_options
+from app.posts.models import STATUS_PUBLISHED, Post
+from app.search import get_backend
+from app.search.backend import (
+    DOC_COMMUNITY,
+    DOC_POST,
+    DOC_USER,
+    SORT_RELEVANT,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+)
+from app.search.ranking import TRUSTED_WINDOW, reason_for, rerank
+from app.search.text import ParsedQuery, highlight, parse_query, plain_text
+from app.social.blocks import hidden_user_ids
+
+TYPES = {"posts": DOC_POST, "communities": DOC_COMMUNITY, "users": DOC_USER}
+SORT_TRUSTED = "trusted"
+SORTS = (SORT_TRUSTED, SORT_RELEVANT, "new", "top")
+PER_PAGE, MAX_PER_PAGE = 20, 50
+MAX_PAGE = 50  # 1 000 results deep is enough; deeper pages cost the backend more than they are worth
+SUGGESTIONS = 8
+COMMUNITY_FACETS = 8
+FEW_RESULTS = 3  # with fewer hits than this, look for a spelling correction
+
+
+@dataclass
+class Result:
+    doc_type: str
+    obj: Post | Community | User
+    title: Markup
+    snippet: Markup
+    reason: str | None = None
+
+
+@dataclass
+class SearchPage:
+    query: str
+    type: str
+    sort: str
+    community: str | None
+    page: int
+    per_page: int
+    total: int = 0
+    results: list[Result] = field(default_factory=list)
+    type_counts: dict[str, int] = field(default_factory=dict)
+    community_counts: list[tuple[Community, int]] = field(default_factory=list)
+    did_you_mean: str | None = None
+    any_term: bool = False  # no result had every word, so these have some of them
+    truncated: bool = False
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < MAX_PAGE and self.page * self.per_page < self.total
+
+    @property
+    def posts(self) -> list[Post]:
+        return [result.obj for result in self.results if result.doc_type == DOC_POST]
+
+    @property
+    def reasons(self) -> dict[int, str]:
+        return {r.obj.id: r.reason for r in self.results if r.doc_type == DOC_POST and r.reason}
+
+    @property
+    def snippets(self) -> dict[int, Markup]:
+        return {r.obj.id: r.snippet for r in self.results if r.doc_type == DOC_POST and r.snippet}
+
+
+def default_sort(viewer: User | None) -> str:
+    return SORT_TRUSTED if viewer is not None else SORT_RELEVANT
+
+
+def _positive_int(raw, name: str, maximum: int) -> int:
+    text = str(raw).strip()
+    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= maximum:
+        message = _("%(name)s must be a whole number from 1 to %(max)d.", name=name, max=maximum)
+        raise Invalid(message, {name: [message]})
+    return int(text)
+
+
+def parse_params(args: Mapping, viewer: User | None) -> dict:
+    """Read q, type, community, sort, page and per_page from a query string; bad values are Invalid."""
+    type_ = args.get("type") or "posts"
+    if type_ not in TYPES:
+        message = _("Search posts, communities or users.")
+        raise Invalid(message, {"type": [message]})
+    sort = args.get("sort") or default_sort(viewer)
+    if sort not in SORTS:
+        message = _("Sort by trusted, relevant, new or top.")
+        raise Invalid(message, {"sort": [message]})
+    page = _positive_int(args.get("page") or 1, "page", MAX_PAGE)
+    per_page = _positive_int(args.get("per_page") or PER_PAGE, "per_page", MAX_PER_PAGE)
+    community = (args.get("community") or "").strip().lower()[:40] or None
+    return {"q": args.get("q") or "", "type": type_, "sort": sort, "page": page, "per_page": per_page,
+            "community": community}
+
+
+def search(viewer: User | None, q: str, type: str = "posts", community: str | None = None,
+           sort: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> SearchPage:
+    """One page of results for `viewer` (None when signed out)."""
+    sort = sort or default_sort(viewer)
+    parsed = parse_query(q)
+    result = SearchPage(query=parsed.text, type=type, sort=sort, community=community, page=page,
+                        per_page=per_page, truncated=parsed.truncated)
+    if parsed.empty:
+        return result
+    doc_type = TYPES[type]
+    hidden = frozenset(hidden_user_ids(viewer.id if viewer else None))
+    trusted = sort == SORT_TRUSTED and viewer is not None and doc_type == DOC_POST
+    backend_sort = SORT_RELEVANT if sort == SORT_TRUSTED else sort
+    in_window = trusted and page * per_page <= TRUSTED_WINDOW
+    offset, limit = (0, TRUSTED_WINDOW) if in_window else ((page - 1) * per_page, per_page)
+    query = SearchQuery(parsed, doc_type=doc_type, community=community, sort=backend_sort, offset=offset,
+                        limit=limit, exclude_author_ids=hidden, facets=True)
+    backend = get_backend()
+    found = backend.search(query)
+    if found.total == 0 and len(parsed.must) > 1 and not parsed.phrases:
+        query.any_term = True
+        found = backend.search(query)
+        result.any_term = found.total > 0
+    result.total = found.total
+    result.type_counts = _type_counts(found, community)
+    result.community_counts = _community_facets(found.community_counts)
+    rows = _load(found.hits, hidden)
+    hits = [(hit, rows[(hit.doc_type, hit.ref_id)]) for hit in found.hits if (hit.doc_type, hit.ref_id) in rows]
+    terms = parsed.highlight_terms
+    if in_window and viewer is not None:
+        ranked = rerank([(obj, hit.score) for hit, obj in hits], viewer.id)
+        start = (page - 1) * per_page
+        result.results = [_result(DOC_POST, post, terms, reason_for(post, signals))
+                          for post, _score, signals in ranked[start:start + per_page]]
+    else:
+        result.results = [_result(hit.doc_type, obj, terms) for hit, obj in hits]
+    if result.total < FEW_RESULTS or result.any_term:
+        result.did_you_mean = _did_you_mean(parsed, query)
+    return result
+
+
+def _type_counts(found: SearchResults, community: str | None) -> dict[str, int]:
+    counts = {name: found.type_counts.get(doc_type, 0) for name, doc_type in TYPES.items()}
+    if community:
+        counts["posts"] = found.community_counts.get(community, 0)
+    return counts
+
+
+def _community_facets(counts: dict[str, int]) -> list[tuple[Community, int]]:
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:COMMUNITY_FACETS]
+    if not top:
+        return []
+    by_slug = {c.slug: c for c in db.session.scalars(select(Community).where(Community.slug.in_([s for s, _ in top])))}
+    return [(by_slug[slug], count) for slug, count in top if slug in by_slug]
+
+
+def _load(hits: list[SearchHit], hidden: frozenset[int]) -> dict[tuple[str, int], object]:
+    """The rows behind a list of hits, one query per type, without anything the viewer may not see."""
+    ids: dict[str, list[int]] = {}
+    for hit in hits:
+        ids.setdefault(hit.doc_type, []).append(hit.ref_id)
+    rows: dict[tuple[str, int], object] = {}
+    if ids.get(DOC_POST):
+        for post in db.session.scalars(select(Post).where(Post.id.in_(ids[DOC_POST])).options(*card_load_options())):
+            if post.status == STATUS_PUBLISHED and post.author_id not in hidden and post.author.suspended_at is None:
+                rows[(DOC_POST, post.id)] = post
+    if ids.get(DOC_COMMUNITY):
+        for community in db.session.scalars(select(Community).where(Community.id.in_(ids[DOC_COMMUNITY]))):
+            rows[(DOC_COMMUNITY, community.id)] = community
+    if ids.get(DOC_USER):
+        for user in db.session.scalars(select(User).where(User.id.in_(ids[DOC_USER]))):
+            if user.id not in hidden and user.suspended_at is None:
+                rows[(DOC_USER, user.id)] = user
+    return rows
+
+
+def _result(doc_type: str, obj, terms: set[str], reason: str | None = None) -> Result:
+    if doc_type == DOC_POST:
+        title, body = obj.title, plain_text(obj.body_md)
+    elif doc_type == DOC_COMMUNITY:
+        title, body = obj.name, plain_text(obj.description)
+    else:
+        title, body = obj.name, plain_text(obj.bio)
+    return Result(doc_type, obj, highlight(title, terms, width=max(len(title), 1)),
+                  highlight(body, terms) if body else Markup(""), reason)
+
+
+def _did_you_mean(parsed: ParsedQuery, query: SearchQuery) -> str | None:
+    """The query with misspelt English words corrected, if that finds something."""
+    fixes = get_backend().corrections(parsed.words)
+    if not fixes:
+        return None
+    corrected = parsed.text
+    for wrong, right in fixes.items():
+        corrected = re.sub(rf"(?i)\b{re.escape(wrong)}\b", right, corrected)
+    if corrected.casefold() == parsed.text.casefold():
+        return None
+    check = SearchQuery(parse_query(corrected), doc_type=None, limit=1, exclude_author_ids=query.exclude_author_ids)
+    return corrected if get_backend().search(check).total else None
+
+
+@dataclass
+class Suggestion:
+    doc_type: str
+    obj: Post | Community | User
+    label: Markup
+
+
+def suggest(viewer: User | None, q: str) -> list[Suggestion]:
+    """As-you-type: up to eight posts, communities and people whose title or name matches what was typed."""
+    parsed = parse_query(q, prefix=True)
+    if parsed.empty:
+        return []
+    hidden = frozenset(hidden_user_ids(viewer.id if viewer else None))
+    hits = get_backend().suggest(parsed, SUGGESTIONS * 2, hidden)
+    rows = _load(hits, hidden)
+    terms = set(parsed.must) | ({parsed.prefix} if parsed.prefix else set())
+    suggestions = []
+    for hit in hits:
+        obj = rows.get((hit.doc_type, hit.ref_id))
+        if obj is None:
+            continue
+        if hit.doc_type == DOC_POST:
+            label = obj.title
+        elif hit.doc_type == DOC_COMMUNITY:
+            label = obj.name
+        else:
+            label = f"{obj.name} (@{obj.username})"
+        suggestions.append(Suggestion(hit.doc_type, obj, _prefix_highlight(label, terms)))
+    return suggestions[:SUGGESTIONS]
+
+
+def _prefix_highlight(label: str, terms: set[str]) -> Markup:
+    """Like highlight(), but a word starting with the typed prefix counts as a match too."""
+    marked = highlight(label, terms, width=len(label) or 1)
+    if "<mark>" in marked:
+        return marked
+    for term in terms:
+        match = re.search(rf"(?i)\b{re.escape(term)}", label)
+        if match:
+            return Markup(escape(label[:match.start()]) + Markup("<mark>") + escape(match.group(0))
+                          + Markup("</mark>") + escape(label[match.end():]))
+    return Markup(escape(label))

@@ -1,0 +1,75 @@
+"""/search (results page) and /search/suggest (as-you-type list for the nav box, via htmx)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.communities.models import Community
+from app.core.errors import Invalid
+from app.extensions import db, limiter
+from app.posts.cards import viewer_state
+from app.posts.models import Tag
+from app.search import services
+
+bp = Blueprint("search", __name__)
+
+EMPTY_STATE_ITEMS = 6
+
+
+def visitor_key() -> str:
+    """Rate-limit key: the signed-in user, else the client address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    from flask_limiter.util import get_remote_address
+
+    return f"ip:{get_remote_address()}"
+
+
+def search_rate_limit() -> str:
+    """One budget per visitor shared by the page and the API (scope "search")."""
+    return current_app.config["SEARCH_RATE_LIMIT"]
+
+
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _starting_points() -> tuple[list[Community], list[Tag]]:
+    """What the empty state suggests: the biggest communities and the most used tags (two queries)."""
+    communities = list(db.session.scalars(select(Community).order_by(Community.member_count.desc(), Community.id)
+                                          .limit(EMPTY_STATE_ITEMS)))
+    tags = list(db.session.scalars(select(Tag).where(Tag.post_count > 0)
+                                   .order_by(Tag.post_count.desc(), Tag.name).limit(EMPTY_STATE_ITEMS * 2)))
+    return communities, tags
+
+
+@bp.get("/search")
+@limiter.shared_limit(search_rate_limit, scope="search", key_func=visitor_key)
+def results():
+    """Search results with type tabs, community facets, sorts, snippets and pagination."""
+    viewer = _viewer()
+    error, status = None, 200
+    try:
+        params = services.parse_params(request.args, viewer)
+    except Invalid as exc:  # a bad link: say what is wrong above an empty result page
+        error, status = exc.message, 400
+        params = {"q": request.args.get("q", ""), "type": "posts", "sort": services.default_sort(viewer),
+                  "page": 1, "per_page": services.PER_PAGE, "community": None}
+    page = services.search(viewer, **params) if error is None else services.SearchPage(
+        query=services.parse_query(params["q"]).text, type="posts", sort=params["sort"], community=None,
+        page=1, per_page=services.PER_PAGE)
+    state = viewer_state(page.posts, viewer.id if viewer else None)
+    communities, tags = _starting_points() if not page.results else ([], [])
+    body = render_template("search/results.html", page=page, state=state, error=error, sorts=services.SORTS,
+                           types=list(services.TYPES), starting_communities=communities, starting_tags=tags)
+    return body, status
+
+
+@bp.get("/search/suggest")
+@limiter.limit("120/minute", key_func=visitor_key)
+def suggest():
+    """A short list of matching posts, communities and people for the nav search box (an HTML fragment)."""
+    suggestions = services.suggest(_viewer(), request.args.get("q", ""))
+    return render_template("search/_suggestions.html", suggestions=suggestions,
+                           query=services.parse_query(request.args.get("q", "")).text)

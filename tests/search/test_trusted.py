@@ -1,0 +1,84 @@
+"""sort=trusted: followees' likes, saves and comments and the author's standing lift a result, with a reason;
+the social part costs the same few queries for any number of results."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.posts.engagement import default_collection
+from app.posts.models import Comment, Like, Post, Save
+from app.search import services
+from app.search.indexing import rebuild_index
+from app.search.ranking import rerank
+from app.social.models import Follow
+from tests import factories
+from tests.search.helpers import note
+
+
+@contextmanager
+def counted_queries():
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def _site():
+    owner, writer, viewer = factories.user("owner"), factories.user("writer"), factories.user("viewer")
+    friends = [factories.user(f"friend{n}") for n in range(3)]
+    place = factories.community("camp", owner=owner)
+    plain = note(writer, place, "Tent review", "Tent pitched in the rain, tent dry.")
+    trusted = note(writer, place, "Tent review", "Pitched in the rain.")
+    for friend in friends:
+        db.session.add(Follow(follower_id=viewer.id, followee_id=friend.id))
+        db.session.add(Save(user_id=friend.id, post_id=trusted.id,
+                            collection_id=default_collection(friend).id))
+    db.session.add(Like(user_id=friends[0].id, post_id=trusted.id))
+    db.session.add(Comment(post_id=plain.id, author_id=owner.id, body="nice", body_html="<p>nice</p>"))
+    db.session.commit()
+    rebuild_index()
+    return viewer, plain, trusted, place
+
+
+def test_followees_saves_lift_a_result_and_say_so(ctx):
+    viewer, plain, trusted, _place = _site()
+    relevant = services.search(viewer, "tent", sort="relevant")
+    assert [r.obj.id for r in relevant.results] == [plain.id, trusted.id]
+    page = services.search(viewer, "tent")  # trusted is the default when signed in
+    assert page.sort == "trusted"
+    assert [r.obj.id for r in page.results] == [trusted.id, plain.id]
+    assert page.results[0].reason == "3 people you follow saved this"
+    assert page.results[1].reason is None  # the comment is by someone the viewer does not follow
+    assert services.search(None, "tent").sort == "relevant"  # signed out: no social graph to use
+
+
+def test_the_reason_line_is_on_the_page(ctx, client):
+    _site()
+    from tests.conftest import DEFAULT_PASSWORD, MadeUser, log_in
+
+    log_in(client, MadeUser(0, "viewer", "", DEFAULT_PASSWORD))
+    html = client.get("/search?q=tent").get_data(as_text=True)
+    assert "3 people you follow saved this" in html
+
+
+def test_the_social_part_is_a_fixed_number_of_queries(ctx):
+    viewer, plain, trusted, place = _site()
+    other = factories.user()
+    ids = [plain.id, trusted.id] + [note(other, place, f"Tent {n}").id for n in range(20)]
+    posts = {post.id: post for post in db.session.scalars(select(Post).where(Post.id.in_(ids)))}
+    few = [(posts[ids[0]], 2.0), (posts[ids[1]], 1.0)]
+    many = few + [(posts[post_id], 1.0) for post_id in ids[2:]]
+    viewer_id = viewer.id
+    with counted_queries() as small:
+        rerank(few, viewer_id)
+    with counted_queries() as large:
+        rerank(many, viewer_id)
+    assert len(small) == len(large) == 5
