@@ -1,0 +1,199 @@
+"""Shops (apply → approve/reject) and their catalog: products, images and SKUs with stock."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.models import User
+from app.communities.models import Community
+from app.core.clock import now as clock_now
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.money import MINOR_UNITS
+from app.extensions import db
+from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
+
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])")
+SKU_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
+
+
+def _field_error(field: str, message: str) -> Invalid:
+    return Invalid(message, {field: [message]})
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise Forbidden(_("Only an administrator can review shop applications."))
+
+
+# --- shops ------------------------------------------------------------------------------------------------
+
+def apply_for_shop(user: User, *, slug: str, name: str, description: str = "") -> Shop:
+    """A user applies to open a shop; an admin reviews it. A rejected applicant may apply again."""
+    slug = (slug or "").strip().lower()
+    name = " ".join((name or "").split())
+    errors: dict[str, list[str]] = {}
+    if not SLUG.fullmatch(slug):
+        errors["slug"] = [_("Use 3 to 40 lower-case letters, digits and dashes.")]
+    if not name or len(name) > 80:
+        errors["name"] = [_("Give the shop a name of up to 80 characters.")]
+    if errors:
+        raise Invalid(_("Check the shop's details."), errors)
+    shop = db.session.scalar(select(Shop).where(Shop.owner_id == user.id))
+    if shop is not None and shop.status != ShopStatus.REJECTED:
+        raise Conflict(_("You already have a shop or an application under review."))
+    if shop is None:
+        shop = Shop(owner_id=user.id, created_at=clock_now())
+        db.session.add(shop)
+    shop.slug, shop.name, shop.description = slug, name, (description or "")[:5000]
+    shop.status, shop.rejection_reason, shop.reviewed_by_id, shop.reviewed_at = ShopStatus.APPLIED, None, None, None
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _field_error("slug", _("This shop address is taken.")) from None
+    return shop
+
+
+def _review(admin: User, shop_id: int, to_status: ShopStatus, reason: str | None, now: datetime) -> Shop:
+    _require_admin(admin)
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(_("No such shop."))
+    moved = db.session.execute(update(Shop).where(Shop.id == shop.id, Shop.status == ShopStatus.APPLIED)
+                               .values(status=to_status, reviewed_by_id=admin.id, reviewed_at=now,
+                                       rejection_reason=reason).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        raise Conflict(_("This application has already been reviewed."))
+    if to_status == ShopStatus.APPROVED:
+        db.session.execute(update(User).where(User.id == shop.owner_id).values(is_merchant=True)
+                           .execution_options(synchronize_session=False))
+    db.session.commit()
+    db.session.refresh(shop)
+    return shop
+
+
+def approve_shop(admin: User, shop_id: int, now: datetime | None = None) -> Shop:
+    """An admin approves an application; its owner becomes a merchant."""
+    return _review(admin, shop_id, ShopStatus.APPROVED, None, now or clock_now())
+
+
+def reject_shop(admin: User, shop_id: int, reason: str, now: datetime | None = None) -> Shop:
+    """An admin rejects an application with a reason shown to the applicant."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise _field_error("reason", _("Say why the application is rejected."))
+    return _review(admin, shop_id, ShopStatus.REJECTED, reason[:500], now or clock_now())
+
+
+def _own_shop(merchant: User, shop_id: int) -> Shop:
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(_("No such shop."))
+    if shop.owner_id != merchant.id and not merchant.is_admin:
+        raise Forbidden(_("Only the shop's owner can change its catalog."))
+    if shop.status != ShopStatus.APPROVED:
+        raise Conflict(_("The shop has not been approved yet."))
+    return shop
+
+
+def _own_product(merchant: User, product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(_("No such product."))
+    _own_shop(merchant, product.shop_id)
+    return product
+
+
+# --- products and SKUs ------------------------------------------------------------------------------------
+
+def create_product(merchant: User, shop_id: int, *, title: str, description: str = "",
+                   community_id: int | None = None, commission_bps: int = 0) -> Product:
+    """A draft product in the merchant's shop; publish it once it has a SKU."""
+    shop = _own_shop(merchant, shop_id)
+    title = " ".join((title or "").split())
+    errors: dict[str, list[str]] = {}
+    if not title or len(title) > 120:
+        errors["title"] = [_("Give the product a title of up to 120 characters.")]
+    if not isinstance(commission_bps, int) or isinstance(commission_bps, bool) or not 0 <= commission_bps <= 10_000:
+        errors["commission_bps"] = [_("The commission must be between 0% and 100%.")]
+    if community_id is not None and db.session.get(Community, community_id) is None:
+        errors["community_id"] = [_("No such community.")]
+    if errors:
+        raise Invalid(_("Check the product's details."), errors)
+    product = Product(shop_id=shop.id, title=title, description=description or "", community_id=community_id,
+                      commission_bps=commission_bps, status=ProductStatus.DRAFT, created_at=clock_now())
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
+def add_product_image(merchant: User, product_id: int, path: str) -> ProductImage:
+    """Attach an already stored image (see app.core.images.store_webp) to a product."""
+    product = _own_product(merchant, product_id)
+    position = db.session.scalar(select(func.count()).select_from(ProductImage)
+                                 .where(ProductImage.product_id == product.id)) or 0
+    image = ProductImage(product_id=product.id, path=path, position=position)
+    db.session.add(image)
+    db.session.commit()
+    return image
+
+
+def add_sku(merchant: User, product_id: int, *, code: str, label: str = "", price_cents: int, stock: int = 0,
+            currency: str = "CNY") -> Sku:
+    """A variant of the product with its own price and stock; codes are unique within a shop."""
+    product = _own_product(merchant, product_id)
+    code = (code or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not SKU_CODE.fullmatch(code):
+        errors["code"] = [_("Use up to 40 letters, digits, dots, dashes and underscores.")]
+    if not isinstance(price_cents, int) or isinstance(price_cents, bool) or price_cents <= 0:
+        errors["price_cents"] = [_("Enter a price above zero.")]
+    if not isinstance(stock, int) or isinstance(stock, bool) or stock < 0:
+        errors["stock"] = [_("Stock cannot be negative.")]
+    if currency not in MINOR_UNITS:
+        errors["currency"] = [_("This currency is not supported.")]
+    if errors:
+        raise Invalid(_("Check the option's details."), errors)
+    sku = Sku(product_id=product.id, shop_id=product.shop_id, code=code, label=" ".join(label.split())[:80],
+              price_cents=price_cents, stock=stock, currency=currency)
+    db.session.add(sku)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _field_error("code", _("Another option in your shop already uses this code.")) from None
+    return sku
+
+
+def adjust_stock(merchant: User, sku_id: int, delta: int) -> Sku:
+    """Add (or, with a negative delta, remove) units; never below zero, never read-modify-write."""
+    sku = db.session.get(Sku, sku_id)
+    if sku is None:
+        raise NotFound(_("No such product option."))
+    _own_shop(merchant, sku.shop_id)
+    if not isinstance(delta, int) or isinstance(delta, bool):
+        raise _field_error("delta", _("Enter a whole number."))
+    moved = db.session.execute(update(Sku).where(Sku.id == sku.id, Sku.stock + delta >= 0)
+                               .values(stock=Sku.stock + delta).execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        db.session.rollback()
+        raise _field_error("delta", _("There is not that much stock to remove."))
+    db.session.commit()
+    db.session.refresh(sku)
+    return sku
+
+
+def set_product_status(merchant: User, product_id: int, status: ProductStatus) -> Product:
+    """Publish (needs an option with a price), hide back to draft, or archive a product."""
+    product = _own_product(merchant, product_id)
+    if status not in (ProductStatus.DRAFT, ProductStatus.ACTIVE, ProductStatus.ARCHIVED):
+        raise _field_error("status", _("Unknown product status."))
+    if status == ProductStatus.ACTIVE and not any(sku.is_active for sku in product.skus):
+        raise Conflict(_("Add at least one option with a price before publishing."))
+    product.status = status
+    db.session.commit()
+    return product

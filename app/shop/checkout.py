@@ -1,0 +1,260 @@
+"""Checkout: turn a cart (or a list of lines) into one order per shop and one payment for them all.
+
+Every price is read from the SKUs on the server; a price a client sends is only compared, and a mismatch
+refuses the checkout (the buyer must see what they pay). Stock is reserved with conditional updates
+(`stock = stock - n WHERE stock >= n`, row count checked), in SKU id order so concurrent checkouts cannot
+deadlock; the whole checkout is one transaction, so a refusal anywhere changes nothing.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
+
+from app.accounts.models import User
+from app.core.clock import now as clock_now
+from app.core.errors import Conflict, Forbidden, Invalid
+from app.extensions import db
+from app.posts.models import STATUS_PUBLISHED, Post
+from app.shop import coupons
+from app.shop.models import (
+    Address,
+    Cart,
+    CartItem,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    Product,
+    ProductStatus,
+    ShopStatus,
+    Sku,
+)
+from app.shop.orders import reservation_minutes
+from app.shop.payments import get_provider
+from app.shop.pricing import split_proportionally
+
+MAX_LINES = 50
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one is simply unknown (and must not reach the database)
+_INTEGER = re.compile(r"[+-]?\d{1,9}")
+
+
+def max_quantity() -> int:
+    """Most units of one SKU in one order (ORDER_MAX_QUANTITY, default 99)."""
+    return int(current_app.config.get("ORDER_MAX_QUANTITY", 99))
+
+
+def parse_quantity(value, field: str = "quantity") -> int:
+    """A quantity from a form or JSON: a whole number from 1 to ORDER_MAX_QUANTITY, or Invalid."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        quantity = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        quantity = int(value.strip())
+    else:
+        message = _("Enter the quantity as a whole number.")
+        raise Invalid(message, {field: [message]})
+    if quantity < 1:
+        message = _("The quantity must be at least 1.")
+        raise Invalid(message, {field: [message]})
+    if quantity > max_quantity():
+        message = _("You can order at most %(max)d of one item at a time.", max=max_quantity())
+        raise Invalid(message, {field: [message]})
+    return quantity
+
+
+def is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def _parse_id(value, field: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if is_id(value):
+        return value
+    message = _("Choose an item to buy.")
+    raise Invalid(message, {field: [message]})
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    sku_id: int
+    quantity: int
+    product_id: int | None = None  # what the client believes the SKU belongs to; checked
+    unit_price_cents: int | None = None  # what the client showed the buyer; checked, never used
+    source_post_id: int | None = None  # the note whose product card led here
+
+
+@dataclass
+class Checkout:
+    payment: Payment
+    orders: list[Order]
+
+
+def _requested_lines(buyer: User, cart_or_lines: Cart | Sequence[Mapping]) -> list[RequestedLine]:
+    """Validate the shape and quantities of what was asked for; the same SKU twice is one line."""
+    if isinstance(cart_or_lines, Cart):
+        if cart_or_lines.user_id != buyer.id:
+            raise Forbidden(_("This is not your cart."))
+        raw = [{"sku_id": item.sku_id, "quantity": item.quantity, "source_post_id": item.source_post_id}
+               for item in cart_or_lines.items]
+    elif isinstance(cart_or_lines, Sequence) and not isinstance(cart_or_lines, (str, bytes)):
+        raw = list(cart_or_lines)
+    else:
+        raise Invalid(_("Your cart is empty."), {"lines": [_("Your cart is empty.")]})
+    if not raw:
+        raise Invalid(_("Your cart is empty."), {"lines": [_("Your cart is empty.")]})
+    if len(raw) > MAX_LINES:
+        message = _("An order can have at most %(max)d different items.", max=MAX_LINES)
+        raise Invalid(message, {"lines": [message]})
+    merged: dict[int, RequestedLine] = {}
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise Invalid(_("Choose an item to buy."), {f"lines.{index}": [_("Choose an item to buy.")]})
+        sku_id = _parse_id(item.get("sku_id"), f"lines.{index}.sku_id")
+        quantity = parse_quantity(item.get("quantity"), f"lines.{index}.quantity")
+        product_id = item.get("product_id")
+        product_id = None if product_id is None else _parse_id(product_id, f"lines.{index}.product_id")
+        price = item.get("unit_price_cents")
+        if price is not None and (not isinstance(price, int) or isinstance(price, bool)):
+            message = _("The price sent with this item is not valid.")
+            raise Invalid(message, {f"lines.{index}.unit_price_cents": [message]})
+        source = item.get("source_post_id")
+        source = source if is_id(source) else None
+        if sku_id in merged:
+            quantity = parse_quantity(merged[sku_id].quantity + quantity, f"lines.{index}.quantity")
+            product_id = merged[sku_id].product_id if product_id is None else product_id
+            price = merged[sku_id].unit_price_cents if price is None else price
+            source = merged[sku_id].source_post_id or source
+        merged[sku_id] = RequestedLine(sku_id, quantity, product_id, price, source)
+    return list(merged.values())
+
+
+def _buyer_address(buyer: User, address_id) -> Address:
+    address = None
+    if is_id(address_id):
+        address = db.session.get(Address, address_id)
+    if address is None or address.user_id != buyer.id or address.deleted_at is not None:
+        message = _("Choose one of your saved addresses.")
+        raise Invalid(message, {"address_id": [message]})
+    return address
+
+
+def attributions(post_ids) -> dict[int, int]:
+    """post id → author id for the notes that led to a purchase (only published notes count)."""
+    ids = {post_id for post_id in post_ids if is_id(post_id)}
+    if not ids:
+        return {}
+    rows = db.session.execute(select(Post.id, Post.author_id).where(Post.id.in_(ids),
+                                                                    Post.status == STATUS_PUBLISHED))
+    return {row.id: row.author_id for row in rows}
+
+
+def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_id: int,
+                 coupon_code: str | None = None, now: datetime | None = None) -> Checkout:
+    """Place one order per shop for what is asked, reserve its stock (and the coupon's use) until the
+    reservation deadline, and open one payment for all of them. Refuses, changing nothing, on any bad
+    line, stock shortfall or coupon problem."""
+    now = now or clock_now()
+    requested = _requested_lines(buyer, cart_or_lines)
+    address = _buyer_address(buyer, address_id)
+    skus = {sku.id: sku for sku in db.session.scalars(
+        select(Sku).where(Sku.id.in_([line.sku_id for line in requested]))
+        .options(joinedload(Sku.product).joinedload(Product.shop))
+        .execution_options(populate_existing=True))}
+
+    errors: dict[str, list[str]] = {}
+    for index, line in enumerate(requested):
+        sku = skus.get(line.sku_id)
+        field = f"lines.{index}"
+        if sku is None or not sku.is_active or sku.product.status != ProductStatus.ACTIVE \
+                or sku.product.shop.status != ShopStatus.APPROVED:
+            errors[f"{field}.sku_id"] = [_("This item is no longer for sale.")]
+        elif line.product_id is not None and line.product_id != sku.product_id:
+            errors[f"{field}.sku_id"] = [_("This option belongs to another product.")]
+        elif line.unit_price_cents is not None and line.unit_price_cents != sku.price_cents:
+            errors[f"{field}.unit_price_cents"] = [
+                _("The price of %(title)s has changed; check your cart.", title=sku.product.title)]
+        elif line.quantity > sku.stock:
+            errors[f"{field}.quantity"] = [_("Only %(count)d left of %(title)s.", count=sku.stock,
+                                             title=sku.product.title)]
+    if errors:
+        raise Invalid(_("Some items cannot be ordered as they are."), errors)
+    currencies = {skus[line.sku_id].currency for line in requested}
+    if len(currencies) != 1:
+        raise Invalid(_("Items priced in different currencies must be ordered separately."),
+                      {"lines": [_("Items priced in different currencies must be ordered separately.")]})
+    currency = currencies.pop()
+
+    by_shop: dict[int, list[RequestedLine]] = {}
+    for line in requested:
+        by_shop.setdefault(skus[line.sku_id].shop_id, []).append(line)
+    subtotals = {shop_id: sum(skus[line.sku_id].price_cents * line.quantity for line in lines)
+                 for shop_id, lines in by_shop.items()}
+    quote = None
+    if coupon_code and coupons.normalise_code(coupon_code):
+        quote = coupons.quote_coupon(coupon_code, buyer.id, subtotals, currency, now)
+    authors = attributions(line.source_post_id for line in requested)
+
+    try:
+        for line in sorted(requested, key=lambda line: line.sku_id):
+            taken = db.session.execute(
+                update(Sku).where(Sku.id == line.sku_id, Sku.stock >= line.quantity)
+                .values(stock=Sku.stock - line.quantity).execution_options(synchronize_session=False))
+            if taken.rowcount != 1:
+                title = skus[line.sku_id].product.title
+                message = _("Sorry, %(title)s has just sold out in that quantity.", title=title)
+                raise Conflict(message, {"lines": [message]})
+
+        discounts = quote.discounts if quote else {}
+        payment = Payment(buyer_id=buyer.id, provider=get_provider().name, currency=currency, created_at=now,
+                          amount_cents=sum(subtotals.values()) - sum(discounts.values()))
+        db.session.add(payment)
+        db.session.flush()
+        reserved_until = now + timedelta(minutes=reservation_minutes())
+        orders = []
+        for shop_id in sorted(by_shop):
+            lines = by_shop[shop_id]
+            discount = discounts.get(shop_id, 0)
+            line_totals = [skus[line.sku_id].price_cents * line.quantity for line in lines]
+            order = Order(buyer_id=buyer.id, shop_id=shop_id, payment_id=payment.id,
+                          status=OrderStatus.PENDING_PAYMENT, subtotal_cents=subtotals[shop_id],
+                          discount_cents=discount, total_cents=subtotals[shop_id] - discount, currency=currency,
+                          coupon_id=quote.coupon.id if quote and shop_id in discounts else None,
+                          address_id=address.id, shipping_name=address.recipient_name,
+                          shipping_phone=address.phone, shipping_address=address.as_text()[:400],
+                          reserved_until=reserved_until, created_at=now, updated_at=now)
+            for line, line_total, line_discount in zip(lines, line_totals,
+                                                       split_proportionally(discount, line_totals), strict=True):
+                sku = skus[line.sku_id]
+                source = line.source_post_id if line.source_post_id in authors else None
+                order.lines.append(OrderLine(
+                    sku_id=sku.id, product_id=sku.product_id, product_title=sku.product.title[:120],
+                    sku_label=sku.label, unit_price_cents=sku.price_cents, quantity=line.quantity,
+                    line_total_cents=line_total, discount_cents=line_discount, source_post_id=source,
+                    source_author_id=authors.get(source) if source else None))
+            db.session.add(order)
+            db.session.flush()
+            db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=OrderStatus.PENDING_PAYMENT,
+                                      actor_id=buyer.id, note="placed", created_at=now))
+            orders.append(order)
+        if quote:
+            shop_order = next((o.id for o in orders if o.shop_id == quote.coupon.shop_id), None)
+            coupons.reserve_coupon(quote, buyer.id, payment.id, shop_order, now)
+        if isinstance(cart_or_lines, Cart):
+            db.session.execute(delete(CartItem).where(CartItem.cart_id == cart_or_lines.id,
+                                                      CartItem.sku_id.in_([line.sku_id for line in requested]))
+                               .execution_options(synchronize_session=False))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if isinstance(cart_or_lines, Cart):
+        db.session.expire(cart_or_lines, ["items"])
+    return Checkout(payment=payment, orders=orders)
