@@ -37,7 +37,23 @@ def create_app(config: Config | None = None) -> Flask:
     add_security_headers(app)
     if config.ENV_NAME == "production":
         _refuse_demo_accounts(app)
+    _start_scheduler_on_first_request(app)
     return app
+
+
+def _start_scheduler_on_first_request(app: Flask) -> None:
+    """With JOBS_SCHEDULER=inline, a serving process runs due schedules itself (CLI commands never do)."""
+    if app.config.get("JOBS_SCHEDULER") != "inline":
+        return
+    started = []
+
+    @app.before_request
+    def start_scheduler():
+        if not started:
+            started.append(True)
+            from app.jobs.runner import start_inline_scheduler
+
+            start_inline_scheduler(app)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -70,9 +86,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.core.views import bp as core_bp
     from app.feeds.views import bp as feeds_bp
     from app.posts.views import bp as posts_bp
+    from app.search.views import bp as search_bp
     from app.social.views import bp as social_bp
 
-    for blueprint in (core_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp):
+    for blueprint in (core_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp, search_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 
@@ -82,11 +99,13 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import seed_demo
     from app.feeds.cli import recommender_cli
     from app.jobs.cli import jobs_cli
+    from app.search.cli import search_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(recommender_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(search_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:

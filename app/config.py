@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,8 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = _env("REDIS_URL")
         self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
+        self.SEARCH_INDEX_DIR = self.INSTANCE_DIR / "search"  # the Whoosh index
+        self.SEARCH_RATE_LIMIT = "60/minute"  # per visitor, for /search, /search/suggest and /api/v1/search
         self.MEDIA_ROOT = Path(_env("MEDIA_ROOT", str(self.INSTANCE_DIR / "media")))
         self.MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_MB", "25")) * 1024 * 1024
         self.AVATAR_MAX_BYTES = 5 * 1024 * 1024
@@ -70,6 +73,15 @@ class Config:
         self.OPENAPI_VERSION = "3.0.3"
         self.OPENAPI_URL_PREFIX = "/api/v1"
         self.OPENAPI_JSON_PATH = "openapi.json"
+        # Jobs: "inline" runs due schedules from a thread in each web process (claims keep each period
+        # to one run); "off" when `flask jobs scheduler` or cron runs them instead.
+        self.JOBS_SCHEDULER = _env("JOBS_SCHEDULER", "inline")
+        # Storefront
+        self.ORDER_RESERVATION_MINUTES = int(_env("ORDER_RESERVATION_MINUTES", "15"))
+        self.ORDER_RETURN_WINDOW_DAYS = int(_env("ORDER_RETURN_WINDOW_DAYS", "7"))
+        self.ORDER_AUTO_COMPLETE_DAYS = int(_env("ORDER_AUTO_COMPLETE_DAYS", "10"))
+        self.ORDER_MAX_QUANTITY = int(_env("ORDER_MAX_QUANTITY", "99"))
+        self.PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER", "sandbox")
 
 
     def _generated_secret_key(self) -> str:
@@ -102,6 +114,9 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.RATELIMIT_STORAGE_URI = "memory://"
+        self.JOBS_SCHEDULER = "off"  # tests run schedules explicitly
+        # Never the real instance/search; tests/conftest.py make_config points it into the test's tmp_path.
+        self.SEARCH_INDEX_DIR = Path(tempfile.gettempdir()) / f"tastemaker-test-search-{secrets.token_hex(6)}"
 
 
 PRESETS = {"development": DevelopmentConfig, "production": ProductionConfig, "test": TestConfig}

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -75,14 +78,22 @@ def make_config(database_url: str, media_root) -> TestConfig:
     config = TestConfig()
     config.SQLALCHEMY_DATABASE_URI = database_url
     config.MEDIA_ROOT = media_root
+    config.SEARCH_INDEX_DIR = Path(media_root).parent / "search"
     return config
+
+
+SHM = Path("/dev/shm")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    return request.getfixturevalue("postgres_schema_url")
+    """SQLite in a file (several connections, real locking) on memory-backed /dev/shm when there is one,
+    which skips an fsync per commit; or the throwaway PostgreSQL schema."""
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_schema_url")
+    folder = Path(tempfile.mkdtemp(dir=SHM)) if SHM.is_dir() else tmp_path
+    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True) if folder != tmp_path else None)
+    return f"sqlite:///{folder / 'test.db'}"
 
 
 @pytest.fixture

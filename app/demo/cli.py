@@ -25,4 +25,6 @@ def seed_demo(users: int, posts: int, seed: int, if_empty: bool):
         click.echo("Created " + ", ".join(f"{count} {name}" for name, count in report.content.items()) + ".")
     if report.model:
         click.echo(f"Recommender: {report.model}")
+    if report.search_documents is not None:
+        click.echo(f"Search index: {report.search_documents} documents.")
     click.echo(f"Demo accounts (password '{DEMO_PASSWORD}'): {', '.join(report.named)}")

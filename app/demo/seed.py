@@ -43,6 +43,7 @@ class SeedReport:
     named: list[str] = field(default_factory=list)
     content: dict[str, int] = field(default_factory=dict)
     model: str | None = None
+    search_documents: int | None = None
 
 
 def _random_person(rng: random.Random) -> tuple[str, str, str, str]:
@@ -107,4 +108,7 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000) -> SeedRepo
         from app.feeds.training import train_and_publish
 
         report.model = train_and_publish(seed=seed, evaluate=False).summary()
+    from app.search.indexing import rebuild_index
+
+    report.search_documents = rebuild_index()
     return report

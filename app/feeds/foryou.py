@@ -52,7 +52,9 @@ from recommender.rerank import diversify
 PAGE_SIZE = 20
 CANDIDATES = 300
 FRESH_LIMIT = 200
-FRESH_WINDOW_HOURS = 48  # with no model, "fresh" means the last two days
+FRESH_WINDOW_HOURS = 48  # "fresh" reaches back at most two days
+FRESH_FOLLOWEES = 1_000
+COLD_COMMUNITIES = 10
 FOLLOWEE_ENGAGED_WEIGHT, FOLLOWEE_POST_WEIGHT, JOINED_WEIGHT = 0.6, 0.4, 0.15
 FEWER_AUTHOR, FEWER_COMMUNITY = 0.25, 0.5
 MAX_PAGES = 15
@@ -102,14 +104,22 @@ def _already_engaged(user_id: int) -> set[int]:
 
 
 def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int]]:
-    """Posts followees liked or saved since `since` (with who), and followees' posts created since then."""
-    followees = select(Follow.followee_id).where(Follow.follower_id == user_id)
+    """Posts followees liked or saved since `since` (with who), and followees' posts created since then.
+
+    Looks at the reader's FRESH_FOLLOWEES most recent followees only, so a reader following thousands
+    costs the same as one following a few hundred (ix_likes_user_created / ix_saves_user_created).
+    """
+    followees = (select(Follow.followee_id).where(Follow.follower_id == user_id)
+                 .order_by(Follow.created_at.desc()).limit(FRESH_FOLLOWEES)).scalar_subquery()
     engaged: dict[int, list[int]] = defaultdict(list)
     rows = union_all(
-        select(Like.post_id, Like.user_id).where(Like.user_id.in_(followees), Like.created_at >= since),
-        select(Save.post_id, Save.user_id).where(Save.user_id.in_(followees), Save.created_at >= since),
+        select(Like.post_id, Like.user_id, Like.created_at)
+        .where(Like.user_id.in_(followees), Like.created_at >= since),
+        select(Save.post_id, Save.user_id, Save.created_at)
+        .where(Save.user_id.in_(followees), Save.created_at >= since),
     ).subquery()
-    for post_id, who in db.session.execute(select(rows.c.post_id, rows.c.user_id).distinct().limit(FRESH_LIMIT * 3)):
+    newest_first = select(rows.c.post_id, rows.c.user_id).order_by(rows.c.created_at.desc()).limit(FRESH_LIMIT * 3)
+    for post_id, who in db.session.execute(newest_first):
         if who not in engaged[post_id]:
             engaged[post_id].append(who)
     new_posts = set(db.session.scalars(select(Post.id).where(Post.author_id.in_(followees), Post.created_at >= since,
@@ -119,20 +129,30 @@ def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int]]:
 
 
 def _cold_start(viewer: User, excluded: set[int], hidden: set[int]) -> list[tuple[int, float, dict]]:
-    """Hot posts from the reader's communities first, then trending everywhere."""
-    joined = select(Membership.community_id).where(Membership.user_id == viewer.id)
-    base = select(Post.id, Post.community_id).where(Post.status == STATUS_PUBLISHED, Post.author_id != viewer.id)
+    """Hot posts from the reader's communities first, then trending everywhere.
+
+    One short index walk per joined community (ix_posts_community_hot, at most COLD_COMMUNITIES of them)
+    instead of one sort over every post of all of them.
+    """
+    joined = list(db.session.scalars(select(Membership.community_id).where(Membership.user_id == viewer.id)
+                                     .order_by(Membership.joined_at.desc()).limit(COLD_COMMUNITIES)))
+    base = select(Post.id).where(Post.status == STATUS_PUBLISHED, Post.author_id != viewer.id)
     if hidden:
         base = base.where(Post.author_id.not_in(hidden))
+    per_community = max(10, CANDIDATES // max(1, len(joined)))
+    hot: list[tuple[float, int, int]] = []
+    for community_id in joined:
+        rows = db.session.execute(base.add_columns(Post.hot_score).where(Post.community_id == community_id)
+                                  .order_by(Post.hot_score.desc()).limit(per_community))
+        hot += [(score, post_id, community_id) for post_id, score in rows]
+    hot.sort(key=lambda entry: (-entry[0], -entry[1]))
     ranked: list[tuple[int, float, dict]] = []
-    for post_id, community_id in db.session.execute(base.where(Post.community_id.in_(joined))
-                                                    .order_by(Post.hot_score.desc()).limit(CANDIDATES)):
+    for _score, post_id, community_id in hot:
         if post_id not in excluded:
             ranked.append((post_id, 2.0 - len(ranked) / CANDIDATES,
                            {"code": "popular_in_community", "params": {"community_id": community_id}}))
     seen = {post_id for post_id, _s, _r in ranked}
-    for (post_id,) in db.session.execute(base.with_only_columns(Post.id).order_by(Post.hot_score.desc())
-                                         .limit(CANDIDATES)):
+    for post_id in db.session.scalars(base.order_by(Post.hot_score.desc()).limit(CANDIDATES)):
         if post_id not in excluded and post_id not in seen:
             ranked.append((post_id, 1.0 - len(ranked) / (2 * CANDIDATES), {"code": "trending", "params": {}}))
     return ranked
@@ -154,7 +174,9 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
     for post_id, score, reason in rows:
         candidates[post_id] = [max(score, 0.0) / top, dict(reason or {})]
 
-    since = model.created_at if model else now() - timedelta(hours=FRESH_WINDOW_HOURS)
+    # Fresh means since the model was trained, but never more than two days back (if training stalls).
+    window_start = now() - timedelta(hours=FRESH_WINDOW_HOURS)
+    since = max(model.created_at, window_start) if model else window_start
     engaged, new_posts = _fresh(viewer.id, since)
     for post_id, who in engaged.items():
         entry = candidates.setdefault(post_id, [0.0, {}])

@@ -19,6 +19,7 @@ class Event(db.Model):
     __table_args__ = (
         Index("ix_events_user_created", "user_id", "created_at"),
         Index("ix_events_created", "created_at"),
+        Index("ix_events_user_kind", "user_id", "kind"),  # For you: what a reader already opened
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
@@ -28,6 +30,8 @@ log = logging.getLogger(__name__)
 # name → (job path, period format: one run per distinct value of now.strftime(format))
 SCHEDULES: dict[str, tuple[str, str]] = {
     "recommender-nightly": ("app.feeds.training:train_nightly", "%Y-%m-%d"),
+    "shop-expire-reservations": ("app.shop.orders:expire_reservations", "%Y-%m-%dT%H:%M"),
+    "shop-auto-complete": ("app.shop.orders:complete_delivered_orders", "%Y-%m-%d"),
 }
 NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
 
@@ -86,3 +90,24 @@ def run_due_schedules(moment: datetime | None = None) -> list[str]:
         db.session.commit()
         fired.append(name)
     return fired
+
+
+def start_inline_scheduler(app, interval: int = 60) -> threading.Thread:
+    """A daemon thread that runs due schedules every `interval` seconds in this process (JOBS_SCHEDULER=inline).
+
+    Started on the first request a web process serves, so CLI commands never start it.
+    """
+    def loop():
+        while True:
+            with app.app_context():
+                try:
+                    run_due_schedules()
+                except Exception:  # a broken job must not stop the loop; it is logged and retried next period
+                    log.exception("inline scheduler")
+                finally:
+                    db.session.remove()
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="tastemaker-scheduler", daemon=True)
+    thread.start()
+    return thread

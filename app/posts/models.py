@@ -41,6 +41,7 @@ class Post(db.Model):
         Index("ix_posts_community_created", "community_id", "created_at", "id"),
         Index("ix_posts_community_hot", "community_id", "hot_score"),
         Index("ix_posts_created", "created_at", "id"),
+        Index("ix_posts_hot", "hot_score"),  # trending and cold-start lists
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -124,7 +125,10 @@ post_tags = db.Table(
 
 class Like(db.Model):
     __tablename__ = "likes"
-    __table_args__ = (Index("ix_likes_post_created", "post_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_likes_post_created", "post_id", "created_at"),
+        Index("ix_likes_user_created", "user_id", "created_at"),  # For you: what followees liked lately
+    )
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
@@ -154,6 +158,7 @@ class Save(db.Model):
     __table_args__ = (
         UniqueConstraint("user_id", "post_id"),
         Index("ix_saves_post_created", "post_id", "created_at"),
+        Index("ix_saves_user_created", "user_id", "created_at"),
         Index("ix_saves_collection_created", "collection_id", "created_at"),
     )
 
