@@ -13,7 +13,7 @@ from app.communities import services
 from app.communities.forms import CommunityForm, NewCommunityForm
 from app.communities.models import VERTICALS
 from app.core.errors import Forbidden, Invalid
-from app.core.forms import safe_next_url, show_errors_on_form
+from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 
 bp = Blueprint("communities", __name__)
 
@@ -112,7 +112,7 @@ def _membership_response(community, message: str):
 def join(slug: str):
     community = services.get_community(slug)
     if not current_user.is_authenticated:
-        return _to_login(url_for("feeds.community", slug=community.slug))
+        return log_in_first(url_for("feeds.community", slug=community.slug))
     services.join_community(current_user, community)
     return _membership_response(community, _("You joined %(name)s.", name=community.name))
 
@@ -123,12 +123,4 @@ def leave(slug: str):
     community = services.get_community(slug)
     services.leave_community(current_user, community)
     return _membership_response(community, _("You left %(name)s.", name=community.name))
-
-
-def _to_login(back: str):
-    """Signed-out visitors pressing a button log in first, then come back to the page (not the POST URL)."""
-    if request.headers.get("HX-Request"):
-        return "", 200, {"HX-Redirect": url_for("accounts.login", next=back)}
-    flash(_("Please log in to see this page."), "info")
-    return redirect(url_for("accounts.login", next=back))
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from app.core.errors import Invalid
@@ -28,3 +30,15 @@ def safe_next_url(target: str | None, fallback: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
+
+
+def log_in_first(back: str):
+    """A signed-out visitor pressed a button: log in, then come back to `back` (the page, not the POST URL).
+
+    htmx requests get an HX-Redirect so the whole page moves, not just the button.
+    """
+    target = url_for("accounts.login", next=back)
+    if request.headers.get("HX-Request"):
+        return "", 200, {"HX-Redirect": target}
+    flash(_("Please log in to see this page."), "info")
+    return redirect(target)

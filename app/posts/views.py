@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.communities.models import Community, Membership
 from app.core.errors import Forbidden, Invalid
-from app.core.forms import safe_next_url, show_errors_on_form
+from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
@@ -31,13 +31,6 @@ def _viewer():
 
 def _is_htmx() -> bool:
     return bool(request.headers.get("HX-Request"))
-
-
-def _to_login(back: str):
-    if _is_htmx():
-        return "", 200, {"HX-Redirect": url_for("accounts.login", next=back)}
-    flash(_("Please log in to see this page."), "info")
-    return redirect(url_for("accounts.login", next=back))
 
 
 def _community_choices(user) -> list[tuple[str, str]]:
@@ -144,7 +137,7 @@ def _button_response(post, partial: str, message: str):
 def like(post_id: int):
     post = services.get_post(post_id)
     if not current_user.is_authenticated:
-        return _to_login(url_for("posts.detail", post_id=post.id))
+        return log_in_first(url_for("posts.detail", post_id=post.id))
     engagement.like_post(current_user, post, surface=request.form.get("surface"))
     return _button_response(post, "posts/_like_button.html", _("You liked this note."))
 
@@ -170,7 +163,7 @@ def _collection_id() -> int | None:
 def save(post_id: int):
     post = services.get_post(post_id)
     if not current_user.is_authenticated:
-        return _to_login(url_for("posts.detail", post_id=post.id))
+        return log_in_first(url_for("posts.detail", post_id=post.id))
     new_name = (request.form.get("new_collection") or "").strip()
     collection_id = engagement.create_collection(current_user, new_name).id if new_name else _collection_id()
     saved = engagement.save_post(current_user, post, collection_id, surface=request.form.get("surface"))
@@ -207,7 +200,7 @@ def share(post_id: int):
 def add_comment(post_id: int):
     post = services.get_post(post_id)
     if not current_user.is_authenticated:
-        return _to_login(url_for("posts.detail", post_id=post.id))
+        return log_in_first(url_for("posts.detail", post_id=post.id))
     form = CommentForm()
     if not form.validate_on_submit():  # only the CSRF token can fail here
         raise Invalid(_("Your form expired. Reload the page and try again."))

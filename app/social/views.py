@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts.services import get_user_by_username
-from app.core.forms import safe_next_url
+from app.core.forms import log_in_first, safe_next_url
 from app.social import notifications, services
 
 bp = Blueprint("social", __name__)
@@ -39,15 +39,6 @@ def _back(user):
     return redirect(safe_next_url(request.form.get("next"), url_for("accounts.profile", username=user.username)))
 
 
-def _to_login(user):
-    """Signed-out visitors log in first, then land on the profile (not on the POST-only URL)."""
-    target = url_for("accounts.login", next=url_for("accounts.profile", username=user.username))
-    if _is_htmx():
-        return "", 200, {"HX-Redirect": target}
-    flash(_("Please log in to see this page."), "info")
-    return redirect(target)
-
-
 def _follow_button_response(user, message: str):
     if _is_htmx():
         relation = services.relationship_between(current_user, user)
@@ -61,7 +52,7 @@ def _follow_button_response(user, message: str):
 def follow(username: str):
     user = get_user_by_username(username)
     if not current_user.is_authenticated:
-        return _to_login(user)
+        return log_in_first(url_for("accounts.profile", username=user.username))
     services.follow(current_user, user)
     return _follow_button_response(user, _("You follow %(name)s now.", name=user.name))
 
@@ -70,7 +61,7 @@ def follow(username: str):
 def unfollow(username: str):
     user = get_user_by_username(username)
     if not current_user.is_authenticated:
-        return _to_login(user)
+        return log_in_first(url_for("accounts.profile", username=user.username))
     services.unfollow(current_user, user)
     return _follow_button_response(user, _("You no longer follow %(name)s.", name=user.name))
 
