@@ -99,7 +99,7 @@ def profile(username: str):
         if page.next_cursor else None
     if request.headers.get("HX-Request") and cursor:
         return render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url)
-    collections = [] if relation.is_blocked else collections_of(user, viewer)
+    collections = collections_of(user, viewer)
     return render_template("accounts/profile.html", user=user, relation=relation, posts=page.items, state=state,
                            next_url=next_url, collections=collections, first_page=not cursor)
 

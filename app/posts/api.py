@@ -6,7 +6,6 @@ and comments.py, exactly as for the HTML pages.
 from __future__ import annotations
 
 from flask import request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -19,7 +18,6 @@ from app.accounts.api import PageArgsSchema, UserSchema
 from app.accounts.models import User
 from app.accounts.services import get_user_by_username
 from app.api import require_user
-from app.core.errors import Forbidden
 from app.core.pagination import Page, clamp_limit
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
@@ -27,7 +25,6 @@ from app.posts import comments as comment_services
 from app.posts import engagement, services
 from app.posts.cards import viewer_state
 from app.posts.models import KINDS, STATUS_PUBLISHED, STATUS_REMOVED, Post
-from app.social.blocks import hidden_user_ids
 
 
 class MultipartParser(FlaskParser):
@@ -382,10 +379,7 @@ def delete_post(post_id: int):
 def list_revisions(post_id: int):
     """Earlier versions of a post, newest first (for those who may edit it)."""
     user = require_user()
-    post = services.get_post(post_id)
-    if not services.can_edit(user, post):
-        raise Forbidden(_("Only the author can see the earlier versions of this note."))
-    revisions = services.revisions_of(post)
+    revisions = services.revisions_of(services.get_post(post_id), user)
     editor_ids = {revision.editor_id for revision in revisions}
     editors = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(editor_ids))).all())
     return {"items": [{"id": r.id, "editor": editors.get(r.editor_id), "title": r.title, "body_md": r.body_md,
@@ -481,10 +475,7 @@ def delete_comment(comment_id: int):
 @blp.response(200, CollectionListSchema)
 def list_collections(username: str):
     """A user's collections: all of them for their owner, the public ones for everyone else."""
-    owner, viewer = get_user_by_username(username), viewer_or_none()
-    if viewer is not None and owner.id in hidden_user_ids(viewer.id):
-        return {"items": []}  # as on the profile page: blocked either way, nothing to show
-    return {"items": engagement.collections_of(owner, viewer)}
+    return {"items": engagement.collections_of(get_user_by_username(username), viewer_or_none())}
 
 
 @blp.post("/me/collections")

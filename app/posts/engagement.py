@@ -71,7 +71,9 @@ def _clean_collection_name(name: str | None) -> str:
 
 
 def collections_of(owner: User, viewer: User | None = None) -> list[Collection]:
-    """The owner sees all their collections; everyone else sees only the public ones."""
+    """The owner sees all their collections; everyone else only the public ones; blocked either way, none."""
+    if viewer is not None and viewer.id != owner.id and owner.id in hidden_user_ids(viewer.id):
+        return []
     query = select(Collection).where(Collection.owner_id == owner.id).order_by(Collection.created_at, Collection.id)
     if viewer is None or viewer.id != owner.id:
         query = query.where(Collection.is_public.is_(True))

@@ -108,7 +108,10 @@ def can_edit(user: User | None, post: Post) -> bool:
                 and (user.id == post.author_id or user.is_admin))
 
 
-def revisions_of(post: Post) -> list[PostRevision]:
+def revisions_of(post: Post, viewer: User | None) -> list[PostRevision]:
+    """Earlier versions of a post, newest first; only for those who may edit it."""
+    if not can_edit(viewer, post):
+        raise Forbidden(_("Only the author can see the earlier versions of this note."))
     return list(db.session.scalars(select(PostRevision).where(PostRevision.post_id == post.id)
                                    .order_by(PostRevision.created_at.desc(), PostRevision.id.desc())))
 

@@ -283,3 +283,14 @@ def test_hot_score_rises_with_engagement_and_decays_with_age():
     # Ten times the engagement is worth 12.5 hours of freshness.
     older = services.hot_score(10, 0, 0, moment - timedelta(seconds=services.HOT_DECAY_SECONDS))
     assert older == pytest.approx(services.hot_score(1, 0, 0, moment))
+
+
+def test_collections_and_revisions_follow_blocks_and_ownership(community, author, reader):
+    engagement.create_collection(reader, "Open", is_public=True)
+    social.block(reader, author)
+    assert engagement.collections_of(reader, author) == []  # blocked either way: nothing to show
+    post = publish(author, community)
+    services.edit_post(author, post, title="Second")
+    assert [r.title for r in services.revisions_of(post, author)] == ["Sunrise on the ridge"]
+    with pytest.raises(Forbidden):
+        services.revisions_of(post, reader)
