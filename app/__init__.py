@@ -87,9 +87,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.feeds.views import bp as feeds_bp
     from app.posts.views import bp as posts_bp
     from app.search.views import bp as search_bp
+    from app.shop.views import bp as shop_bp
     from app.social.views import bp as social_bp
 
-    for blueprint in (core_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp, search_bp):
+    for blueprint in (core_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp, search_bp,
+                      shop_bp):
         app.register_blueprint(blueprint)
     register_api(app)
 

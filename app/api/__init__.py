@@ -52,6 +52,7 @@ def register_api(app: Flask) -> None:
     from app.feeds.api import blp as feeds_blp
     from app.posts.api import blp as posts_blp
     from app.search.api import blp as search_blp
+    from app.shop.api import blp as shop_blp
     from app.social.api import blp as social_blp
 
     api.init_app(app, spec_kwargs={
@@ -61,7 +62,7 @@ def register_api(app: Flask) -> None:
         }},
         "security": [{"bearerAuth": []}],
     })
-    api_blueprints = (accounts_blp, social_blp, communities_blp, posts_blp, feeds_blp, search_blp)
+    api_blueprints = (accounts_blp, social_blp, communities_blp, posts_blp, feeds_blp, search_blp, shop_blp)
     names = {blp.name for blp in api_blueprints}
     for blp in api_blueprints:
         csrf.exempt(blp)  # API CSRF is checked in authenticate_api_request, only for cookie sessions
