@@ -110,6 +110,15 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(search_cli)
 
 
+def _money(cents: int, currency: str = "CNY") -> str:
+    """Integer minor units shown in the reader's locale, e.g. ¥128.00 / CN¥128.00."""
+    from flask_babel import get_locale
+
+    from app.core.money import Money, format_money
+
+    return format_money(Money(int(cents), currency), locale=str(get_locale() or "en"))
+
+
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import format_date, format_datetime, get_locale
     from flask_wtf.csrf import generate_csrf
@@ -117,7 +126,7 @@ def _register_template_helpers(app: Flask) -> None:
     from app.accounts.forms import ConfirmForm
 
     # Globals (not context) so macros imported without context can format dates too.
-    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime)
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, money=_money)
 
     @app.context_processor
     def layout_context():

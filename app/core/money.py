@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from babel.numbers import format_currency
 
@@ -40,4 +41,19 @@ class Money:
 def format_money(money: Money, locale: str = "en") -> str:
     """Render for people, e.g. CN¥12.50 / ¥12.50."""
     digits = MINOR_UNITS.get(money.currency, 2)
-    return format_currency(money.cents / (10 ** digits), money.currency, locale=locale)
+    return format_currency(Decimal(money.cents).scaleb(-digits), money.currency, locale=locale)
+
+
+def parse_amount(text, currency: str = "CNY") -> int | None:
+    """A price typed by a person ("128", "128.5", "1,280.00") as integer minor units; None when it is not
+    a non-negative amount with at most the currency's decimals."""
+    digits = MINOR_UNITS.get(currency, 2)
+    cleaned = str(text or "").strip().replace(",", "").lstrip("¥").strip()
+    if not cleaned or len(cleaned) > 15 or not all(c.isdigit() or c == "." for c in cleaned) \
+            or cleaned.count(".") > 1:
+        return None
+    amount = Decimal(cleaned)
+    minor = amount.scaleb(digits)
+    if minor != minor.to_integral_value():
+        return None
+    return int(minor)

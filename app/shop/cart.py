@@ -1,8 +1,10 @@
 """The buyer's cart and saved addresses."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -22,21 +24,39 @@ def cart_of(user: User) -> Cart:
         selectinload(Cart.items).joinedload(CartItem.sku).joinedload(Sku.product).joinedload(Product.shop)))
 
 
-def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None = None) -> CartItem:
-    """Put units of a SKU in the cart (adding to what is there, up to the per-order limit)."""
-    quantity = parse_quantity(quantity)
+def sku_for_sale(sku_id) -> Sku:
+    """The SKU if it can be bought now (active, its product active, its shop approved), else NotFound."""
     sku = db.session.get(Sku, sku_id) if is_id(sku_id) else None
     if sku is None or not sku.is_active or sku.product.status != ProductStatus.ACTIVE \
             or sku.product.shop.status != ShopStatus.APPROVED:
         raise NotFound(_("This item is no longer for sale."))
+    return sku
+
+
+def check_stock(sku: Sku, quantity: int) -> None:
+    """A cart may not hold more units than are in stock (checkout re-checks, and reserves)."""
+    if quantity > sku.stock:
+        message = (_("Sorry, %(title)s is sold out.", title=sku.product.title) if sku.stock <= 0 else
+                   _("Only %(count)d left of %(title)s.", count=sku.stock, title=sku.product.title))
+        raise Invalid(message, {"quantity": [message]})
+
+
+def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None = None) -> CartItem:
+    """Put units of a SKU in the cart (adding to what is there, up to the stock and the per-order limit)."""
+    quantity = parse_quantity(quantity)
+    sku = sku_for_sale(sku_id)
     if source_post_id is not None and source_post_id not in attributions([source_post_id]):
         source_post_id = None  # a card from a removed or unknown note earns no attribution
     cart = cart_of(user)
+    held = db.session.scalar(select(CartItem.quantity).where(CartItem.cart_id == cart.id,
+                                                             CartItem.sku_id == sku.id)) or 0
+    check_stock(sku, held + quantity)
     if not insert_if_absent(CartItem, cart_id=cart.id, sku_id=sku.id, quantity=quantity,
                             source_post_id=source_post_id, added_at=clock_now()):
         grown = db.session.execute(update(CartItem).where(CartItem.cart_id == cart.id, CartItem.sku_id == sku.id,
                                                           CartItem.quantity + quantity <= max_quantity())
-                                   .values(quantity=CartItem.quantity + quantity)
+                                   .values(quantity=CartItem.quantity + quantity,
+                                           source_post_id=func.coalesce(source_post_id, CartItem.source_post_id))
                                    .execution_options(synchronize_session=False))
         if grown.rowcount != 1:
             db.session.rollback()
@@ -56,6 +76,7 @@ def set_cart_quantity(user: User, item_id: int, quantity) -> None:
     item = db.session.get(CartItem, item_id) if is_id(item_id) else None
     if item is None or item.cart.user_id != user.id:
         raise NotFound(_("This item is not in your cart."))
+    check_stock(item.sku, quantity)
     item.quantity = quantity
     db.session.commit()
 
@@ -97,3 +118,85 @@ def delete_address(user: User, address_id: int) -> None:
 def addresses_of(user: User) -> list[Address]:
     return list(db.session.scalars(select(Address).where(Address.user_id == user.id, Address.deleted_at.is_(None))
                                    .order_by(Address.id)))
+
+
+# --- a visitor's cart, kept in their session until they log in -------------------------------------------
+
+GUEST_CART_MAX_LINES = 30
+
+
+def add_to_guest_cart(lines: list, sku_id, quantity=1, source_post_id=None) -> list:
+    """The same checks as add_to_cart, on a session's list of [sku_id, quantity, source_post_id]."""
+    quantity = parse_quantity(quantity)
+    sku = sku_for_sale(sku_id)
+    source = source_post_id if is_id(source_post_id) and source_post_id in attributions([source_post_id]) else None
+    lines = [list(line) for line in lines if isinstance(line, list) and len(line) == 3]
+    for line in lines:
+        if line[0] == sku.id:
+            check_stock(sku, line[1] + quantity)
+            if line[1] + quantity > max_quantity():
+                message = _("You can order at most %(max)d of one item at a time.", max=max_quantity())
+                raise Invalid(message, {"quantity": [message]})
+            line[1] += quantity
+            line[2] = source or line[2]
+            return lines
+    check_stock(sku, quantity)
+    if len(lines) >= GUEST_CART_MAX_LINES:
+        message = _("Your cart is full. Log in to keep shopping.")
+        raise Invalid(message, {"quantity": [message]})
+    return lines + [[sku.id, quantity, source]]
+
+
+@dataclass
+class GuestCartItem:
+    """A session cart line shaped like a CartItem for the cart page (its id is the SKU's)."""
+
+    id: int
+    sku_id: int
+    sku: Sku
+    quantity: int
+    source_post_id: int | None
+
+
+def guest_cart_items(lines: list) -> list[GuestCartItem]:
+    """A session cart as unsaved CartItems (for the same cart page), dropping what is no longer for sale."""
+    wanted = {line[0]: line for line in lines if isinstance(line, list) and len(line) == 3 and is_id(line[0])}
+    if not wanted:
+        return []
+    skus = db.session.scalars(select(Sku).where(Sku.id.in_(wanted)).options(
+        selectinload(Sku.product).selectinload(Product.shop), selectinload(Sku.product).selectinload(
+            Product.images)))
+    items = []
+    for sku in skus:
+        if sku.is_active and sku.product.status == ProductStatus.ACTIVE \
+                and sku.product.shop.status == ShopStatus.APPROVED:
+            line = wanted[sku.id]
+            items.append(GuestCartItem(id=sku.id, sku_id=sku.id, sku=sku, quantity=line[1], source_post_id=line[2]))
+    return sorted(items, key=lambda item: item.sku_id)
+
+
+def merge_guest_cart(user: User, lines: list) -> int:
+    """Move a visitor's session cart into their account's cart at log-in; lines that no longer fit
+    (sold out, over the limit) are skipped, not failed. Returns how many lines moved."""
+    moved = 0
+    for line in lines or []:
+        if not (isinstance(line, list) and len(line) == 3):
+            continue
+        try:
+            add_to_cart(user, line[0], line[1], line[2] if is_id(line[2]) else None)
+            moved += 1
+        except (Invalid, NotFound):
+            db.session.rollback()
+    return moved
+
+
+def set_guest_cart_quantity(lines: list, sku_id, quantity) -> list:
+    """Change (or with 0, drop) one line of a session cart, under the same limits as a saved cart."""
+    lines = [list(line) for line in lines if isinstance(line, list) and len(line) == 3]
+    if quantity in (0, "0"):
+        return [line for line in lines if line[0] != sku_id]
+    quantity = parse_quantity(quantity)
+    if not any(line[0] == sku_id for line in lines):
+        raise NotFound(_("This item is not in your cart."))
+    check_stock(sku_for_sale(sku_id), quantity)
+    return [[line[0], quantity, line[2]] if line[0] == sku_id else line for line in lines]

@@ -7,12 +7,15 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.communities.models import Community
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.images import open_uploaded_image, store_webp
 from app.core.money import MINOR_UNITS
+from app.core.pagination import Page, clamp_limit, paginate_desc
 from app.extensions import db
 from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
 
@@ -197,3 +200,92 @@ def set_product_status(merchant: User, product_id: int, status: ProductStatus) -
     product.status = status
     db.session.commit()
     return product
+
+
+# --- reading the catalog ----------------------------------------------------------------------------------
+
+def shop_of(user: User) -> Shop | None:
+    """The user's shop or shop application, if any (one per owner)."""
+    return db.session.scalar(select(Shop).where(Shop.owner_id == user.id))
+
+
+def shop_applications(admin: User) -> list[Shop]:
+    """Applications waiting for review, oldest first."""
+    _require_admin(admin)
+    return list(db.session.scalars(select(Shop).where(Shop.status == ShopStatus.APPLIED)
+                                   .options(joinedload(Shop.owner)).order_by(Shop.created_at)))
+
+
+PRODUCT_IMAGE_WIDTH, IMAGE_MAX_BYTES = 1080, 10 * 1024 * 1024
+
+
+def upload_product_images(merchant: User, product_id: int, uploads: list[bytes]) -> list[ProductImage]:
+    """Check uploads as real images (size-limited), strip metadata by re-encoding, and attach them."""
+    product = _own_product(merchant, product_id)
+    uploads = [data for data in uploads if data]
+    if len(product.images) + len(uploads) > 9:
+        raise _field_error("images", _("A product can have at most 9 images."))
+    images = [open_uploaded_image(data, "images", IMAGE_MAX_BYTES) for data in uploads]
+    stored = []
+    for image in images:
+        if image.width > PRODUCT_IMAGE_WIDTH:
+            image = image.resize((PRODUCT_IMAGE_WIDTH, round(image.height * PRODUCT_IMAGE_WIDTH / image.width)))
+        stored.append(add_product_image(merchant, product.id, store_webp(image, "products")))
+    return stored
+
+
+def parse_count(value, field: str, *, signed: bool = False) -> int:
+    """A whole number typed in a form (stock, a stock change, a limit), or Invalid on `field`."""
+    text = str(value if value is not None else "").strip().replace("+", "", 1 if signed else 0)
+    if not re.fullmatch(r"-?\d{1,7}" if signed else r"\d{1,7}", text):
+        raise _field_error(field, _("Enter a whole number."))
+    return int(text)
+
+
+# --- what buyers (and the shop's owner) see ---------------------------------------------------------------
+
+LOW_STOCK = 5  # at or below this many units a SKU shows as "low stock"
+
+
+def can_manage(user: User | None, shop: Shop) -> bool:
+    """The shop's owner and admins manage a shop (and see its drafts and unapproved state)."""
+    return user is not None and (user.id == shop.owner_id or user.is_admin)
+
+
+def get_shop(slug: str, viewer: User | None = None) -> Shop:
+    """A shop by its slug: approved shops for everyone, an application only for its owner and admins."""
+    shop = db.session.scalar(select(Shop).where(Shop.slug == (slug or "").strip().lower()))
+    if shop is None or (shop.status != ShopStatus.APPROVED and not can_manage(viewer, shop)):
+        raise NotFound(_("No such shop."))
+    return shop
+
+
+def _product_page_options():
+    return (joinedload(Product.shop), selectinload(Product.skus), selectinload(Product.images))
+
+
+def shop_products(shop: Shop, viewer: User | None, cursor: str | None = None, limit: int | None = None) -> Page:
+    """A shop's products, newest first: the active ones, or every status for those who manage the shop."""
+    query = select(Product).where(Product.shop_id == shop.id).options(*_product_page_options())
+    if not can_manage(viewer, shop):
+        query = query.where(Product.status == ProductStatus.ACTIVE)
+    return paginate_desc(query, Product.created_at, Product.id, cursor, clamp_limit(limit))
+
+
+def product_for(viewer: User | None, product_id: int) -> Product:
+    """A product with its SKUs and images: active products of approved shops for everyone, any product
+    for its shop's owner and admins."""
+    product = db.session.scalar(select(Product).where(Product.id == product_id).options(*_product_page_options()))
+    if product is None or ((product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.APPROVED)
+                           and not can_manage(viewer, product.shop)):
+        raise NotFound(_("No such product."))
+    return product
+
+
+def stock_state(sku: Sku) -> str:
+    """What a buyer is told: in_stock, low_stock, sold_out, or unavailable (the option was withdrawn)."""
+    if not sku.is_active:
+        return "unavailable"
+    if sku.stock <= 0:
+        return "sold_out"
+    return "low_stock" if sku.stock <= LOW_STOCK else "in_stock"

@@ -156,14 +156,40 @@ def attributions(post_ids) -> dict[int, int]:
     return {row.id: row.author_id for row in rows}
 
 
-def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_id: int,
-                 coupon_code: str | None = None, now: datetime | None = None) -> Checkout:
-    """Place one order per shop for what is asked, reserve its stock (and the coupon's use) until the
-    reservation deadline, and open one payment for all of them. Refuses, changing nothing, on any bad
-    line, stock shortfall or coupon problem."""
+@dataclass
+class PricedCheckout:
+    """What a checkout would cost, priced from the SKUs on the server (shared by quote and place)."""
+
+    requested: list[RequestedLine]
+    skus: dict[int, Sku]
+    by_shop: dict[int, list[RequestedLine]]
+    subtotals: dict[int, int]
+    currency: str
+    quote: coupons.CouponQuote | None
+
+    @property
+    def discounts(self) -> dict[int, int]:
+        return self.quote.discounts if self.quote else {}
+
+    @property
+    def subtotal_cents(self) -> int:
+        return sum(self.subtotals.values())
+
+    @property
+    def discount_cents(self) -> int:
+        return sum(self.discounts.values())
+
+    @property
+    def total_cents(self) -> int:
+        return self.subtotal_cents - self.discount_cents
+
+
+def price_checkout(buyer: User, cart_or_lines: Cart | Sequence[Mapping], coupon_code: str | None = None,
+                   now: datetime | None = None) -> PricedCheckout:
+    """Validate every line against what is for sale and in stock, and price it (with the coupon, if any).
+    Changes nothing; raises Invalid with per-line errors, or the coupon's refusal."""
     now = now or clock_now()
     requested = _requested_lines(buyer, cart_or_lines)
-    address = _buyer_address(buyer, address_id)
     skus = {sku.id: sku for sku in db.session.scalars(
         select(Sku).where(Sku.id.in_([line.sku_id for line in requested]))
         .options(joinedload(Sku.product).joinedload(Product.shop))
@@ -200,6 +226,20 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
     quote = None
     if coupon_code and coupons.normalise_code(coupon_code):
         quote = coupons.quote_coupon(coupon_code, buyer.id, subtotals, currency, now)
+    return PricedCheckout(requested, skus, by_shop, subtotals, currency, quote)
+
+
+def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_id: int,
+                 coupon_code: str | None = None, now: datetime | None = None) -> Checkout:
+    """Place one order per shop for what is asked, reserve its stock (and the coupon's use) until the
+    reservation deadline, and open one payment for all of them. Refuses, changing nothing, on any bad
+    line, stock shortfall or coupon problem."""
+    now = now or clock_now()
+    _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is the first thing to say
+    address = _buyer_address(buyer, address_id)
+    priced = price_checkout(buyer, cart_or_lines, coupon_code, now)
+    requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
+                                                            priced.subtotals, priced.currency, priced.quote)
     authors = attributions(line.source_post_id for line in requested)
 
     try:

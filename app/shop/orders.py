@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
@@ -261,3 +262,35 @@ def order_for(user: User, order_id: int) -> Order:
     if user.id not in (order.buyer_id, owner_id) and not user.is_admin:
         raise NotFound(_("No such order."))
     return order
+
+
+# --- reading orders ---------------------------------------------------------------------------------------
+
+ORDER_PAGE = 20
+
+
+def orders_of_buyer(buyer: User, *, status: str | None = None, before_id: int | None = None,
+                    limit: int = ORDER_PAGE) -> list[Order]:
+    """The buyer's orders, newest first, a page at a time (keyset on id)."""
+    query = select(Order).where(Order.buyer_id == buyer.id)
+    return _order_page(query, status, before_id, limit)
+
+
+def orders_of_shop(merchant: User, shop_id: int, *, status: str | None = None, before_id: int | None = None,
+                   limit: int = ORDER_PAGE) -> list[Order]:
+    """A shop's orders for its owner (or an admin), newest first; `status` filters (e.g. paid = to ship)."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or (shop.owner_id != merchant.id and not merchant.is_admin):
+        raise Forbidden(_("Only the shop's owner can see its orders."))
+    return _order_page(select(Order).where(Order.shop_id == shop.id), status, before_id, limit)
+
+
+def _order_page(query, status: str | None, before_id: int | None, limit: int) -> list[Order]:
+    if status:
+        if status not in {s.value for s in OrderStatus}:
+            raise Invalid(_("Unknown order status."), {"status": [_("Unknown order status.")]})
+        query = query.where(Order.status == status)
+    if before_id:
+        query = query.where(Order.id < before_id)
+    query = query.options(selectinload(Order.lines), joinedload(Order.shop), joinedload(Order.buyer))
+    return list(db.session.scalars(query.order_by(Order.id.desc()).limit(max(1, min(limit, 100)))))

@@ -159,14 +159,22 @@ def test_a_coupon_discount_is_split_over_the_lines_and_the_total_recomputed(worl
 
 
 def test_cart_quantities(world):
-    assert cart.add_to_cart(world.buyer, world.sku_id, 98, source_post_id=987_654).source_post_id is None
+    with pytest.raises(Invalid, match="Only 10 left"):
+        cart.add_to_cart(world.buyer, world.sku_id, 11)
+    assert cart.cart_of(world.buyer).items == []
+    _product, big = product_with_sku(world.merchant, world.shop_id, stock=500, title="Cotton pads")
+    assert cart.add_to_cart(world.buyer, big.id, 98, source_post_id=987_654).source_post_id is None
     with pytest.raises(Invalid):
-        cart.add_to_cart(world.buyer, world.sku_id, 2)
-    item = cart.cart_of(world.buyer).items[0]
+        cart.add_to_cart(world.buyer, big.id, 2)  # over the per-order limit of 99
+    cart.add_to_cart(world.buyer, world.sku_id, 9)
+    with pytest.raises(Invalid, match="Only 10 left"):
+        cart.add_to_cart(world.buyer, world.sku_id, 2)  # what the cart holds counts against the stock
+    item = next(item for item in cart.cart_of(world.buyer).items if item.sku_id == world.sku_id)
     cart.set_cart_quantity(world.buyer, item.id, "3")
     assert fresh(CartItem, item.id).quantity == 3
-    for bad in (-1, "x", 100):
+    for bad in (-1, "x", 100, 11):
         with pytest.raises(Invalid):
             cart.set_cart_quantity(world.buyer, item.id, bad)
+    assert fresh(CartItem, item.id).quantity == 3
     cart.set_cart_quantity(world.buyer, item.id, 0)
-    assert cart.cart_of(world.buyer).items == []
+    assert [item.sku_id for item in cart.cart_of(world.buyer).items] == [big.id]
