@@ -120,13 +120,14 @@ def _money(cents: int, currency: str = "CNY") -> str:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, get_locale
+    from flask_babel import format_date, format_datetime, format_decimal, get_locale
     from flask_wtf.csrf import generate_csrf
 
     from app.accounts.forms import ConfirmForm
 
     # Globals (not context) so macros imported without context can format dates too.
-    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime, money=_money)
+    app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
+                                 format_decimal=format_decimal, money=_money)
 
     @app.context_processor
     def layout_context():

@@ -249,7 +249,7 @@ LOW_STOCK = 5  # at or below this many units a SKU shows as "low stock"
 
 def can_manage(user: User | None, shop: Shop) -> bool:
     """The shop's owner and admins manage a shop (and see its drafts and unapproved state)."""
-    return user is not None and (user.id == shop.owner_id or user.is_admin)
+    return user is not None and user.is_authenticated and (user.id == shop.owner_id or user.is_admin)
 
 
 def get_shop(slug: str, viewer: User | None = None) -> Shop:

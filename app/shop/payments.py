@@ -84,7 +84,8 @@ class PaymentProvider(Protocol):
     name: str
 
     def create_payment(self, payment: Payment) -> str:
-        """Open the payment at the provider; return the URL to send the buyer to."""
+        """Open the payment at the provider; return the URL to send the buyer to. Called again when the
+        buyer comes back to pay, so it must not open a second charge (use payment.id as their order number)."""
 
     def verify_callback(self, payload: bytes, signature: str) -> CallbackEvent:
         """Check the signature over the raw body and parse it, or raise CallbackRejected."""
@@ -176,14 +177,20 @@ def transition_payment(payment: Payment, to_status: PaymentStatus, *, values: di
     return True
 
 
+def payment_of(buyer: User, payment_id: int) -> Payment:
+    """The buyer's own payment (with its orders), or NotFound for anyone else's."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.buyer_id != buyer.id:
+        raise NotFound(_("No such payment."))
+    return payment
+
+
 def start_payment(buyer: User, payment_id: int, provider: PaymentProvider | None = None,
                   now: datetime | None = None) -> str:
     """Where to send the buyer to pay a checkout; refused once the checkout is paid, cancelled or expired."""
     now = now or clock_now()
     provider = provider or get_provider()
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.buyer_id != buyer.id:
-        raise NotFound(_("No such payment."))
+    payment = payment_of(buyer, payment_id)
     if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
         raise Conflict(_("This order has already been paid."))
     for order in payment.orders:
@@ -303,3 +310,26 @@ def issue_refund(provider: PaymentProvider, payment: Payment, order: Order, amou
     if amount_cents > 0:
         refund.provider_ref = provider.refund(payment, amount_cents, refund.idempotency_key)
     return refund
+
+
+# --- what the buyer sees of a payment ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PaymentState:
+    """A buyer's payment and, while it can still be paid, where to pay it (else why not)."""
+
+    payment: Payment
+    redirect_url: str | None
+    refusal: str | None
+
+
+def payment_state(buyer: User, payment_id: int, provider: PaymentProvider | None = None,
+                  now: datetime | None = None) -> PaymentState:
+    """The buyer's own payment with the provider's pay URL while start_payment would allow paying."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.buyer_id != buyer.id:
+        raise NotFound(_("No such payment."))
+    try:
+        return PaymentState(payment, start_payment(buyer, payment_id, provider, now), None)
+    except Conflict as refused:
+        return PaymentState(payment, None, refused.message)
