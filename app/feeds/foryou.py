@@ -261,13 +261,19 @@ def people_to_follow(viewer: User, limit: int = 6) -> list[tuple[User, str]]:
                               .order_by(FollowSuggestion.score.desc()).limit(limit + len(hidden))).all()
     picks = [(user_id, dict(reason or {})) for user_id, reason in rows if user_id not in hidden][:limit]
     if len(picks) < limit:
-        joined = select(Membership.community_id).where(Membership.user_id == viewer.id)
+        # Active authors of the reader's communities: one short walk of ix_posts_community_hot per community
+        # (as the cold-start feed does), never one sort over every post of all of them.
+        joined = list(db.session.scalars(select(Membership.community_id).where(Membership.user_id == viewer.id)
+                                         .order_by(Membership.joined_at.desc()).limit(COLD_COMMUNITIES)))
         taken = {user_id for user_id, _r in picks} | hidden
-        for user_id, community_id in db.session.execute(
-                select(Post.author_id, Post.community_id).where(Post.community_id.in_(joined),
-                                                                Post.status == STATUS_PUBLISHED,
-                                                                Post.author_id.not_in(followed))
-                .order_by(Post.hot_score.desc()).limit(200)):
+        hot: list[tuple[float, int, int]] = []
+        for community_id in joined:
+            hot += [(score, author_id, community_id) for author_id, score in db.session.execute(
+                select(Post.author_id, Post.hot_score).where(Post.community_id == community_id,
+                                                             Post.status == STATUS_PUBLISHED,
+                                                             Post.author_id.not_in(followed))
+                .order_by(Post.hot_score.desc()).limit(limit * 8))]
+        for _score, user_id, community_id in sorted(hot, key=lambda entry: -entry[0]):
             if user_id not in taken:
                 taken.add(user_id)
                 picks.append((user_id, {"code": "active_in_community", "params": {"community_id": community_id}}))
