@@ -33,6 +33,12 @@ def sku_for_sale(sku_id) -> Sku:
     return sku
 
 
+def check_product(sku: Sku, product_id) -> None:
+    if product_id not in (None, "") and str(product_id) != str(sku.product_id):
+        message = _("This option belongs to another product.")
+        raise Invalid(message, {"sku_id": [message]})
+
+
 def check_stock(sku: Sku, quantity: int) -> None:
     """A cart may not hold more units than are in stock (checkout re-checks, and reserves)."""
     if quantity > sku.stock:
@@ -41,10 +47,13 @@ def check_stock(sku: Sku, quantity: int) -> None:
         raise Invalid(message, {"quantity": [message]})
 
 
-def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None = None) -> CartItem:
-    """Put units of a SKU in the cart (adding to what is there, up to the stock and the per-order limit)."""
+def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None = None, *,
+                product_id: int | None = None) -> CartItem:
+    """Put units of a SKU in the cart (adding to what is there, up to the stock and the per-order limit).
+    `product_id`, when the client sends it, must be the SKU's product."""
     quantity = parse_quantity(quantity)
     sku = sku_for_sale(sku_id)
+    check_product(sku, product_id)
     if source_post_id is not None and source_post_id not in attributions([source_post_id]):
         source_post_id = None  # a card from a removed or unknown note earns no attribution
     cart = cart_of(user)
@@ -125,10 +134,11 @@ def addresses_of(user: User) -> list[Address]:
 GUEST_CART_MAX_LINES = 30
 
 
-def add_to_guest_cart(lines: list, sku_id, quantity=1, source_post_id=None) -> list:
+def add_to_guest_cart(lines: list, sku_id, quantity=1, source_post_id=None, product_id=None) -> list:
     """The same checks as add_to_cart, on a session's list of [sku_id, quantity, source_post_id]."""
     quantity = parse_quantity(quantity)
     sku = sku_for_sale(sku_id)
+    check_product(sku, product_id)
     source = source_post_id if is_id(source_post_id) and source_post_id in attributions([source_post_id]) else None
     lines = [list(line) for line in lines if isinstance(line, list) and len(line) == 3]
     for line in lines:

@@ -38,7 +38,7 @@ from app.shop.models import (
     Sku,
 )
 from app.shop.orders import reservation_minutes
-from app.shop.payments import get_provider
+from app.shop.payments import get_provider, start_payment
 from app.shop.pricing import split_proportionally
 
 MAX_LINES = 50
@@ -183,6 +183,18 @@ class PricedCheckout:
     def total_cents(self) -> int:
         return self.subtotal_cents - self.discount_cents
 
+    def shop_total_cents(self, shop_id: int) -> int:
+        """What the buyer pays the shop: its subtotal less its part of the discount."""
+        return self.subtotals[shop_id] - self.discounts.get(shop_id, 0)
+
+    def line_total_cents(self, line: RequestedLine) -> int:
+        return self.skus[line.sku_id].price_cents * line.quantity
+
+    def line_discounts(self, shop_id: int) -> list[int]:
+        """The shop's discount split over its lines in proportion to their totals (what a refund returns)."""
+        return split_proportionally(self.discounts.get(shop_id, 0),
+                                    [self.line_total_cents(line) for line in self.by_shop[shop_id]])
+
 
 def price_checkout(buyer: User, cart_or_lines: Cart | Sequence[Mapping], coupon_code: str | None = None,
                    now: datetime | None = None) -> PricedCheckout:
@@ -221,12 +233,12 @@ def price_checkout(buyer: User, cart_or_lines: Cart | Sequence[Mapping], coupon_
     by_shop: dict[int, list[RequestedLine]] = {}
     for line in requested:
         by_shop.setdefault(skus[line.sku_id].shop_id, []).append(line)
-    subtotals = {shop_id: sum(skus[line.sku_id].price_cents * line.quantity for line in lines)
-                 for shop_id, lines in by_shop.items()}
-    quote = None
+    priced = PricedCheckout(requested, skus, by_shop, {}, currency, None)
+    priced.subtotals = {shop_id: sum(priced.line_total_cents(line) for line in lines)
+                        for shop_id, lines in by_shop.items()}
     if coupon_code and coupons.normalise_code(coupon_code):
-        quote = coupons.quote_coupon(coupon_code, buyer.id, subtotals, currency, now)
-    return PricedCheckout(requested, skus, by_shop, subtotals, currency, quote)
+        priced.quote = coupons.quote_coupon(coupon_code, buyer.id, priced.subtotals, currency, now)
+    return priced
 
 
 def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_id: int,
@@ -252,9 +264,9 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
                 message = _("Sorry, %(title)s has just sold out in that quantity.", title=title)
                 raise Conflict(message, {"lines": [message]})
 
-        discounts = quote.discounts if quote else {}
+        discounts = priced.discounts
         payment = Payment(buyer_id=buyer.id, provider=get_provider().name, currency=currency, created_at=now,
-                          amount_cents=sum(subtotals.values()) - sum(discounts.values()))
+                          amount_cents=priced.total_cents)
         db.session.add(payment)
         db.session.flush()
         reserved_until = now + timedelta(minutes=reservation_minutes())
@@ -262,22 +274,21 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
         for shop_id in sorted(by_shop):
             lines = by_shop[shop_id]
             discount = discounts.get(shop_id, 0)
-            line_totals = [skus[line.sku_id].price_cents * line.quantity for line in lines]
             order = Order(buyer_id=buyer.id, shop_id=shop_id, payment_id=payment.id,
                           status=OrderStatus.PENDING_PAYMENT, subtotal_cents=subtotals[shop_id],
-                          discount_cents=discount, total_cents=subtotals[shop_id] - discount, currency=currency,
+                          discount_cents=discount, total_cents=priced.shop_total_cents(shop_id), currency=currency,
                           coupon_id=quote.coupon.id if quote and shop_id in discounts else None,
                           address_id=address.id, shipping_name=address.recipient_name,
                           shipping_phone=address.phone, shipping_address=address.as_text()[:400],
                           reserved_until=reserved_until, created_at=now, updated_at=now)
-            for line, line_total, line_discount in zip(lines, line_totals,
-                                                       split_proportionally(discount, line_totals), strict=True):
+            for line, line_discount in zip(lines, priced.line_discounts(shop_id), strict=True):
                 sku = skus[line.sku_id]
                 source = line.source_post_id if line.source_post_id in authors else None
                 order.lines.append(OrderLine(
                     sku_id=sku.id, product_id=sku.product_id, product_title=sku.product.title[:120],
                     sku_label=sku.label, unit_price_cents=sku.price_cents, quantity=line.quantity,
-                    line_total_cents=line_total, discount_cents=line_discount, source_post_id=source,
+                    line_total_cents=priced.line_total_cents(line), discount_cents=line_discount,
+                    source_post_id=source,
                     source_author_id=authors.get(source) if source else None))
             db.session.add(order)
             db.session.flush()
@@ -298,3 +309,34 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
     if isinstance(cart_or_lines, Cart):
         db.session.expire(cart_or_lines, ["items"])
     return Checkout(payment=payment, orders=orders)
+
+
+# --- checking out the buyer's cart (or given lines) -------------------------------------------------------
+
+@dataclass
+class StartedCheckout:
+    """Placed orders, their payment, and where to send the buyer to pay it."""
+
+    payment: Payment
+    orders: list[Order]
+    redirect_url: str
+
+
+def _cart_or_lines(buyer: User, lines: Sequence[Mapping] | None) -> Cart | Sequence[Mapping]:
+    """`lines` when given, else the buyer's saved cart (no cart yet is an empty one)."""
+    if lines is not None:
+        return lines
+    return db.session.scalar(select(Cart).where(Cart.user_id == buyer.id)) or []
+
+
+def quote_checkout(buyer: User, lines: Sequence[Mapping] | None = None, coupon_code: str | None = None,
+                   now: datetime | None = None) -> PricedCheckout:
+    """What the buyer's cart (or `lines`) costs with the coupon, priced on the server; changes nothing."""
+    return price_checkout(buyer, _cart_or_lines(buyer, lines), coupon_code, now)
+
+
+def check_out(buyer: User, lines: Sequence[Mapping] | None, address_id: int, coupon_code: str | None = None,
+              now: datetime | None = None) -> StartedCheckout:
+    """Place the orders for the buyer's cart (or `lines`) and open their payment at the provider."""
+    placed = place_orders(buyer, _cart_or_lines(buyer, lines), address_id, coupon_code, now)
+    return StartedCheckout(placed.payment, placed.orders, start_payment(buyer, placed.payment.id, now=now))

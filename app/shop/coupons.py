@@ -214,3 +214,11 @@ def release_redemption(payment_id: int, now: datetime) -> bool:
                                                    CouponUserUse.uses > 0)
                        .values(uses=CouponUserUse.uses - 1).execution_options(synchronize_session=False))
     return True
+
+
+def coupons_of_shop(actor: User, shop_id: int) -> list[Coupon]:
+    """A shop's coupons, newest first, for its owner (or an admin)."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None or (shop.owner_id != actor.id and not actor.is_admin):
+        raise Forbidden(_("Only the shop's owner can see its coupons."))
+    return list(db.session.scalars(select(Coupon).where(Coupon.shop_id == shop.id).order_by(Coupon.id.desc())))

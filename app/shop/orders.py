@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.pagination import Page, clamp_limit, int_key, paginate
 from app.extensions import db
 from app.shop import coupons
 from app.shop.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Shop, Sku
@@ -279,18 +280,41 @@ def orders_of_buyer(buyer: User, *, status: str | None = None, before_id: int | 
 def orders_of_shop(merchant: User, shop_id: int, *, status: str | None = None, before_id: int | None = None,
                    limit: int = ORDER_PAGE) -> list[Order]:
     """A shop's orders for its owner (or an admin), newest first; `status` filters (e.g. paid = to ship)."""
+    return _order_page(_shop_orders(merchant, shop_id), status, before_id, limit)
+
+
+def buyer_orders_page(buyer: User, *, status: str | None = None, cursor: str | None = None,
+                      limit: int | None = None) -> Page:
+    """orders_of_buyer one signed-cursor page at a time (the API's listing)."""
+    query = _with_status(select(Order).where(Order.buyer_id == buyer.id), status)
+    return paginate(query, [int_key(Order.id, "id")], cursor, clamp_limit(limit))
+
+
+def shop_orders_page(merchant: User, shop_id: int, *, status: str | None = None, cursor: str | None = None,
+                     limit: int | None = None) -> Page:
+    """orders_of_shop one signed-cursor page at a time (the API's listing)."""
+    query = _with_status(_shop_orders(merchant, shop_id), status)
+    return paginate(query, [int_key(Order.id, "id")], cursor, clamp_limit(limit))
+
+
+def _shop_orders(merchant: User, shop_id: int):
     shop = db.session.get(Shop, shop_id)
     if shop is None or (shop.owner_id != merchant.id and not merchant.is_admin):
         raise Forbidden(_("Only the shop's owner can see its orders."))
-    return _order_page(select(Order).where(Order.shop_id == shop.id), status, before_id, limit)
+    return select(Order).where(Order.shop_id == shop.id)
 
 
-def _order_page(query, status: str | None, before_id: int | None, limit: int) -> list[Order]:
+def _with_status(query, status: str | None):
+    """Filter by status (refusing an unknown one) and load what an order card shows."""
     if status:
         if status not in {s.value for s in OrderStatus}:
             raise Invalid(_("Unknown order status."), {"status": [_("Unknown order status.")]})
         query = query.where(Order.status == status)
+    return query.options(selectinload(Order.lines), joinedload(Order.shop), joinedload(Order.buyer))
+
+
+def _order_page(query, status: str | None, before_id: int | None, limit: int) -> list[Order]:
+    query = _with_status(query, status)
     if before_id:
         query = query.where(Order.id < before_id)
-    query = query.options(selectinload(Order.lines), joinedload(Order.shop), joinedload(Order.buyer))
     return list(db.session.scalars(query.order_by(Order.id.desc()).limit(max(1, min(limit, 100)))))

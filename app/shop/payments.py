@@ -326,9 +326,7 @@ class PaymentState:
 def payment_state(buyer: User, payment_id: int, provider: PaymentProvider | None = None,
                   now: datetime | None = None) -> PaymentState:
     """The buyer's own payment with the provider's pay URL while start_payment would allow paying."""
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.buyer_id != buyer.id:
-        raise NotFound(_("No such payment."))
+    payment = payment_of(buyer, payment_id)
     try:
         return PaymentState(payment, start_payment(buyer, payment_id, provider, now), None)
     except Conflict as refused:

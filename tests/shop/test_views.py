@@ -122,6 +122,9 @@ def test_bad_quantities_are_refused_on_the_cart_and_change_nothing(shop_world, c
     other_product, other_sku = product_with_sku(shop_world["merchant"], shop_world["shop"].id, title="Toner")
     response = client.post_form("/cart/add", {"sku_id": "999999", "quantity": "1"}, follow_redirects=True)
     assert "no longer for sale" in page(response)
+    response = client.post_form("/cart/add", {"sku_id": other_sku.id, "product_id": shop_world["product"].id,
+                                              "quantity": "1"}, follow_redirects=True)
+    assert "belongs to another product" in page(response)
     assert db.session.scalar(select(func.count()).select_from(CartItem)) == 0
     assert other_product.id != shop_world["product"].id and other_sku
 
