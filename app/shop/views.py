@@ -17,6 +17,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
 from app.extensions import csrf, db
+from app.feeds.shopping import also_bought
 from app.posts.cards import viewer_state
 from app.shop import cart as carts
 from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
@@ -295,7 +296,8 @@ def product(product_id: int):
     return render_template(
         "shop/product.html", product=item, stock_state=catalog.stock_state, rating=tags.product_rating(item.id),
         featuring=featuring, featuring_state=viewer_state(featuring, viewer.id if viewer else None),
-        manages=catalog.can_manage(viewer, item.shop), source_post_id=_int_arg(request.args.get("from")))
+        manages=catalog.can_manage(viewer, item.shop), source_post_id=_int_arg(request.args.get("from")),
+        also=also_bought(item.id))
 
 
 # --- cart -------------------------------------------------------------------------------------------------
@@ -308,9 +310,10 @@ def cart_add():
     back = safe_next_url(request.form.get("next"), url_for("shop.cart"))
     try:
         if current_user.is_authenticated:
-            carts.add_to_cart(current_user, sku_id, quantity, source)
+            carts.add_to_cart(current_user, sku_id, quantity, source, product_id=request.form.get("product_id"))
         else:
-            session[GUEST_CART] = carts.add_to_guest_cart(session.get(GUEST_CART, []), sku_id, quantity, source)
+            session[GUEST_CART] = carts.add_to_guest_cart(session.get(GUEST_CART, []), sku_id, quantity, source,
+                                                          request.form.get("product_id"))
     except (Invalid, NotFound) as exc:
         flash(" ".join(m for messages in getattr(exc, "errors", {}).values() for m in messages) or exc.message,
               "error")
