@@ -11,18 +11,24 @@ from app.demo.seed import seed_demo as run_seed
               help="How many random demo people to create.")
 @click.option("--posts", default=3000, show_default=True, type=click.IntRange(0, 1_000_000),
               help="How many notes and reviews to create on a site that has none.")
+@click.option("--products", default=200, show_default=True, type=click.IntRange(0, 5_000),
+              help="How many products the demo shops sell (on a site without shops).")
+@click.option("--orders", default=260, show_default=True, type=click.IntRange(0, 100_000),
+              help="About how many past checkouts to play through the shop services, in every order state.")
 @click.option("--seed", default=2026, show_default=True, type=int, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing unless the database has no users (used by make run).")
 @with_appcontext
-def seed_demo(users: int, posts: int, seed: int, if_empty: bool):
+def seed_demo(users: int, posts: int, products: int, orders: int, seed: int, if_empty: bool):
     """Fill the database with realistic bilingual demo data (idempotent)."""
     if if_empty and not database_is_empty():
         click.echo("Database already has data; not seeding.")
         return
-    report = run_seed(users=users, seed=seed, posts=posts)
+    report = run_seed(users=users, seed=seed, posts=posts, products=products, orders=orders)
     click.echo(f"Created {len(report.created)} users.")
     if report.content:
         click.echo("Created " + ", ".join(f"{count} {name}" for name, count in report.content.items()) + ".")
+    if report.storefront:
+        click.echo("Storefront: " + ", ".join(f"{count} {name}" for name, count in report.storefront.items()) + ".")
     if report.model:
         click.echo(f"Recommender: {report.model}")
     if report.search_documents is not None:

@@ -121,3 +121,64 @@ def make_cover(title: str, vertical: str, seed: int, size: tuple[int, int] = (72
                            fill=(30, 30, 36, 255))
         image = Image.alpha_composite(image, text_layer)
     return image.convert("RGB")
+
+
+# Product shots: one silhouette per vertical (bottle, box, bag…) on a soft studio background.
+PRODUCT_SHAPES = {"beauty": "bottle", "mother_baby": "bottle", "outdoor": "bag", "digital": "box", "food": "box",
+                  "travel": "bag", "fashion": "bag", "home": "box"}
+
+
+def make_product_image(label: str, vertical: str, seed: int, size: tuple[int, int] = (512, 512)) -> Image.Image:
+    """A square packshot-like picture with `label` on the product; same arguments, same picture."""
+    rng = random.Random(seed)
+    hue, sat, _style = PALETTES.get(vertical, (rng.random(), 0.5, "circles"))
+    hue += rng.uniform(-0.08, 0.08)
+    w, h = size
+    gradient = Image.linear_gradient("L").resize(size)
+    image = Image.composite(Image.new("RGB", size, _rgb(hue + 0.04, 0.84, sat * 0.5)),
+                            Image.new("RGB", size, _rgb(hue, 0.95, sat * 0.4)), gradient).convert("RGBA")
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    body = _rgb(hue + rng.uniform(-0.15, 0.15), rng.uniform(0.4, 0.62), min(1.0, sat + 0.1))
+    dark = _rgb(hue, 0.25, sat)
+    cx = w // 2
+    draw.ellipse([cx - int(w * 0.3), int(h * 0.84), cx + int(w * 0.3), int(h * 0.92)], fill=(0, 0, 0, 40))
+    shape = PRODUCT_SHAPES.get(vertical, "box")
+    if shape == "bottle":
+        half = int(w * rng.uniform(0.14, 0.2))
+        top = int(h * rng.uniform(0.28, 0.36))
+        draw.rounded_rectangle([cx - half, top, cx + half, int(h * 0.88)], radius=half // 2, fill=(*body, 255))
+        neck = max(8, half // 2)
+        draw.rounded_rectangle([cx - neck, top - int(h * 0.14), cx + neck, top + 6], radius=6, fill=(*dark, 255))
+        band = (cx - half + 6, int(h * 0.55), cx + half - 6, int(h * 0.7))
+    elif shape == "bag":
+        half = int(w * rng.uniform(0.24, 0.3))
+        top = int(h * 0.36)
+        draw.arc([cx - half // 2, top - int(h * 0.16), cx + half // 2, top + int(h * 0.12)], 180, 360,
+                 fill=(*dark, 255), width=max(6, w // 50))
+        draw.polygon([(cx - half + 18, top), (cx + half - 18, top), (cx + half, int(h * 0.88)),
+                      (cx - half, int(h * 0.88))], fill=(*body, 255))
+        band = (cx - half + 26, int(h * 0.56), cx + half - 26, int(h * 0.7))
+    else:  # box
+        half = int(w * rng.uniform(0.26, 0.33))
+        top = int(h * rng.uniform(0.3, 0.4))
+        draw.rounded_rectangle([cx - half, top, cx + half, int(h * 0.88)], radius=18, fill=(*body, 255))
+        draw.rectangle([cx - half, top + int(h * 0.06), cx + half, top + int(h * 0.075)], fill=(*dark, 120))
+        band = (cx - half + 20, int(h * 0.56), cx + half - 20, int(h * 0.72))
+    for _ in range(2):  # a highlight or two, so the shapes do not look flat
+        x = rng.randint(cx - half + 10, cx - half // 3)
+        draw.rounded_rectangle([x, int(h * 0.42), x + max(6, w // 60), int(h * 0.8)], radius=6,
+                               fill=(255, 255, 255, rng.randint(40, 80)))
+    draw.rounded_rectangle(band, radius=10, fill=(255, 255, 255, 225))
+    image = Image.alpha_composite(image, layer)
+    if can_draw(label):
+        text_draw = ImageDraw.Draw(image)
+        width = band[2] - band[0] - 16
+        font_size = int((band[3] - band[1]) * 0.5)
+        font = _font(font_size, _has_cjk(label))
+        while font_size > 12 and text_draw.textlength(label, font=font) > width:
+            font_size -= 2
+            font = _font(font_size, _has_cjk(label))
+        text_draw.text(((band[0] + band[2]) / 2, (band[1] + band[3]) / 2), label, font=font, fill=(*dark, 255),
+                       anchor="mm")
+    return image.convert("RGB")

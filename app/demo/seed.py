@@ -42,6 +42,7 @@ class SeedReport:
     created: list[str] = field(default_factory=list)
     named: list[str] = field(default_factory=list)
     content: dict[str, int] = field(default_factory=dict)
+    storefront: dict[str, int] = field(default_factory=dict)
     model: str | None = None
     search_documents: int | None = None
 
@@ -69,9 +70,11 @@ def database_is_empty() -> bool:
     return not db.session.scalar(select(func.count(User.id)))
 
 
-def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000) -> SeedReport:
+def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: int = 200,
+              orders: int = 260) -> SeedReport:
     """Create the named demo accounts, `users` random people and, on an empty site, communities, a follower
-    graph, `posts` notes and reviews with their engagement; the same seed gives the same data."""
+    graph, `posts` notes and reviews with their engagement, and a storefront with `products` products and
+    about `orders` checkouts; the same seed gives the same data."""
     rng = random.Random(seed)
     report = SeedReport()
     password_hash = hash_password(DEMO_PASSWORD)  # one slow hash shared by all demo accounts
@@ -101,6 +104,9 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000) -> SeedRepo
 
     named = {u.username_key: u for u in db.session.scalars(select(User).where(User.username_key.in_(DEMO_USERNAMES)))}
     report.content = seed_social_content(named, posts, seed)
+    from app.demo.shop_seed import seed_storefront
+
+    report.storefront = seed_storefront(named, seed, products, orders)
     # Demo people have "picked their communities" already; only real newcomers see the first-log-in picker.
     db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))
     db.session.commit()

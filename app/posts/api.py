@@ -6,6 +6,7 @@ and comments.py, exactly as for the HTML pages.
 from __future__ import annotations
 
 from flask import request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -18,6 +19,7 @@ from app.accounts.api import PageArgsSchema, UserSchema
 from app.accounts.models import User
 from app.accounts.services import get_user_by_username
 from app.api import require_user
+from app.core.errors import Invalid
 from app.core.pagination import Page, clamp_limit
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
@@ -25,6 +27,7 @@ from app.posts import comments as comment_services
 from app.posts import engagement, services
 from app.posts.cards import viewer_state
 from app.posts.models import KINDS, STATUS_PUBLISHED, STATUS_REMOVED, Post
+from app.posts.product_tags import product_cards
 
 
 class MultipartParser(FlaskParser):
@@ -99,6 +102,41 @@ class PostCardSchema(Schema):
     edited_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
+class PinSchema(Schema):
+    image = fields.Integer(dump_only=True, metadata={"description": "Position of the post image (0 = cover)."})
+    x = fields.Float(dump_only=True, metadata={"description": "Across, 0 (left) to 1 (right)."})
+    y = fields.Float(dump_only=True, metadata={"description": "Down, 0 (top) to 1 (bottom)."})
+
+
+class TaggedProductSchema(Schema):
+    """A product tagged in a post, as its card under the note shows it."""
+
+    product_id = fields.Integer(dump_only=True)
+    title = fields.String(dump_only=True)
+    shop_name = fields.String(dump_only=True)
+    shop_slug = fields.String(dump_only=True)
+    url = fields.Function(lambda card: request.url_root.rstrip("/") + card.url, dump_only=True)
+    image_url = fields.Function(lambda card: media_url(card.image_path) if card.image_path else None,
+                                dump_only=True, allow_none=True)
+    price_min_cents = fields.Integer(dump_only=True, allow_none=True)
+    price_max_cents = fields.Integer(dump_only=True, allow_none=True)
+    currency = fields.String(dump_only=True)
+    in_stock = fields.Boolean(dump_only=True)
+    available = fields.Boolean(dump_only=True, metadata={"description": "Active, in an approved shop."})
+    buy_sku_id = fields.Integer(dump_only=True, allow_none=True,
+                                metadata={"description": "The option a Buy button adds (with source_post_id); "
+                                                         "null when the buyer must choose one."})
+    pin = fields.Nested(PinSchema, dump_only=True, allow_none=True)
+    rated = fields.Boolean(dump_only=True, metadata={"description": "The product this review rates."})
+
+
+PRODUCT_IDS_DOC = {"description": "Products to tag, in order (at most 6, active, in approved shops); repeat the "
+                                  "field. A review must rate one of them."}
+REVIEWED_DOC = {"description": "Reviews: which tagged product the rating is for (optional when one is tagged)."}
+PINS_DOC = {"description": "Optional pins, one per product: `product_id:x,y` or `product_id:x,y,image_number` "
+                           "with x and y from 0 to 1 and image numbers from 1."}
+
+
 class PostSchema(PostCardSchema):
     body_md = fields.String(dump_only=True, metadata={"description": "The text as written (Markdown)."})
     body_html = fields.String(dump_only=True, metadata={"description": "Rendered and sanitized HTML."})
@@ -109,6 +147,7 @@ class PostSchema(PostCardSchema):
                                    metadata={"description": "Your collection this post is saved in."})
     can_edit = fields.Boolean(dump_only=True)
     removed_reason = fields.String(dump_only=True, allow_none=True)
+    products = fields.Nested(TaggedProductSchema, many=True, dump_only=True)
 
 
 class PostCardPageSchema(Schema):
@@ -136,6 +175,9 @@ class PostCreateSchema(Schema):
     images = fields.List(Upload(), load_default=list,
                          metadata={"description": f"{services.IMAGES_MIN}–{services.IMAGES_MAX} JPEG, PNG, "
                                                   "WebP or GIF files; repeat the field for each."})
+    product_ids = fields.List(fields.Integer(), load_default=list, metadata=PRODUCT_IDS_DOC)
+    reviewed_product_id = fields.Integer(metadata=REVIEWED_DOC)
+    pins = fields.List(fields.String(), load_default=list, metadata=PINS_DOC)
 
 
 class PostPatchSchema(Schema):
@@ -144,6 +186,10 @@ class PostPatchSchema(Schema):
     tags = fields.List(fields.String(), metadata={"description": "Replaces the tags (hashtags in the body stay)."})
     rating = fields.Integer(metadata={"description": "Reviews only."})
     remove_image_ids = fields.List(fields.Integer(), load_default=list)
+    product_ids = fields.List(fields.Integer(), metadata={**PRODUCT_IDS_DOC,
+                                                          "description": "Replaces the tagged products."})
+    reviewed_product_id = fields.Integer(allow_none=True, metadata=REVIEWED_DOC)
+    pins = fields.List(fields.String(), metadata=PINS_DOC)
 
 
 class ImagesUploadSchema(Schema):
@@ -281,7 +327,26 @@ def _post_detail(post: Post, viewer):
     [card] = post_cards([post], viewer)
     collection = engagement.saved_in(viewer, post) if card.saved else None
     return PostView(post, card.liked, card.saved, collection_id=collection.id if collection else None,
-                    can_edit=services.can_edit(viewer, post))
+                    can_edit=services.can_edit(viewer, post), products=product_cards([post.id]).get(post.id, []))
+
+
+def _pins(values: list[str] | None) -> dict[str, str] | None:
+    """`product_id:x,y[,image]` strings as {product id: "x,y[,image]"} (the service checks the numbers)."""
+    if values is None:
+        return None
+    pins = {}
+    for value in values:
+        product_id, colon, pin = value.partition(":")
+        if not colon or not product_id.strip():
+            message = _("Write each pin as product_id:x,y or product_id:x,y,image_number.")
+            raise Invalid(message, {"pins": [message]})
+        pins[product_id.strip()] = pin
+    return pins
+
+
+def _product_fields(data: dict) -> dict:
+    return {"product_ids": data.get("product_ids"), "reviewed_product_id": data.get("reviewed_product_id"),
+            "pins": _pins(data.get("pins"))}
 
 
 def _engagement(post: Post, user) -> dict:
@@ -340,7 +405,7 @@ def create_post(data: dict):
     post = services.create_post(
         user, community_slug=data["community"], title=data["title"], body=data["body"], kind=data["kind"],
         tags=" ".join(data["tags"]), rating=data.get("rating"),
-        images=[upload.read() or b"" for upload in data["images"]])
+        images=[upload.read() or b"" for upload in data["images"]], **_product_fields(data))
     return _post_detail(post, user)
 
 
@@ -348,11 +413,12 @@ def create_post(data: dict):
 @blp.arguments(PostPatchSchema)
 @blp.response(200, PostSchema)
 def edit_post(changes: dict, post_id: int):
-    """Change title, text, tags or rating, or remove images (author or admins); the old text is kept."""
+    """Change title, text, tags, rating or tagged products, or remove images (author or admins); the old
+    text is kept. Fields left out stay as they are."""
     user = require_user()
     post = services.edit_post(user, services.get_post(post_id), title=changes.get("title"),
                               body=changes.get("body"), tags=changes.get("tags"), rating=changes.get("rating"),
-                              remove_image_ids=changes["remove_image_ids"])
+                              remove_image_ids=changes["remove_image_ids"], **_product_fields(changes))
     return _post_detail(post, user)
 
 

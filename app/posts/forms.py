@@ -2,7 +2,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 
 from app.posts.services import TITLE_MAX
@@ -20,6 +28,13 @@ class PostForm(FlaskForm):
     rating = SelectField(_l("Rating"), choices=[("", "—"), ("5", "★★★★★"), ("4", "★★★★"), ("3", "★★★"),
                                                 ("2", "★★"), ("1", "★")], validators=[Optional()])
     images = MultipleFileField(_l("Images"))
+    # Product tags: a checkbox per tagged product (untick to remove), numbers typed in (works without
+    # JavaScript), a radio for the product a review rates, and a pin_<product id> text field per product.
+    product_ids = SelectMultipleField(_l("Products in this note"), choices=[], validate_choice=False,
+                                      validators=[Optional()])
+    add_products = StringField(_l("Add products by number"))
+    reviewed_product_id = StringField(_l("The product this review rates"))
+    pins = StringField(_l("Pins"))  # holds pin errors; the values come from the pin_<id> fields
 
 
 class CommentForm(FlaskForm):

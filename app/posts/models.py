@@ -1,7 +1,7 @@
 """Post, PostImage, PostRevision, Tag, Like, Collection, Save and Comment.
 
-Product tags on posts ("shoppable notes") are added by the storefront in app/shop, as a
-post_products table pointing here; nothing in this package needs to change for it.
+Product tags on posts ("shoppable notes") live in the storefront (app/shop: PostProduct, tags.py), as a
+post_products table pointing here; the posts services and pages reach them through app/posts/product_tags.py.
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ Likes, saves and collections live in `engagement.py`, comments in `comments.py`;
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,12 @@ from app.posts.models import (
     PostRevision,
     Tag,
     post_tags,
+)
+from app.posts.product_tags import (
+    ProductTagRequest,
+    check_product_tags,
+    current_product_tags,
+    write_product_tags,
 )
 from app.posts.text import hashtags, mentions, render_body
 from app.search.indexing import queue_post
@@ -250,11 +257,15 @@ def get_community_for_posting(slug: str | None) -> Community:
 
 def create_post(author: User, *, community_slug: str | None, title: str | None, body: str | None = "",
                 kind: str = KIND_NOTE, tags: str | list[str] | None = None, rating: int | str | None = None,
-                images: list[bytes] | None = None) -> Post:
-    """Publish a note or review with 1–9 images into a community."""
+                images: list[bytes] | None = None, product_ids: Sequence | None = None,
+                reviewed_product_id: int | str | None = None, pins: Mapping | None = None) -> Post:
+    """Publish a note or review with 1–9 images into a community, tagging up to 6 products (a review
+    rates one of them; see app/posts/product_tags.py)."""
     community = get_community_for_posting(community_slug)
     fields = _clean_fields(kind, title, body, tags, rating)
     decoded = _checked_images(images or [])
+    products = check_product_tags(author, kind, ProductTagRequest(product_ids or (), pins, reviewed_product_id),
+                                  len(decoded))
     post = Post(community_id=community.id, author_id=author.id, kind=kind, title=fields.title, body_md=fields.body,
                 body_html=rendered(fields.body), rating=fields.rating, created_at=now())
     post.hot_score = hot_score(0, 0, 0, post.created_at)
@@ -262,6 +273,7 @@ def create_post(author: User, *, community_slug: str | None, title: str | None, 
     _store_images(post, decoded, 0)
     db.session.flush()
     _set_tags(post, fields.tags)
+    write_product_tags(post, products)
     db.session.execute(update(Community).where(Community.id == community.id)
                        .values(post_count=Community.post_count + 1).execution_options(synchronize_session=False))
     notify_mentions(fields.body, author, "post", post.id)
@@ -272,8 +284,11 @@ def create_post(author: User, *, community_slug: str | None, title: str | None, 
 
 def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | None = None,
               tags: str | list[str] | None = None, rating: int | str | None = None,
-              add_images: list[bytes] | None = None, remove_image_ids: list[int] | None = None) -> Post:
-    """Change a post's text, tags, rating or images; the previous text is kept as a revision."""
+              add_images: list[bytes] | None = None, remove_image_ids: list[int] | None = None,
+              product_ids: Sequence | None = None, reviewed_product_id: int | str | None = None,
+              pins: Mapping | None = None) -> Post:
+    """Change a post's text, tags, rating, images or products; the previous text is kept as a revision.
+    Product fields left as None keep what the post has."""
     if not can_edit(actor, post):
         raise Forbidden(_("Only the author can edit this note."))
     fields = _clean_fields(post.kind, post.title if title is None else title, post.body_md if body is None else body,
@@ -285,6 +300,10 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
         raise _field_error("images", _("That image is not part of this note."))
     kept = [image for image in post.images if image.id not in remove]
     decoded = _checked_images(add_images or [], already=len(kept))
+    products = None
+    if product_ids is not None or reviewed_product_id is not None or pins is not None:
+        products = check_product_tags(actor, post.kind, _product_edit(post, product_ids, reviewed_product_id, pins),
+                                      len(kept) + len(decoded))
     db.session.add(PostRevision(post_id=post.id, editor_id=actor.id, title=post.title, body_md=post.body_md,
                                 tags=" ".join(t.name for t in post.tags), rating=post.rating, created_at=now()))
     mentioned_before = set(mentions(post.body_md))
@@ -299,6 +318,7 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
         image.position = position
     _store_images(post, decoded, len(kept))
     _set_tags(post, fields.tags)
+    write_product_tags(post, products)
     new_mentions = set(mentions(fields.body)) - mentioned_before
     if new_mentions:
         notify_mentions(" ".join(f"@{name}" for name in sorted(new_mentions)), actor, "post", post.id)
@@ -308,6 +328,19 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
         delete_media(display)
         delete_media(thumb)
     return post
+
+
+def _product_edit(post: Post, product_ids: Sequence | None, reviewed_product_id, pins: Mapping | None
+                  ) -> ProductTagRequest:
+    """What an edit asks for, with the fields it leaves out taken from the post as it is."""
+    current = current_product_tags(post)
+    ids = list(current.product_ids) if product_ids is None else product_ids
+    kept = {str(product_id).strip() for product_id in ids}
+    if pins is None:
+        pins = {key: pin for key, pin in (current.pins or {}).items() if str(key) in kept}
+    if reviewed_product_id is None and str(current.reviewed_product_id) in kept:
+        reviewed_product_id = current.reviewed_product_id
+    return ProductTagRequest(ids, pins, reviewed_product_id)
 
 
 def delete_post(actor: User, post: Post) -> Post:

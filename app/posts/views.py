@@ -5,13 +5,16 @@ re-rendered partial instead, so nothing reloads.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.routing import BuildError
 
 from app.communities.models import Community, Membership
-from app.core.errors import Forbidden, Invalid
+from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
@@ -20,6 +23,7 @@ from app.posts import engagement, services
 from app.posts.cards import viewer_state
 from app.posts.forms import CollectionForm, CommentForm, PostForm
 from app.posts.models import KIND_REVIEW, STATUS_PUBLISHED, Like
+from app.posts.product_tags import cards_for_products, current_product_tags, product_cards, search_products
 from app.social.services import relationship_between
 
 bp = Blueprint("posts", __name__)
@@ -44,6 +48,62 @@ def _uploads(form: PostForm) -> list[bytes]:
     return [upload.read() or b"" for upload in (form.images.data or []) if getattr(upload, "filename", "")]
 
 
+PRODUCT_SEARCH_LIMIT = 8
+
+
+@dataclass
+class ProductRow:
+    """One tagged product in the editor: its card, the pin as typed, and whether the review rates it."""
+
+    card: object
+    pin: str = ""
+    rated: bool = False
+
+
+def _form_id(value: str | None) -> int | None:
+    """An id sent in a form field, or None when it is not a plausible one (never an error)."""
+    value = (value or "").strip()
+    return int(value) if value.isdecimal() and len(value) <= 9 else None
+
+
+def _ticked_product_ids(form: PostForm) -> list[str]:
+    return [value.strip() for value in form.product_ids.data or [] if value and value.strip()]
+
+
+def _product_fields(form: PostForm, kind: str) -> dict:
+    """The editor's product fields as the posts service takes them (the rules are the service's)."""
+    ticked = _ticked_product_ids(form)
+    return {"product_ids": ticked + [form.add_products.data or ""],
+            "pins": {product_id: request.form.get(f"pin_{product_id}", "") for product_id in ticked},
+            # A reader who switched from review to note leaves a rated product behind; a note has none.
+            "reviewed_product_id": form.reviewed_product_id.data if kind == KIND_REVIEW else None}
+
+
+def _product_rows(form: PostForm, post) -> list[ProductRow]:
+    """The tagged products the editor lists: as sent when the form comes back with errors, else as saved."""
+    if request.method == "POST":
+        ids = [_form_id(value) for value in _ticked_product_ids(form) if _form_id(value) is not None]
+        tagged = set(current_product_tags(post).product_ids) if post is not None else set()
+        # Unpublished products stay unnamed, unless the post already tagged them while they were on sale.
+        cards = {key: card for key, card in cards_for_products(ids).items() if card.available or key in tagged}
+        rated = form.reviewed_product_id.data
+        return [ProductRow(cards[product_id], request.form.get(f"pin_{product_id}", ""), rated == str(product_id))
+                for product_id in ids if product_id in cards]
+    if post is None:
+        return []
+    pins = current_product_tags(post).pins or {}
+    return [ProductRow(card, pins.get(card.product_id, ""), card.rated)
+            for card in product_cards([post.id]).get(post.id, [])]
+
+
+def cart_add_url() -> str:
+    """Where a product card's Buy button posts (the shop's cart; the literal path if it is not mounted)."""
+    try:
+        return url_for("shop.cart_add")
+    except BuildError:
+        return "/cart/add"
+
+
 @bp.route("/p/new", methods=["GET", "POST"])
 @login_required
 def create():
@@ -53,16 +113,18 @@ def create():
         form.community.data = request.args["community"]
     if form.validate_on_submit():
         try:
+            kind = form.kind.data or "note"
             post = services.create_post(current_user, community_slug=form.community.data, title=form.title.data,
-                                        body=form.body.data, kind=form.kind.data or "note", tags=form.tags.data,
-                                        rating=form.rating.data, images=_uploads(form))
+                                        body=form.body.data, kind=kind, tags=form.tags.data,
+                                        rating=form.rating.data, images=_uploads(form),
+                                        **_product_fields(form, kind))
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:
             flash(_("Your note is published."), "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("posts/form.html", form=form, post=None), status
+    return render_template("posts/form.html", form=form, post=None, product_rows=_product_rows(form, None)), status
 
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
@@ -78,18 +140,40 @@ def edit(post_id: int):
         form.tags.data = " ".join(t.name for t in post.tags)
         form.rating.data = str(post.rating or "")
     if form.validate_on_submit():
-        remove = [int(value) for value in request.form.getlist("remove_image") if value.isdigit()]
+        remove = [_form_id(value) or -1 for value in request.form.getlist("remove_image") if value.strip().isdecimal()]
         try:
             services.edit_post(current_user, post, title=form.title.data, body=form.body.data, tags=form.tags.data,
                                rating=form.rating.data if post.kind == KIND_REVIEW else None,
-                               add_images=_uploads(form), remove_image_ids=remove)
+                               add_images=_uploads(form), remove_image_ids=remove,
+                               **_product_fields(form, post.kind))
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("posts/form.html", form=form, post=post), status
+    return render_template("posts/form.html", form=form, post=post, product_rows=_product_rows(form, post)), status
+
+
+@bp.get("/posts/product-search")
+def product_search():
+    """Products to tag, by title: the editor's live results (htmx), or a page of product numbers without it."""
+    query = (request.args.get("q") or "").strip()
+    found = search_products(query, PRODUCT_SEARCH_LIMIT) if query else []
+    if _is_htmx():
+        return render_template("posts/_product_results.html", query=query, found=found, in_editor=True)
+    return render_template("posts/product_search.html", query=query, found=found, in_editor=False)
+
+
+@bp.get("/posts/product-tag")
+def product_tag_row():
+    """One product as a row of the editor's tagged list (what an "Add" button in the results appends)."""
+    product_id = _form_id(request.args.get("product_id"))
+    cards = cards_for_products([product_id]) if product_id is not None else {}
+    card = next(iter(cards.values()), None)
+    if card is None or not card.available:  # drafts and unapproved shops' products are not public
+        raise NotFound(_("No such product."))
+    return render_template("posts/_product_row.html", row=ProductRow(card))
 
 
 @bp.post("/p/<int:post_id>/delete")
@@ -118,7 +202,9 @@ def detail(post_id: int):
         comments=comment_services.comment_tree(post, viewer) if post.status == STATUS_PUBLISHED else [],
         comment_form=CommentForm(), collections=engagement.collections_of(viewer, viewer) if viewer else [],
         can_edit=services.can_edit(viewer, post), can_edit_comment=comment_services.can_edit_comment,
-        can_delete_comment=comment_services.can_delete_comment)
+        can_delete_comment=comment_services.can_delete_comment,
+        products=product_cards([post.id]).get(post.id, []) if post.status == STATUS_PUBLISHED else [],
+        cart_add_url=cart_add_url())
 
 
 # --- like, save, share ------------------------------------------------------------------------------------
@@ -154,9 +240,9 @@ def _collection_id() -> int | None:
     value = request.form.get("collection_id", "")
     if not value:
         return None
-    if not value.isdigit():
+    if _form_id(value) is None:
         raise Invalid(_("Choose one of your collections."), {"collection_id": [_("Choose one of your collections.")]})
-    return int(value)
+    return _form_id(value)
 
 
 @bp.post("/p/<int:post_id>/save")
@@ -205,10 +291,10 @@ def add_comment(post_id: int):
     if not form.validate_on_submit():  # only the CSRF token can fail here
         raise Invalid(_("Your form expired. Reload the page and try again."))
     parent = form.parent_id.data
-    if parent and not str(parent).isdigit():
+    if parent and _form_id(str(parent)) is None:
         raise Invalid(_("You can only reply to a comment on this note."))
     try:
-        comment = comment_services.add_comment(current_user, post, form.body.data, int(parent) if parent else None)
+        comment = comment_services.add_comment(current_user, post, form.body.data, _form_id(parent) if parent else None)
     except Invalid as exc:
         if _is_htmx():
             return render_template("posts/_comment_error.html", message=exc.message), 422

@@ -54,7 +54,7 @@ def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None 
     quantity = parse_quantity(quantity)
     sku = sku_for_sale(sku_id)
     check_product(sku, product_id)
-    if source_post_id is not None and source_post_id not in attributions([source_post_id]):
+    if source_post_id is not None and not attributions([(source_post_id, sku.product_id)]):
         source_post_id = None  # a card from a removed or unknown note earns no attribution
     cart = cart_of(user)
     held = db.session.scalar(select(CartItem.quantity).where(CartItem.cart_id == cart.id,
@@ -139,7 +139,7 @@ def add_to_guest_cart(lines: list, sku_id, quantity=1, source_post_id=None, prod
     quantity = parse_quantity(quantity)
     sku = sku_for_sale(sku_id)
     check_product(sku, product_id)
-    source = source_post_id if is_id(source_post_id) and source_post_id in attributions([source_post_id]) else None
+    source = source_post_id if attributions([(source_post_id, sku.product_id)]) else None
     lines = [list(line) for line in lines if isinstance(line, list) and len(line) == 3]
     for line in lines:
         if line[0] == sku.id:

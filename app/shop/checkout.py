@@ -32,6 +32,7 @@ from app.shop.models import (
     OrderLine,
     OrderStatus,
     Payment,
+    PostProduct,
     Product,
     ProductStatus,
     ShopStatus,
@@ -146,14 +147,20 @@ def _buyer_address(buyer: User, address_id) -> Address:
     return address
 
 
-def attributions(post_ids) -> dict[int, int]:
-    """post id → author id for the notes that led to a purchase (only published notes count)."""
-    ids = {post_id for post_id in post_ids if is_id(post_id)}
-    if not ids:
+def attributions(pairs) -> dict[tuple[int, int], int]:
+    """(post id, product id) → the post's author, for the notes a purchase started from: only a published
+    note that tags that very product earns the attribution (a card cannot be borrowed for another product)."""
+    wanted = {(post_id, product_id) for post_id, product_id in pairs if is_id(post_id) and is_id(product_id)}
+    if not wanted:
         return {}
-    rows = db.session.execute(select(Post.id, Post.author_id).where(Post.id.in_(ids),
-                                                                    Post.status == STATUS_PUBLISHED))
-    return {row.id: row.author_id for row in rows}
+    rows = db.session.execute(
+        select(PostProduct.post_id, PostProduct.product_id, Post.author_id)
+        .join(Post, Post.id == PostProduct.post_id)
+        .where(PostProduct.post_id.in_({post_id for post_id, _p in wanted}),
+               PostProduct.product_id.in_({product_id for _p, product_id in wanted}),
+               Post.status == STATUS_PUBLISHED))
+    return {(row.post_id, row.product_id): row.author_id for row in rows
+            if (row.post_id, row.product_id) in wanted}
 
 
 @dataclass
@@ -252,7 +259,7 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
     priced = price_checkout(buyer, cart_or_lines, coupon_code, now)
     requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
                                                             priced.subtotals, priced.currency, priced.quote)
-    authors = attributions(line.source_post_id for line in requested)
+    authors = attributions((line.source_post_id, skus[line.sku_id].product_id) for line in requested)
 
     try:
         for line in sorted(requested, key=lambda line: line.sku_id):
@@ -283,13 +290,13 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
                           reserved_until=reserved_until, created_at=now, updated_at=now)
             for line, line_discount in zip(lines, priced.line_discounts(shop_id), strict=True):
                 sku = skus[line.sku_id]
-                source = line.source_post_id if line.source_post_id in authors else None
+                author_id = authors.get((line.source_post_id, sku.product_id))
+                source = line.source_post_id if author_id else None
                 order.lines.append(OrderLine(
                     sku_id=sku.id, product_id=sku.product_id, product_title=sku.product.title[:120],
                     sku_label=sku.label, unit_price_cents=sku.price_cents, quantity=line.quantity,
                     line_total_cents=priced.line_total_cents(line), discount_cents=line_discount,
-                    source_post_id=source,
-                    source_author_id=authors.get(source) if source else None))
+                    source_post_id=source, source_author_id=author_id if source else None))
             db.session.add(order)
             db.session.flush()
             db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=OrderStatus.PENDING_PAYMENT,

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -187,6 +189,38 @@ class Sku(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     product: Mapped[Product] = relationship(back_populates="skus")
+
+
+# --- shoppable notes --------------------------------------------------------------------------------------
+
+
+class PostProduct(db.Model):
+    """A product tagged in a post (at most 6, in order), optionally pinned to a point of one of its images.
+
+    A review rates exactly one of its tagged products: that row has `is_rated` (the post holds the stars).
+    The table lives here, not in app/posts, because posts sit below the shop (posts ← shop).
+    """
+
+    __tablename__ = "post_products"
+    __table_args__ = (
+        CheckConstraint("position >= 0", name="position_not_negative"),
+        CheckConstraint("(pin_image IS NULL AND pin_x IS NULL AND pin_y IS NULL) OR (pin_image >= 0 AND "
+                        "pin_x >= 0 AND pin_x <= 1 AND pin_y >= 0 AND pin_y <= 1)", name="pin_valid"),
+        Index("ix_post_products_product_post", "product_id", "post_id"),  # notes featuring a product
+        # One rated product per review, whatever a buggy caller does.
+        Index("uq_post_products_one_rated", "post_id", unique=True, sqlite_where=sql_text("is_rated"),
+              postgresql_where=sql_text("is_rated")),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    pin_image: Mapped[int | None] = mapped_column(Integer)  # the post image's position (0 = cover)
+    pin_x: Mapped[float | None] = mapped_column(Float)  # fractions of the image's width and height, 0..1
+    pin_y: Mapped[float | None] = mapped_column(Float)
+    is_rated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    product: Mapped[Product] = relationship()
 
 
 # --- carts and addresses --------------------------------------------------------------------------------

@@ -37,3 +37,14 @@
     if (event.target.matches && event.target.matches("[data-select-on-focus]")) { event.target.select(); }
   });
 })();
+// Product pins on a note's photos: placed from their data attributes (the CSP forbids inline styles).
+(function () {
+  "use strict";
+  document.querySelectorAll(".product-pin[data-pin-x]").forEach(function (pin) {
+    var x = parseFloat(pin.dataset.pinX), y = parseFloat(pin.dataset.pinY);
+    if (isNaN(x) || isNaN(y)) { return; }
+    pin.style.left = (x * 100) + "%";
+    pin.style.top = (y * 100) + "%";
+    pin.hidden = false;
+  });
+})();

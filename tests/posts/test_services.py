@@ -95,10 +95,13 @@ def test_bad_posts_are_refused_and_change_nothing(community, author):
     assert counts() == before
 
 
-def test_review_keeps_its_rating_and_notes_drop_it(community, author):
-    review = publish(author, community, kind="review", rating="4")
+def test_notes_drop_a_rating_and_reviews_must_rate_a_tagged_product(community, author):
+    """A review that rates a tagged product is tested with the shop, in tests/shop/test_tags.py."""
     note = publish(author, community, rating="5")
-    assert review.rating == 4 and note.rating is None
+    assert note.rating is None
+    with pytest.raises(Invalid) as refused:
+        publish(author, community, kind="review", rating="4")
+    assert "reviewed_product_id" in refused.value.errors
 
 
 def test_edit_keeps_history_and_moves_tag_counts(community, author):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
-from app.shop import cart, checkout, coupons
+from app.shop import cart, checkout, coupons, tags
 from app.shop.models import CartItem, Order, OrderEvent, OrderStatus, Payment, Sku
 from tests import factories
 from tests.shop.conftest import buy, buyer_with_address, fresh, open_shop, product_with_sku, snapshot, user
@@ -19,6 +19,7 @@ def test_a_cart_with_two_shops_becomes_two_orders_paid_together(world):
     other_shop = open_shop(other, world.admin)
     _, other_sku = product_with_sku(other, other_shop.id, price=2550, stock=3, title="Tent")
     post = factories.post(author=user("creator"))
+    tags.set_post_products(post.author, post, [world.product_id])
     cart.add_to_cart(world.buyer, world.sku_id, 2, source_post_id=post.id)
     cart.add_to_cart(world.buyer, other_sku.id, "1")
     result = checkout.place_orders(world.buyer, cart.cart_of(world.buyer), world.address_id, now=NOW)
@@ -178,3 +179,14 @@ def test_cart_quantities(world):
     assert fresh(CartItem, item.id).quantity == 3
     cart.set_cart_quantity(world.buyer, item.id, 0)
     assert [item.sku_id for item in cart.cart_of(world.buyer).items] == [big.id]
+
+
+def test_only_a_note_that_tags_the_product_earns_the_attribution(world):
+    """A Buy button cannot be borrowed: a note that does not tag the product credits nobody."""
+    unrelated = factories.post(author=user("borrower"))
+    cart.add_to_cart(world.buyer, world.sku_id, 1, source_post_id=unrelated.id)
+    direct = checkout.place_orders(world.buyer, [{"sku_id": world.sku_id, "quantity": 1,
+                                                  "source_post_id": unrelated.id}], world.address_id)
+    line = direct.orders[0].lines[0]
+    assert (line.source_post_id, line.source_author_id) == (None, None)
+    assert cart.cart_of(world.buyer).items[0].source_post_id is None

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.core.clock import now as clock_now
 from app.extensions import db
-from app.shop import cart, coupons
+from app.shop import cart, coupons, tags
 from app.shop.models import (
     CartItem,
     Order,
@@ -133,6 +133,7 @@ def test_buy_now_from_a_note_attributes_the_order_and_a_tampered_price_is_ignore
     from tests import factories
 
     note = factories.post(author=user("creator"))
+    tags.set_post_products(note.author, note, [shop_world["product"].id])
     sign_in(client, "reader")
     response = client.post_form("/cart/add", {"sku_id": shop_world["sku"].id, "quantity": "2",
                                               "source_post_id": note.id, "buy_now": "1", "price_cents": "1"})
