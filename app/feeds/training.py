@@ -25,6 +25,7 @@ from app.core.clock import now
 from app.extensions import db
 from app.feeds.models import Event, FollowSuggestion, Recommendation, RecommenderModel, SimilarPost
 from app.posts.models import STATUS_PUBLISHED, Comment, Like, Post, Save, Tag, post_tags
+from app.shop.models import Order, OrderLine, OrderStatus, PostProduct
 from app.social.models import Follow
 from recommender import storage
 from recommender.data import InputError, Interactions, ItemMeta
@@ -34,7 +35,10 @@ from recommender.model import fit_from_rows
 log = logging.getLogger(__name__)
 
 # How much each kind of engagement says about taste (summed per reader and post).
-WEIGHTS = {"open": 1.0, "share": 2.0, "like": 3.0, "comment": 3.0, "save": 4.0}
+WEIGHTS = {"open": 1.0, "share": 2.0, "like": 3.0, "comment": 3.0, "save": 4.0,
+           "bought_from": 5.0,  # bought through this note's product card: the strongest signal we have
+           "bought_featured": 1.5}  # bought a product this note features (elsewhere): a weaker hint
+FEATURED_PER_PRODUCT = 20  # newest notes per bought product that get the weaker hint
 HOLDOUT_DAYS = 3
 CANDIDATES_PER_USER = 150
 SIMILAR_PER_POST = 8
@@ -74,6 +78,27 @@ class Dataset:
         return rows if mask is None else rows.subset(mask)
 
 
+def add_purchases(add) -> None:
+    """Purchases as taste: the note a purchase came through, and (weaker) the newest notes featuring what
+    was bought. Only orders that were paid count; a refund does not undo the taste it showed."""
+    paid = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED,
+            OrderStatus.REFUNDED)
+    bought = db.session.execute(select(Order.buyer_id, OrderLine.product_id, OrderLine.source_post_id, Order.paid_at)
+                                .join(Order, Order.id == OrderLine.order_id)
+                                .where(Order.status.in_(paid), Order.paid_at.is_not(None))).all()
+    add(((row.buyer_id, row.source_post_id, row.paid_at) for row in bought if row.source_post_id), "bought_from")
+    products = {row.product_id for row in bought}
+    featured: dict[int, list[int]] = defaultdict(list)
+    if products:
+        for product_id, post_id in db.session.execute(
+                select(PostProduct.product_id, PostProduct.post_id).where(PostProduct.product_id.in_(products))
+                .order_by(PostProduct.product_id, PostProduct.post_id.desc())):
+            if len(featured[product_id]) < FEATURED_PER_PRODUCT:
+                featured[product_id].append(post_id)
+    add(((row.buyer_id, post_id, row.paid_at) for row in bought for post_id in featured[row.product_id]
+         if post_id != row.source_post_id), "bought_featured")
+
+
 def build_dataset() -> Dataset:
     """Everything the recommender learns from, read from the database in a handful of queries."""
     pairs: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
@@ -92,6 +117,7 @@ def build_dataset() -> Dataset:
         add(db.session.execute(select(Event.user_id, Event.post_id, Event.created_at)
                                .where(Event.kind == kind, Event.user_id.is_not(None), Event.post_id.is_not(None))),
             kind)
+    add_purchases(add)
 
     posts = db.session.execute(select(Post.id, Post.title, Post.body_md, Post.author_id, Community.slug)
                                .join(Community, Community.id == Post.community_id)
