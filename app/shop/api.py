@@ -19,8 +19,9 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.core.pagination import Page
+from app.feeds.shopping import also_bought
 from app.shop import cart as carts
-from app.shop import catalog, checkout, coupons, orders, payments, refunds
+from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
 from app.shop.checkout import MAX_ID
 from app.shop.models import CouponKind, OrderStatus, ProductStatus
 
@@ -108,6 +109,21 @@ class ProductSchema(Schema):
     images = fields.Nested(ProductImageSchema, many=True, dump_only=True)
     skus = fields.Nested(SkuSchema, many=True, dump_only=True)
     created_at = fields.DateTime(dump_only=True)
+
+
+class RatingSchema(Schema):
+    average = fields.Float(allow_none=True, metadata={"description": "Mean stars of the reviews that rate it; "
+                                                                     "null before the first."})
+    count = fields.Integer()
+
+
+class ProductDetailSchema(ProductSchema):
+    rating = fields.Nested(RatingSchema, dump_only=True)
+    featuring_post_ids = fields.List(fields.Integer(), dump_only=True,
+                                     metadata={"description": "Notes that tag this product, newest first "
+                                                              "(up to 12; /api/v1/posts/<id> for each)."})
+    also_bought_ids = fields.List(fields.Integer(), dump_only=True,
+                                  metadata={"description": "Products its buyers also bought, most shared first."})
 
 
 class ProductPageSchema(Schema):
@@ -512,13 +528,19 @@ def reject_shop(data: dict, shop_id: int):
 # --- products ---------------------------------------------------------------------------------------------
 
 @blp.get(f"/products/<{ID}:product_id>")
-@blp.response(200, ProductSchema)
+@blp.response(200, ProductDetailSchema)
 def get_product(product_id: int):
-    """A product with its options (price, stock state) and images.
+    """A product with its options (price, stock state), images, rating, notes featuring it and what its
+    buyers also bought.
 
     Everyone sees active products of approved shops; the shop's owner also sees drafts and archived ones.
     """
-    return catalog.product_for(_viewer(), product_id)
+    viewer = _viewer()
+    product = catalog.product_for(viewer, product_id)
+    product.rating = tags.product_rating(product.id)
+    product.featuring_post_ids = [post.id for post in tags.posts_featuring(product.id, viewer, limit=12)]
+    product.also_bought_ids = [other.id for other, _count in also_bought(product.id)]
+    return product
 
 
 @blp.post("/shops/<slug>/products")

@@ -15,6 +15,7 @@ from app.core.clock import frozen_at, now
 from app.extensions import db
 from app.shop import coupons
 from app.shop.models import Address, CartItem, Coupon, Order, OrderStatus, Product, Shop, Sku
+from tests import factories
 from tests.posts.conftest import image_bytes
 from tests.shop.conftest import buyer_with_address, open_shop, pay, product_with_sku, snapshot, user
 
@@ -495,3 +496,20 @@ def test_storefront_routes_are_in_the_openapi_document(client):
     assert {"total_cents", "currency", "lines", "tracking_number"} <= set(schemas["Order"]["properties"])
     order_id = next(p for p in spec["paths"]["/api/v1/orders/{order_id}"]["parameters"] if p["name"] == "order_id")
     assert order_id["schema"]["maximum"] == 2**31 - 1
+
+
+def test_a_product_tells_its_rating_the_notes_featuring_it_and_what_buyers_also_bought(client, app, shop):
+    from app.posts.models import KIND_REVIEW
+    from app.shop import tags
+
+    with app.app_context():
+        creator = user("apireviewer")
+        review = factories.post(author=creator, kind=KIND_REVIEW, rating=4)
+        tags.set_post_products(creator, review, [shop.product_id], reviewed_product_id=shop.product_id)
+        review_id = review.id
+    body = client.get(f"/api/v1/products/{shop.product_id}").json
+    assert body["rating"] == {"average": 4.0, "count": 1}
+    assert body["featuring_post_ids"] == [review_id]
+    assert body["also_bought_ids"] == []
+    spec = client.get("/api/v1/openapi.json").json
+    assert "rating" in spec["components"]["schemas"]["ProductDetail"]["properties"]
