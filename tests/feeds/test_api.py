@@ -1,9 +1,8 @@
 """/api/v1 feeds: pages of cards with cursors, impressions logged like the HTML feeds, no N+1."""
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.accounts import services as accounts
 from app.accounts.models import User
@@ -14,6 +13,7 @@ from app.feeds.models import Event
 from app.posts.models import Collection, Like, Post, PostImage, Save, Tag, post_tags
 from app.social.models import Block, Follow
 from tests import factories
+from tests.query_count import count_queries
 from tests.social.conftest import person
 
 PROBLEM = "application/problem+json"
@@ -172,20 +172,6 @@ def test_cards_say_what_the_reader_liked_and_saved(client, app):
         (posts[2], False, False), (posts[1], False, True), (posts[0], True, False)]
 
 
-@contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/feeds/following", "/api/v1/feeds/trending",

@@ -1,9 +1,8 @@
 """Feeds: following, community hot/new/top, tag and trending; blocks; cursors; event log; query counts."""
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.core.clock import now
 from app.core.errors import Invalid
@@ -13,6 +12,7 @@ from app.feeds.models import Event
 from app.posts.models import STATUS_DELETED, Tag, post_tags
 from app.social.models import Block, Follow
 from tests import factories
+from tests.query_count import count_queries
 
 
 def follow(a, b):
@@ -111,20 +111,6 @@ def test_tag_feed(ctx):
     assert untagged.id != tagged.id
 
 
-@contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def _make_posts(app, community_slug, n):

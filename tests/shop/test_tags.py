@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.communities.models import Community
 from app.core.errors import Forbidden, Invalid
@@ -20,6 +19,7 @@ from app.social.services import block
 from tests import factories
 from tests.posts.conftest import image_bytes
 from tests.posts.test_api import token
+from tests.query_count import count_queries
 from tests.shop.conftest import open_shop, product_with_sku, user
 from tests.social.conftest import sign_in
 
@@ -245,20 +245,6 @@ def _note_with_products(app, count: int, **fields) -> tuple[int, list[int]]:
         return post.id, ids
 
 
-@contextmanager
-def count_queries(app):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 def test_the_note_page_shows_each_product_card_with_a_buy_form(app, client):
