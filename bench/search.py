@@ -6,7 +6,8 @@ indexes them with each backend and prints, per backend:
   - build time (including the jieba/stemming analysis) and index size on disk;
   - query latency p50/p99 for one-, two- and three-word queries in Chinese, English and mixed
     (--queries each, default 50; the query the results page runs: top 20 posts by relevance + total + facets);
-  - queries per second, one client thread, mixed queries, over --duration seconds (default 30).
+  - queries per second, one client thread, mixed queries, over --duration seconds (default 30);
+  - as-you-type suggestions (`suggest`, the last word as a title prefix) p50/p99, Whoosh and PostgreSQL.
 
 SQLite FTS5 gets the same documents, analysed by the same tokenizer (space-joined tokens, unicode61,
 bm25 with the same field weights), and runs MATCH + ORDER BY bm25 LIMIT 20 + count(*): no facets, no
@@ -15,12 +16,15 @@ tuning — a reference point, not a contender.
     .venv/bin/python bench/search.py                    # 100k posts
     .venv/bin/python bench/search.py --size 1000000     # 1M posts (long: run it alone)
     .venv/bin/python bench/search.py --size 20000 --duration 5 --backends whoosh,fts5
+    .venv/bin/python bench/search.py --size 1000000 --keep /tmp/s1m            # keep the Whoosh/FTS5 indexes
+    .venv/bin/python bench/search.py --size 1000000 --keep /tmp/s1m --reuse --backends whoosh  # measure again
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres (default) names the PostgreSQL server;
     a throwaway database is created and dropped.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import sqlite3
@@ -101,7 +105,7 @@ def directory_size(path: Path) -> int:
 def human(nbytes: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if nbytes < 1024:
-            return f"{nbytes:.0f} {unit}"
+            return f"{nbytes:.1f} {unit}" if unit == "GB" else f"{nbytes:.0f} {unit}"
         nbytes /= 1024
     return f"{nbytes:.1f} TB"
 
@@ -120,11 +124,17 @@ class WhooshRun:
     def build(self, docs: Iterator[SearchDocument]) -> int:
         return self.backend.rebuild(docs)
 
+    def built(self) -> int:
+        return self.backend.count() if self.path.exists() else 0
+
     def size(self) -> int:
         return directory_size(self.path)
 
     def query(self, text: str) -> int:
         return self.backend.search(SearchQuery(parse_query(text), limit=20, facets=True)).total
+
+    def suggest(self, text: str) -> int:
+        return len(self.backend.suggest(parse_query(text, prefix=True), 16))
 
     def close(self) -> None:
         pass
@@ -164,6 +174,9 @@ class PostgresRun:
     def query(self, text: str) -> int:
         return self.backend.search(SearchQuery(parse_query(text), limit=20, facets=True)).total
 
+    def suggest(self, text: str) -> int:
+        return len(self.backend.suggest(parse_query(text, prefix=True), 16))
+
     def close(self) -> None:
         import psycopg
 
@@ -178,11 +191,16 @@ class Fts5Run:
     def __init__(self, workdir: Path):
         self.path = workdir / "fts5.db"
         self.conn = sqlite3.connect(self.path)
-        self.conn.execute("CREATE VIRTUAL TABLE docs USING fts5(title, tags, names, body, tokenize='unicode61')")
+        self.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS docs "
+                          "USING fts5(title, tags, names, body, tokenize='unicode61')")
         weights = ", ".join(str(FIELD_WEIGHTS[name]) for name in ("title", "tags", "names", "body"))
         self.sql = (f"SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs, {weights}) LIMIT 20")
 
+    def built(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM docs").fetchone()[0]
+
     def build(self, docs: Iterator[SearchDocument]) -> int:
+        self.conn.execute("DELETE FROM docs")
         count = 0
         rows = []
         for doc in docs:
@@ -220,12 +238,16 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(pct / 100 * (len(ordered) - 1))))]
 
 
-def measure(run, size: int, seed: int, duration: float, per_cell: int) -> None:
-    started = time.perf_counter()
-    count = run.build(generate(size, seed))
-    build_seconds = time.perf_counter() - started
-    print(f"\n== {run.name}: {count} documents, build {build_seconds:.1f} s "
-          f"({count / build_seconds:.0f} docs/s), index size {human(run.size())}", flush=True)
+def measure(run, size: int, seed: int, duration: float, per_cell: int, reuse: bool = False) -> None:
+    if reuse and getattr(run, "built", lambda: 0)() == size:
+        print(f"\n== {run.name}: {size} documents, reusing the index kept in --keep (no build), "
+              f"index size {human(run.size())}", flush=True)
+    else:
+        started = time.perf_counter()
+        count = run.build(generate(size, seed))
+        build_seconds = time.perf_counter() - started
+        print(f"\n== {run.name}: {count} documents, build {build_seconds:.1f} s "
+              f"({count / build_seconds:.0f} docs/s), index size {human(run.size())}", flush=True)
     cells = queries(seed, per_cell)
     for text in cells["en-1"][:20] + cells["zh-1"][:20]:  # warm caches
         run.query(text)
@@ -246,6 +268,17 @@ def measure(run, size: int, seed: int, duration: float, per_cell: int) -> None:
         done += 1
     print(f"   throughput: {done / duration:.0f} queries/s (one thread, {duration:.0f} s, all cells mixed)",
           flush=True)
+    if hasattr(run, "suggest"):  # as typed: an English word cut to 2–5 letters, after a Chinese word or not
+        rng = random.Random(seed + 2)
+        typed = [(rng.choice(ZH) + " " if rng.random() < 0.5 else "") + rng.choice(EN)[:rng.randint(2, 5)]
+                 for _ in range(per_cell * 2)]
+        latencies = []
+        for text in typed:
+            t0 = time.perf_counter()
+            run.suggest(text)
+            latencies.append((time.perf_counter() - t0) * 1000)
+        print(f"   suggest:  p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms "
+              f"({len(typed)} prefixes)", flush=True)
 
 
 def main() -> None:
@@ -255,18 +288,25 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of the throughput run")
     parser.add_argument("--backends", default="whoosh,postgres,fts5")
     parser.add_argument("--queries", type=int, default=QUERIES_PER_CELL, help="queries per cell")
+    parser.add_argument("--keep", metavar="DIR", help="build the Whoosh and FTS5 indexes in DIR and keep them "
+                        "(e.g. to try queries on the 1M index afterwards); by default a temporary directory")
+    parser.add_argument("--reuse", action="store_true", help="with --keep: measure the Whoosh and FTS5 indexes "
+                        "already there (built by an earlier run of the same --size) instead of building them")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
     terms("预热 warm up")  # load jieba's dictionary before any timing
     print(f"search bench: {args.size} posts, seed {args.seed}, {args.queries} queries per cell, "
           f"{os.cpu_count()} CPUs", flush=True)
-    with tempfile.TemporaryDirectory(prefix="tastemaker-bench-search-") as workdir:
+    if args.keep:
+        Path(args.keep).mkdir(parents=True, exist_ok=True)
+    with (contextlib.nullcontext(args.keep) if args.keep
+          else tempfile.TemporaryDirectory(prefix="tastemaker-bench-search-")) as workdir:
         for name in args.backends.split(","):
             run = {"whoosh": lambda: WhooshRun(Path(workdir)), "postgres": lambda: PostgresRun(args.postgres_url),
                    "fts5": lambda: Fts5Run(Path(workdir))}[name]()
             try:
-                measure(run, args.size, args.seed, args.duration, args.queries)
+                measure(run, args.size, args.seed, args.duration, args.queries, reuse=bool(args.keep and args.reuse))
             finally:
                 run.close()
 

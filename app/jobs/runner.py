@@ -32,6 +32,8 @@ SCHEDULES: dict[str, tuple[str, str]] = {
     "recommender-nightly": ("app.feeds.training:train_nightly", "%Y-%m-%d"),
     "shop-expire-reservations": ("app.shop.orders:expire_reservations", "%Y-%m-%dT%H:%M"),
     "shop-auto-complete": ("app.shop.orders:complete_delivered_orders", "%Y-%m-%d"),
+    # Likes and saves change search counts in batches; this writes whatever a quiet minute left waiting.
+    "search-flush-counts": ("app.search.indexing:flush_count_refreshes", "%Y-%m-%dT%H:%M"),
 }
 NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
 

@@ -55,6 +55,8 @@ class SearchPageSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+    total_exact = fields.Boolean(metadata={"description": "False when the search stopped counting early "
+                                                          "(a slow query): then `total` is a lower bound."})
     has_next = fields.Boolean()
     any_term = fields.Boolean(metadata={"description": "No result had every word; these have some of them."})
     did_you_mean = fields.String(allow_none=True)
@@ -87,8 +89,8 @@ def search(args: dict):
     cards = {view.id: view for view in post_cards(page.posts, viewer)}
     return {
         "query": page.query, "type": page.type, "sort": page.sort, "page": page.page, "per_page": page.per_page,
-        "total": page.total, "has_next": page.has_next, "any_term": page.any_term, "did_you_mean": page.did_you_mean,
-        "type_counts": page.type_counts,
+        "total": page.total, "total_exact": page.total_exact, "has_next": page.has_next,
+        "any_term": page.any_term, "did_you_mean": page.did_you_mean, "type_counts": page.type_counts,
         "communities": [{"slug": c.slug, "name": c.name, "count": n} for c, n in page.community_counts],
         "items": [_item(result, cards.get(result.obj.id) if result.doc_type == "post" else None)
                   for result in page.results],

@@ -84,6 +84,7 @@ class SearchResults:
     total: int
     type_counts: dict[str, int] = field(default_factory=dict)
     community_counts: dict[str, int] = field(default_factory=dict)
+    total_exact: bool = True  # False: the backend stopped counting early, `total` is a lower bound
 
 
 class SearchBackend(ABC):
@@ -119,3 +120,11 @@ class SearchBackend(ABC):
     @abstractmethod
     def count(self) -> int:
         """How many documents the index holds (cheap: used by /healthz)."""
+
+    def batch_count_refreshes(self, post_ids: list[int], force: bool = False) -> list[int]:
+        """Take note of posts whose like/save counts changed; return the ids to re-index now (maybe none).
+
+        The default re-indexes at once; a backend whose writes are expensive collects ids into batches.
+        `force` returns everything still waiting.
+        """
+        return sorted(set(post_ids))

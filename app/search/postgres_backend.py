@@ -161,6 +161,9 @@ class PostgresBackend(SearchBackend):
         return and_(*conditions)
 
     def search(self, query: SearchQuery) -> SearchResults:
+        return self._search(query, count=True)
+
+    def _search(self, query: SearchQuery, count: bool) -> SearchResults:
         if query.parsed.empty:
             return SearchResults([], 0)
         tsquery = cast(literal(tsquery_text(query.parsed, query.any_term)), TSQUERY)
@@ -179,13 +182,15 @@ class PostgresBackend(SearchBackend):
             order = (desc("score"), desc(table.c.ref_id))
         statement = (select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
                      .order_by(*order).offset(query.offset).limit(query.limit))
+        filter_community = query.community if query.doc_type in (None, DOC_POST) else None
         with self.engine.connect() as conn:
             hits = [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title)
                     for row in conn.execute(statement)]
-            total = conn.scalar(select(func.count()).select_from(table).where(where))
             type_counts: dict[str, int] = {}
             community_counts: dict[str, int] = {}
             if query.facets:
+                # One grouped count gives the facets and the total: no separate count(*) over the matches.
+                total = 0
                 grouped = conn.execute(
                     select(table.c.doc_type, table.c.community, func.count())
                     .where(self._where(tsquery, [], query.exclude_author_ids))
@@ -194,14 +199,21 @@ class PostgresBackend(SearchBackend):
                     type_counts[doc_type] = type_counts.get(doc_type, 0) + count
                     if community:
                         community_counts[community] = community_counts.get(community, 0) + count
+                    if (not query.doc_type or doc_type == query.doc_type) and \
+                            (not filter_community or community == filter_community):
+                        total += count
+            elif not count or (len(hits) < query.limit and (hits or not query.offset)):
+                total = query.offset + len(hits)  # the last page (or nobody asked): no need to count
+            else:
+                total = conn.scalar(select(func.count()).select_from(table).where(where))
         return SearchResults(hits, int(total or 0), type_counts, community_counts)
 
     def suggest(self, parsed: ParsedQuery, limit: int = 8,
                 exclude_author_ids: frozenset[int] = frozenset()) -> list[SearchHit]:
         if parsed.empty:
             return []
-        return self.search(SearchQuery(parsed, doc_type=None, limit=limit,
-                                       exclude_author_ids=exclude_author_ids)).hits
+        return self._search(SearchQuery(parsed, doc_type=None, limit=limit,
+                                        exclude_author_ids=exclude_author_ids), count=False).hits
 
     def corrections(self, words: list[str]) -> dict[str, str]:
         words = [w for w in words if len(w) >= 3 and w.isascii() and w.isalpha()]

@@ -51,7 +51,7 @@ class Signals:
 
 
 def social_signals(viewer_id: int, posts: list[Post]) -> dict[int, Signals]:
-    """Signals for each post, in five queries whatever the number of posts."""
+    """Signals for each post (id, author_id, community_id), in five queries whatever the number of posts."""
     ids = [post.id for post in posts]
     signals = {post_id: Signals() for post_id in ids}
     if not ids:
@@ -92,7 +92,10 @@ def trusted_score(relevance: float, signal: Signals, age_days: float) -> float:
 
 
 def rerank(posts_with_scores: list[tuple[Post, float]], viewer_id: int) -> list[tuple[Post, float, Signals]]:
-    """Order (post, text score) pairs by the trusted score, best first; stable for ties."""
+    """Order (post, text score) pairs by the trusted score, best first; stable for ties.
+
+    A "post" needs only id, author_id, community_id and created_at (a Post, or a row of those columns).
+    """
     posts = [post for post, _score in posts_with_scores]
     signals = social_signals(viewer_id, posts)
     best = max((score for _post, score in posts_with_scores), default=0.0) or 1.0

@@ -70,6 +70,7 @@ class SearchPage:
     did_you_mean: str | None = None
     any_term: bool = False  # no result had every word, so these have some of them
     truncated: bool = False
+    total_exact: bool = True  # False: the search stopped counting early and `total` is "at least"
 
     @property
     def has_next(self) -> bool:
@@ -141,21 +142,43 @@ def search(viewer: User | None, q: str, type: str = "posts", community: str | No
         found = backend.search(query)
         result.any_term = found.total > 0
     result.total = found.total
+    result.total_exact = found.total_exact
     result.type_counts = _type_counts(found, community)
     result.community_counts = _community_facets(found.community_counts)
-    rows = _load(found.hits, hidden)
-    hits = [(hit, rows[(hit.doc_type, hit.ref_id)]) for hit in found.hits if (hit.doc_type, hit.ref_id) in rows]
     terms = parsed.highlight_terms
     if in_window and viewer is not None:
-        ranked = rerank([(obj, hit.score) for hit, obj in hits], viewer.id)
-        start = (page - 1) * per_page
-        result.results = [_result(DOC_POST, post, terms, reason_for(post, signals))
-                          for post, _score, signals in ranked[start:start + per_page]]
+        result.results = _trusted_page(found.hits, hidden, viewer.id, page, per_page, terms)
     else:
-        result.results = [_result(hit.doc_type, obj, terms) for hit, obj in hits]
+        rows = _load(found.hits, hidden)
+        result.results = [_result(hit.doc_type, rows[(hit.doc_type, hit.ref_id)], terms)
+                          for hit in found.hits if (hit.doc_type, hit.ref_id) in rows]
     if result.total < FEW_RESULTS or result.any_term:
         result.did_you_mean = _did_you_mean(parsed, query)
     return result
+
+
+def _trusted_page(hits: list[SearchHit], hidden: frozenset[int], viewer_id: int, page: int, per_page: int,
+                  terms: set[str]) -> list[Result]:
+    """Re-rank the TRUSTED_WINDOW best text matches by social proof, then load and highlight one page.
+
+    The candidates need only a few columns to be ranked; full card rows (author, images, community) and
+    snippets are built for the page actually shown.
+    """
+    ids = [hit.ref_id for hit in hits if hit.doc_type == DOC_POST]
+    visible = (select(Post.id, Post.author_id, Post.community_id, Post.created_at)
+               .join(User, User.id == Post.author_id)
+               .where(Post.id.in_(ids), Post.status == STATUS_PUBLISHED, User.suspended_at.is_(None)))
+    if hidden:
+        visible = visible.where(Post.author_id.not_in(sorted(hidden)))
+    candidates = {row.id: row for row in db.session.execute(visible)} if ids else {}
+    scored = [(candidates[hit.ref_id], hit.score) for hit in hits
+              if hit.doc_type == DOC_POST and hit.ref_id in candidates]
+    start = (page - 1) * per_page
+    ranked = rerank(scored, viewer_id)[start:start + per_page]
+    posts = {post.id: post for post in db.session.scalars(
+        select(Post).where(Post.id.in_([row.id for row, _score, _signals in ranked])).options(*card_load_options()))}
+    return [_result(DOC_POST, posts[row.id], terms, reason_for(posts[row.id], signals))
+            for row, _score, signals in ranked if row.id in posts]
 
 
 def _type_counts(found: SearchResults, community: str | None) -> dict[str, int]:
@@ -215,7 +238,7 @@ def _did_you_mean(parsed: ParsedQuery, query: SearchQuery) -> str | None:
     if corrected.casefold() == parsed.text.casefold():
         return None
     check = SearchQuery(parse_query(corrected), doc_type=None, limit=1, exclude_author_ids=query.exclude_author_ids)
-    return corrected if get_backend().search(check).total else None
+    return corrected if get_backend().search(check).hits else None
 
 
 @dataclass

@@ -198,20 +198,25 @@ def highlight(text: str, query_terms: set[str], width: int = 160) -> Markup:
     """
     text = text or ""
     spans: list[list[int]] = []
+    start, end = 0, min(len(text), width)
     if query_terms:
+        found = False
         for token in analyze(text, "index"):
-            if token.text in query_terms:
-                if spans and token.start <= spans[-1][1]:
-                    spans[-1][1] = max(spans[-1][1], token.end)
-                else:
-                    spans.append([token.start, token.end])
-    start = 0
-    if spans:
-        start = max(0, spans[0][0] - width // 4)
-        if start:
-            space = text.rfind(" ", 0, start)
-            start = space + 1 if space >= 0 and start - space < 15 else start
-    end = min(len(text), start + width)
+            if found and token.start >= end:
+                break  # past the window: the rest of the text is never shown, so never analysed
+            if token.text not in query_terms:
+                continue
+            if spans and token.start <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], token.end)
+            else:
+                spans.append([token.start, token.end])
+            if not found:
+                found = True
+                start = max(0, token.start - width // 4)
+                if start:
+                    space = text.rfind(" ", 0, start)
+                    start = space + 1 if space >= 0 and start - space < 15 else start
+                end = min(len(text), start + width)
     pieces: list[str] = ["…" if start else ""]
     cursor = start
     for span_start, span_end in spans:

@@ -1,27 +1,43 @@
 """The embedded search backend: a Whoosh index in instance/search.
 
-Whoosh allows one writer at a time per index. Every write here (incremental or rebuild) goes through
-`_writer()`, which waits for the index's lock file with retries (up to LOCK_TIMEOUT seconds), so any
-number of gunicorn workers, RQ workers and CLI runs can write: they queue on the lock instead of
-failing or corrupting the index. Readers never take the lock and always see the last committed state.
+Writing. Whoosh allows one writer at a time per index. Every write here (incremental or rebuild) goes
+through `_writer()`, which waits for the index's lock file with retries (up to LOCK_TIMEOUT seconds), so
+any number of gunicorn workers, RQ workers and CLI runs can write: they queue on the lock instead of
+failing or corrupting the index. Every segment is written by `ColumnarCodec`, which adds packed posting
+and per-document arrays to it (app.search.whoosh_columns).
+
+Reading. Readers never take the lock. Each process keeps the current index generation (the segment list
+from the TOC) with the memory-mapped columns of its segments, and compares it with the directory on every
+query (one listdir), so a commit by any process is seen by the next query and unchanged segments are never
+reopened. Searches, suggestions and spelling run on those columns with numpy, with exact totals and
+facet counts. Phrase queries (which need positions) and indexes written before the columns existed use
+Whoosh's own matchers, stopped after QUERY_TIME_LIMIT seconds so no query runs away; a stopped query
+reports its total as a lower bound (`total_exact=False`). `flask search reindex` upgrades an old index.
 """
 from __future__ import annotations
 
 import fcntl
+import logging
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+from whoosh import collectors, sorting
 from whoosh import index as whoosh_index
-from whoosh import sorting
 from whoosh.analysis import Token, Tokenizer
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
 from whoosh.index import LockError
-from whoosh.query import And, AndNot, Every, Or, Phrase, Prefix, Term
+from whoosh.matching.binary import AndNotMatcher
+from whoosh.query import And, AndNot, Every, Or, Phrase, Prefix, Require, Term
+from whoosh.searching import TimeLimit
 from whoosh.writing import CLEAR
 
+from app.core.clock import now
 from app.search.backend import (
     DOC_POST,
     FIELD_WEIGHTS,
@@ -34,12 +50,19 @@ from app.search.backend import (
     SearchResults,
 )
 from app.search.text import ParsedQuery, analyze, stem
+from app.search.whoosh_columns import ColumnarCodec, ColumnarIndex, SegmentColumns, SegmentView, deleted_mask
+
+log = logging.getLogger(__name__)
 
 FIELD_MARK, BOOST_MARK = "\x1e", "\x1f"  # separate the weighted parts of the content field
 FIELD_GAP = 100  # positions between parts, so a phrase never spans two of them
 LOCK_TIMEOUT = 60.0  # seconds a writer waits for another process's commit before giving up
 LOCK_DELAY = 0.05
 INDEX_NAME = "tastemaker"
+QUERY_TIME_LIMIT = 1.0  # seconds a query on Whoosh's own matchers may run before it stops with what it has
+COUNTS_FILE = "pending-counts"  # post ids whose like/save counts wait to be re-indexed in one commit
+COUNTS_DELAY = 10.0  # seconds a batch of count refreshes collects ids before it is written
+COUNTS_BATCH = 1000  # ...or as many ids
 
 
 class BilingualTokenizer(Tokenizer):
@@ -88,22 +111,29 @@ class BilingualWordTokenizer(BilingualTokenizer):
 
 
 def make_schema() -> Schema:
+    """The index's fields. Numbers are stored or kept as columns, not indexed: nothing queries them by range,
+    and a NUMERIC field would index 16 terms per 64-bit value (half of all postings)."""
     analyzer = BilingualTokenizer()
     return Schema(
         key=ID(unique=True, stored=True),
         doc_type=ID(stored=True, sortable=True),
-        ref_id=NUMERIC(int, bits=64, stored=True),
+        ref_id=STORED(),
         # Unstemmed words for as-you-type prefixes and spelling. (Not spelling=True on `content`: Whoosh's
         # separate spelling field costs a file stat per posting when indexing, and a second analysis.)
-        title=TEXT(analyzer=BilingualWordTokenizer(), stored=True),
+        title=TEXT(analyzer=BilingualWordTokenizer()),
         content=TEXT(analyzer=analyzer),  # title, tags, names and body, weighted
         community=ID(stored=True, sortable=True),
         author_id=ID(stored=True),
         kind=ID(stored=True),
-        rating=NUMERIC(int, stored=True),
-        created=NUMERIC(int, bits=64, sortable=True),
-        engagement=NUMERIC(int, bits=64, sortable=True),
+        rating=STORED(),
+        created=COLUMN(NumericColumn("q")),
+        engagement=COLUMN(NumericColumn("q")),
     )
+
+
+def _has_current_schema(schema: Schema) -> bool:
+    """Indexes made before the columns existed keep their old schema until `flask search reindex`."""
+    return "created" in schema and isinstance(schema["created"], COLUMN)
 
 
 def _content(doc: SearchDocument) -> str:
@@ -128,13 +158,85 @@ _indexes: dict[str, whoosh_index.Index] = {}
 _indexes_lock = threading.Lock()
 
 
+class _ExcludingMatcher(AndNotMatcher):
+    """Whoosh's AndNotMatcher checks its first document against the excluded side only when both start on
+    the same document, so a match whose predecessors were deleted slipped through; check it always."""
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+
+class _Excluding(AndNot):
+    def matcher(self, searcher, context=None):
+        excluded = self.b.matcher(searcher, searcher.boolean_context())
+        return _ExcludingMatcher(self.a.matcher(searcher, context), excluded)
+
+
+class _Generation:
+    """What one process knows about one committed state of the index."""
+
+    def __init__(self, ix: whoosh_index.Index, number: int, segments: list, columns: ColumnarIndex | None):
+        self.ix = ix
+        self.number = number
+        self.segments = segments
+        self.columns = columns  # None: some segment has no columns, so queries use Whoosh's matchers
+        self.local = threading.local()  # a Whoosh searcher per thread, opened on first need (not thread-safe)
+
+    def searcher(self):
+        searcher = getattr(self.local, "searcher", None)
+        if searcher is None:
+            searcher = self.local.searcher = self.ix.searcher()
+        return searcher
+
+
+class _DeadlineCollector(collectors.WrappingCollector):
+    """Stops the wrapped collector after `seconds` (checked between documents; no signals, so safe in threads)
+    and counts the matches it saw."""
+
+    def __init__(self, child, seconds: float):
+        super().__init__(child)
+        self.seconds = seconds
+        self.seen = 0
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.deadline = time.monotonic() + self.seconds
+
+    def collect_matches(self):
+        child = self.child
+        for sub_docnum in child.matches():
+            child.collect(sub_docnum)
+            self.seen += 1
+            if not self.seen % 256 and time.monotonic() > self.deadline:
+                raise TimeLimit
+
+    def results(self):
+        return self.child.results()
+
+
+def _run_bounded(searcher, query, collector, seconds: float | None = None) -> tuple[_DeadlineCollector, bool]:
+    """Run `collector` for at most `seconds` (QUERY_TIME_LIMIT); returns it and whether it saw every match."""
+    bounded = _DeadlineCollector(collector, QUERY_TIME_LIMIT if seconds is None else max(0.0, seconds))
+    try:
+        searcher.search_with_collector(query, bounded)
+    except TimeLimit:
+        log.warning("search: query %r stopped after %.1f s", query, bounded.seconds)
+        return bounded, False
+    return bounded, True
+
+
 class WhooshBackend(SearchBackend):
     name = "whoosh"
 
     def __init__(self, directory: Path | str):
         self.directory = Path(directory)
+        self._lock = threading.Lock()
+        self._generation: _Generation | None = None
+        self._segment_columns: dict[str, SegmentColumns | None] = {}
+        self._deleted: dict[tuple[str, int], np.ndarray | None] = {}
 
-    # --- opening and writing ------------------------------------------------------------------------------
+    # --- opening ------------------------------------------------------------------------------------------
 
     def _index(self) -> whoosh_index.Index:
         key = str(self.directory)
@@ -157,6 +259,66 @@ class WhooshBackend(SearchBackend):
             finally:
                 fcntl.flock(guard, fcntl.LOCK_UN)
 
+    def _columns(self, storage, segment) -> SegmentColumns | None:
+        """A segment's columns, opened once per process (segments never change); None for an old segment."""
+        segment_id = segment.segment_id()
+        if segment_id not in self._segment_columns:
+            try:
+                columns = SegmentColumns(storage, segment)
+                if columns.doc_count != segment.doc_count_all():
+                    raise ValueError("side files do not match the segment")
+            except (NameError, KeyError, ValueError, OSError) as exc:
+                log.warning("search: segment %s has no usable columns (%s); queries use Whoosh's matchers "
+                            "until `flask search reindex`", segment_id, exc)
+                columns = None
+            self._segment_columns[segment_id] = columns
+        return self._segment_columns[segment_id]
+
+    def _deleted_mask(self, segment, columns: SegmentColumns) -> np.ndarray | None:
+        key = (segment.segment_id(), segment.deleted_count())
+        if key not in self._deleted:
+            self._deleted[key] = deleted_mask(segment, columns.doc_count)
+        return self._deleted[key]
+
+    def _columnar(self, ix, toc) -> ColumnarIndex | None:
+        views, base, usable = [], 0, _has_current_schema(toc.schema)
+        for segment in toc.segments:
+            columns = self._columns(ix.storage, segment) if usable else None
+            if columns is None:
+                usable = False
+            else:
+                views.append(SegmentView(columns, self._deleted_mask(segment, columns), base))
+            base += segment.doc_count_all()
+        # Forget segments merged away: their maps close once no query uses them.
+        live = {segment.segment_id() for segment in toc.segments}
+        self._segment_columns = {k: v for k, v in self._segment_columns.items() if k in live}
+        self._deleted = {k: v for k, v in self._deleted.items() if k[0] in live}
+        return ColumnarIndex(views) if usable else None
+
+    def _current(self) -> _Generation:
+        """The latest committed generation (one listdir to check; reopened only when it changed)."""
+        ix = self._index()
+        number = ix.latest_generation()
+        current = self._generation
+        if current is not None and current.ix is ix and current.number == number:
+            return current
+        with self._lock:
+            current = self._generation
+            if current is None or current.ix is not ix or current.number != number:
+                for attempt in range(5):
+                    try:
+                        toc = ix._read_toc()  # the segment list, without opening any segment
+                        break
+                    except (OSError, EOFError):  # a commit replaced the TOC while we read it
+                        if attempt == 4:
+                            raise
+                        time.sleep(0.01)
+                current = _Generation(ix, toc.generation, toc.segments, self._columnar(ix, toc))
+                self._generation = current
+        return current
+
+    # --- writing --------------------------------------------------------------------------------------------
+
     @contextmanager
     def _writer(self, **kwargs) -> Iterator:
         """The one way to write: wait for the lock (retrying), then commit or cancel."""
@@ -164,7 +326,8 @@ class WhooshBackend(SearchBackend):
         deadline = time.monotonic() + LOCK_TIMEOUT
         while True:
             try:
-                writer = ix.writer(timeout=min(5.0, LOCK_TIMEOUT), delay=LOCK_DELAY, **kwargs)
+                writer = ix.writer(timeout=min(5.0, LOCK_TIMEOUT), delay=LOCK_DELAY, codec=ColumnarCodec(),
+                                   **kwargs)
                 break
             except LockError:
                 if time.monotonic() > deadline:
@@ -175,28 +338,54 @@ class WhooshBackend(SearchBackend):
             writer.cancel()
             raise
 
+    def _delete_existing(self, writer, doc_type: str, ref_ids: list[int]) -> None:
+        """Mark the documents of these ids deleted, found through the columns instead of a Whoosh searcher
+        (which would reopen every segment of the index for each write)."""
+        if not ref_ids:
+            return
+        with self._lock:
+            all_columns = [self._columns(writer.storage, segment) for segment in writer.segments]
+        if not _has_current_schema(writer.schema) or any(columns is None for columns in all_columns):
+            for ref_id in ref_ids:
+                writer.delete_by_term("key", f"{doc_type}:{ref_id}")
+            return
+        wanted = np.array(sorted(set(ref_ids)), dtype=np.int64)
+        base = 0
+        for segment, columns in zip(writer.segments, all_columns, strict=True):
+            code = columns.code(columns.types, doc_type)
+            if code is not None:
+                for docnum in np.flatnonzero((columns.doc_type == code) & np.isin(columns.ref_id, wanted)).tolist():
+                    if not segment.is_deleted(docnum):
+                        writer.delete_document(base + docnum)
+            base += segment.doc_count_all()
+
     def index(self, documents: Iterable[SearchDocument]) -> int:
-        documents = list(documents)
-        if not documents:
+        latest = {doc.key: doc for doc in documents}  # the last version of each document wins
+        if not latest:
             return 0
+        by_type: dict[str, list[int]] = defaultdict(list)
+        for doc in latest.values():
+            by_type[doc.doc_type].append(doc.ref_id)
         with self._writer() as writer:
-            for doc in documents:
-                writer.update_document(**_fields(doc))
+            for doc_type, ref_ids in by_type.items():
+                self._delete_existing(writer, doc_type, ref_ids)
+            for doc in latest.values():
+                writer.add_document(**_fields(doc))
             writer.commit()
-        return len(documents)
+        return len(latest)
 
     def delete(self, doc_type: str, ref_ids: Iterable[int]) -> None:
-        keys = [f"{doc_type}:{ref_id}" for ref_id in ref_ids]
-        if not keys:
+        ids = [int(ref_id) for ref_id in ref_ids]
+        if not ids:
             return
         with self._writer() as writer:
-            for key in keys:
-                writer.delete_by_term("key", key)
+            self._delete_existing(writer, doc_type, ids)
             writer.commit()
 
     def rebuild(self, documents: Iterable[SearchDocument]) -> int:
         count = 0
         with self._writer(limitmb=256) as writer:
+            writer.schema = make_schema()  # CLEAR drops every old segment, so an old index's schema goes too
             for doc in documents:
                 writer.add_document(**_fields(doc))
                 count += 1
@@ -204,9 +393,77 @@ class WhooshBackend(SearchBackend):
         return count
 
     def count(self) -> int:
-        return self._index().doc_count()
+        return sum(segment.doc_count() for segment in self._current().segments)
+
+    def batch_count_refreshes(self, post_ids: list[int], force: bool = False) -> list[int]:
+        """Collect ids in a file beside the index (every process on this host appends to it under a lock);
+        hand the whole batch out once it is COUNTS_DELAY seconds old or COUNTS_BATCH long. A batch is one
+        commit instead of one per like, and the file survives a worker's restart."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        moment = now().timestamp()
+        with open(self.directory / COUNTS_FILE, "a+", encoding="ascii") as pending:
+            fcntl.flock(pending, fcntl.LOCK_EX)
+            try:
+                pending.seek(0)
+                lines = pending.read().split()
+                if post_ids:
+                    if not lines:
+                        lines = [f"@{moment}"]  # when this batch started
+                        pending.write(lines[0] + "\n")
+                    pending.write(" ".join(str(int(i)) for i in post_ids) + "\n")
+                    lines += [str(int(i)) for i in post_ids]
+                ids = sorted({int(item) for item in lines if not item.startswith("@")})
+                started = next((float(item[1:]) for item in lines if item.startswith("@")), moment)
+                if not ids or not (force or len(ids) >= COUNTS_BATCH or moment - started >= COUNTS_DELAY):
+                    return []
+                pending.truncate(0)
+                return ids
+            finally:
+                fcntl.flock(pending, fcntl.LOCK_UN)
 
     # --- querying -------------------------------------------------------------------------------------------
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        if query.parsed.empty:
+            return SearchResults([], 0)
+        generation = self._current()
+        columns = generation.columns
+        needs_positions = bool(query.parsed.phrases) and not query.any_term
+        if columns is not None:
+            found = columns.search(query)
+            if not needs_positions or found.total == 0:  # no document has every word: no phrase either
+                return found
+        return self._search_matchers(generation.searcher(), query)
+
+    def suggest(self, parsed: ParsedQuery, limit: int = 8,
+                exclude_author_ids: frozenset[int] = frozenset()) -> list[SearchHit]:
+        if parsed.empty:
+            return []
+        generation = self._current()
+        if generation.columns is not None and not parsed.phrases:
+            return generation.columns.suggest(parsed, limit, exclude_author_ids)
+        collector, _complete = _run_bounded(generation.searcher(), self._masked(
+            self._text_query(parsed), exclude_author_ids), collectors.TopCollector(limit, usequality=False))
+        return [SearchHit(hit["doc_type"], hit["ref_id"], float(hit.score or 0.0)) for hit in collector.results()]
+
+    def corrections(self, words: list[str]) -> dict[str, str]:
+        generation = self._current()
+        if generation.columns is not None:
+            return generation.columns.corrections(words)
+        fixes: dict[str, str] = {}
+        searcher = generation.searcher()
+        reader = searcher.reader()
+        for word in words:
+            if len(word) < 3 or not (word.isascii() and word.isalpha()):
+                continue
+            if reader.doc_frequency("content", stem(word)):
+                continue
+            suggestions = searcher.suggest("title", word, limit=1, maxdist=2, prefix=1)
+            if suggestions and suggestions[0] != word:
+                fixes[word] = suggestions[0]
+        return fixes
+
+    # --- Whoosh's own matchers: phrases, and indexes from before the columns -------------------------------
 
     @staticmethod
     def _term_query(term: str):
@@ -222,67 +479,49 @@ class WhooshBackend(SearchBackend):
         if parsed.prefix:
             query = And([query, Prefix("title", parsed.prefix)])
         if parsed.must_not:
-            query = AndNot(query, Or([self._term_query(term) for term in parsed.must_not]))
+            query = _Excluding(query, Or([self._term_query(term) for term in parsed.must_not]))
         return query
 
     @staticmethod
-    def _mask(exclude_author_ids: frozenset[int]):
+    def _masked(query, exclude_author_ids: frozenset[int]):
         if not exclude_author_ids:
-            return None
-        return Or([Term("author_id", str(author_id)) for author_id in sorted(exclude_author_ids)])
+            return query
+        return _Excluding(query, Or([Term("author_id", str(author_id)) for author_id in sorted(exclude_author_ids)]))
 
-    def search(self, query: SearchQuery) -> SearchResults:
-        if query.parsed.empty:
-            return SearchResults([], 0)
-        text_query = self._text_query(query.parsed, query.any_term)
+    def _search_matchers(self, searcher, query: SearchQuery) -> SearchResults:
+        """The same answer as ColumnarIndex.search, from postings, bounded in time."""
+        matched = self._masked(self._text_query(query.parsed, query.any_term), query.exclude_author_ids)
         filters = []
         if query.doc_type:
             filters.append(Term("doc_type", query.doc_type))
         if query.community and query.doc_type in (None, DOC_POST):
             filters.append(Term("community", query.community))
-        mask = self._mask(query.exclude_author_ids)
-        sort_kwargs = {}
+        # Require scores by the text only; a `filter=` argument would build a set of every post per query.
+        filtered = Require(matched, And(filters)) if filters else matched
+        wanted = query.offset + query.limit
         if query.sort == SORT_NEW:
-            sort_kwargs = {"sortedby": "created", "reverse": True}
+            collector = collectors.SortingCollector([sorting.FieldFacet("created", reverse=True)], limit=wanted)
         elif query.sort == SORT_TOP:
-            sort_kwargs = {"sortedby": [sorting.FieldFacet("engagement", reverse=True),
-                                        sorting.FieldFacet("created", reverse=True)]}
-        with self._index().searcher() as searcher:
-            results = searcher.search(text_query, limit=query.offset + query.limit,
-                                      filter=And(filters) if filters else None, mask=mask, **sort_kwargs)
-            total = len(results)
-            hits = [SearchHit(hit["doc_type"], hit["ref_id"], 0.0 if sort_kwargs else float(hit.score or 0.0),
-                              hit.get("title", "")) for hit in results[query.offset:query.offset + query.limit]]
-            type_counts, community_counts = {}, {}
-            if query.facets:
-                faceted = searcher.search(text_query, limit=1, mask=mask, groupedby={
+            collector = collectors.SortingCollector([sorting.FieldFacet("engagement", reverse=True),
+                                                     sorting.FieldFacet("created", reverse=True)], limit=wanted)
+        else:
+            # No block skipping, no matcher replacement: both would drop matches from the count.
+            collector = collectors.TopCollector(wanted, usequality=False, replace=0)
+        started = time.monotonic()
+        bounded, complete = _run_bounded(searcher, filtered, collector)
+        results = bounded.results()
+        scored = query.sort not in (SORT_NEW, SORT_TOP)
+        hits = [SearchHit(hit["doc_type"], hit["ref_id"], float(hit.score or 0.0) if scored else 0.0)
+                for hit in results[query.offset:wanted]]
+        type_counts, community_counts = {}, {}
+        if query.facets:
+            faceted, complete_facets = _run_bounded(searcher, matched, collectors.FacetCollector(
+                collectors.TopCollector(1, usequality=False, replace=0), {
                     "doc_type": sorting.FieldFacet("doc_type", maptype=sorting.Count),
-                    "community": sorting.FieldFacet("community", maptype=sorting.Count),
-                })
-                type_counts = {key: count for key, count in faceted.groups("doc_type").items() if key}
-                community_counts = {key: count for key, count in faceted.groups("community").items() if key}
-        return SearchResults(hits, total, type_counts, community_counts)
-
-    def suggest(self, parsed: ParsedQuery, limit: int = 8,
-                exclude_author_ids: frozenset[int] = frozenset()) -> list[SearchHit]:
-        if parsed.empty:
-            return []
-        with self._index().searcher() as searcher:
-            results = searcher.search(self._text_query(parsed), limit=limit, mask=self._mask(exclude_author_ids))
-            return [SearchHit(hit["doc_type"], hit["ref_id"], float(hit.score or 0.0), hit.get("title", ""))
-                    for hit in results]
-
-    def corrections(self, words: list[str]) -> dict[str, str]:
-        fixes: dict[str, str] = {}
-        with self._index().searcher() as searcher:
-            reader = searcher.reader()
-            for word in words:
-                if len(word) < 3 or not (word.isascii() and word.isalpha()):
-                    continue
-                if reader.doc_frequency("content", stem(word)):
-                    continue
-                suggestions = searcher.suggest("title", word, limit=1, maxdist=2, prefix=1)
-                if suggestions and suggestions[0] != word:
-                    fixes[word] = suggestions[0]
-        return fixes
-
+                    "community": sorting.FieldFacet("community", maptype=sorting.Count)}),
+                seconds=QUERY_TIME_LIMIT - (time.monotonic() - started))  # one budget for both passes
+            groups = faceted.child.facetmaps
+            type_counts = {key: count for key, count in groups["doc_type"].as_dict().items() if key}
+            community_counts = {key: count for key, count in groups["community"].as_dict().items() if key}
+            complete = complete and complete_facets
+        return SearchResults(hits, bounded.seen, type_counts, community_counts, total_exact=complete)

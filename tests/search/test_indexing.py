@@ -3,15 +3,19 @@ may not see is returned, and `flask search reindex` rebuilds everything. Runs on
 PostgreSQL) and on the PostgreSQL backend."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from app.accounts.services import register_user, update_profile
 from app.communities.services import create_community, update_community
+from app.core.clock import now
 from app.extensions import db
+from app.posts.engagement import like_post, save_post, unlike_post
 from app.posts.models import STATUS_REMOVED
 from app.posts.services import create_post, delete_post, edit_post
 from app.search import get_backend, services
-from app.search.indexing import index_documents, queue_post, rebuild_index
+from app.search.indexing import flush_count_refreshes, index_documents, queue_post, rebuild_index
 from app.social.models import Block
 from tests import factories
 from tests.conftest import DEFAULT_PASSWORD
@@ -96,3 +100,25 @@ def test_blocked_authors_are_filtered_for_the_viewer(ctx):
     assert sorted(found("tent")) == ["Tent by ann", "Tent by bob"]
     assert found("bob", reader, type="users") == []
     assert "Tent by bob" not in [str(s.label) for s in services.suggest(reader, "ten")]
+
+
+def test_likes_and_saves_reach_the_index(ctx):
+    author, fan, friend = factories.user("writer"), factories.user("fan"), factories.user("friend")
+    place = factories.community("camp", owner=author)
+    old = note(author, place, "Tent old", created_at=now() - timedelta(days=2))
+    new = note(author, place, "Tent new")
+    rebuild_index()
+
+    def top() -> list[str]:
+        return [r.obj.title for r in services.search(None, "tent", sort="top").results]
+
+    assert top() == ["Tent new", "Tent old"]
+    like_post(fan, old)
+    flush_count_refreshes()  # what the one-minute schedule does with a batch that is not due yet
+    assert top() == ["Tent old", "Tent new"]
+    save_post(fan, new)  # a save weighs two likes
+    unlike_post(fan, old)
+    like_post(friend, new)
+    flush_count_refreshes()
+    assert top() == ["Tent new", "Tent old"]
+    assert flush_count_refreshes() == {"indexed": 0, "deleted": 0}  # nothing left waiting

@@ -80,7 +80,8 @@ def test_bad_parameters_are_explained(web, args, field):
 
 def test_api_returns_the_same_search(web, site):
     body = web.get("/api/v1/search?q=sunscreen&sort=relevant").get_json()
-    assert body["total"] == 2 and body["type_counts"] == {"posts": 2, "communities": 1, "users": 0}
+    assert body["total"] == 2 and body["total_exact"]
+    assert body["type_counts"] == {"posts": 2, "communities": 1, "users": 0}
     first = body["items"][0]
     assert first["type"] == "post" and first["post"]["id"] == site["sunscreen"]
     assert "<mark>" in first["title_html"] and first["url"].endswith(f"/p/{site['sunscreen']}")
@@ -113,3 +114,27 @@ def test_search_is_rate_limited_per_visitor(app):
     assert client.get("/api/v1/search?q=tent").status_code == 429
     other = app.test_client()
     assert other.get("/search?q=tent", environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
+
+
+def test_a_count_stopped_early_reads_as_about(web, monkeypatch):
+    from app.search import services
+
+    real = services.get_backend
+
+    class StoppedEarly:
+        """The real backend, but every search says it stopped counting (as a capped phrase query does)."""
+
+        def __init__(self, backend):
+            self.backend = backend
+
+        def __getattr__(self, name):
+            return getattr(self.backend, name)
+
+        def search(self, query):
+            found = self.backend.search(query)
+            found.total_exact = False
+            return found
+
+    assert "About 25 results" not in web.get("/search?q=stove&sort=new").get_data(as_text=True)
+    monkeypatch.setattr(services, "get_backend", lambda: StoppedEarly(real()))
+    assert "About 25 results" in web.get("/search?q=stove&sort=new").get_data(as_text=True)
