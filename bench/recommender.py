@@ -78,6 +78,8 @@ def main() -> None:
         f"chosen { ({k: v for k, v in model.chosen.items() if k != 'validation_ndcg20'}) }",
         flush=True,
     )
+    phases = ", ".join(f"{name} {wall:.1f}" for name, (wall, _) in info["phase_seconds"].items())
+    print(f"training phases (wall seconds): {phases}", flush=True)
     print(f"peak memory after training {peak_rss_gib():.2f} GiB", flush=True)
 
     rng = np.random.default_rng(args.seed)

@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from . import reasons as R
 from .data import InputError, Interactions, ItemMeta, TrainingData, build_training_data
 from .ranker import (
     FALLBACK_WEIGHTS,
     FEATURES,
+    ITEM_SOURCES,
+    NOMINATING,
     NORMALISED,
+    USER_SOURCES,
     LearnedRanker,
-    candidate_features,
     fallback_score,
     normalise_rows,
-    within_user_rank,
+    normalise_within,
+    rank_within,
 )
 from .rerank import diversify, mmr
-from .sources.collaborative import EASE, ImplicitALS, PureSVD, RP3Beta
+from .sources.collaborative import EASE, ImplicitALS, RP3Beta
 from .sources.content import ContentSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
+from .topk import segment_starts, top_k_rows
 
 
 @dataclass
@@ -34,7 +40,7 @@ class Settings:
     """Defaults that hold across data sets; grids are chosen per data set on an internal validation split."""
 
     seed: int = 2026
-    # (popularity damping beta, l2, input weighting) and (factors, beta, input weighting)
+    # EASE: (popularity damping beta, l2, input weighting)
     ease: tuple[tuple[float, float, str], ...] = (
         (0.2, 60.0, "binary"),
         (0.3, 200.0, "binary"),
@@ -46,27 +52,32 @@ class Settings:
     ease_max_items: int = 6000
     rp3: tuple[tuple[float, float], ...] = ((0.8, 0.2), (1.0, 0.35))
     rp3_neighbours: int = 200
-    svd: tuple[tuple[int, float, str], ...] = (
-        (64, 0.25, "binary"),
-        (64, 0.25, "rank"),
-    )
     # implicit ALS: (factors, regularization, alpha, confidence weighting)
     als: tuple[tuple[int, float, float, str], ...] = (
         (64, 100.0, 40.0, "log"),
         (128, 100.0, 40.0, "log"),
         (64, 20.0, 10.0, "log"),
     )
-    als_iterations: int = 8
-    max_ranker_rows: int = 200_000
-    candidates_per_source: int = 100
+    als_iterations: int = 6
+    # Grids are tried only below this many training pairs; above it each grid's first setting is used.
+    max_tuning_interactions: int = 3_000_000
+    max_tuning_users: int = 1000
+    max_ranker_rows: int = 60_000
+    max_ranker_users: int = 4000
+    ranker_folds: int = 2
+    enough_ranker_positives: int = 30_000
+    candidates_per_source: int = 50
     holdout_share: float = 0.2
-    max_tuning_users: int = 4000
-    max_ranker_users: int = 6000
+    ranker_members: int = 3
     social_second_hop: float = 0.2
     social_half_life_days: float = 90.0
     trending_half_life_days: float = 7.0
     max_per_author: int = 2
     max_per_community: int = 4
+    # BLAS and OpenMP threads while training and scoring. More than one pays only on an idle machine: when
+    # other processes share the cores, spinning worker threads made the EASE inverse 8x and the ranker's
+    # fit 30x slower than one thread here.
+    threads: int = 1
 
 
 @dataclass
@@ -83,7 +94,6 @@ class Recommendation:
 class Sources:
     """The fitted candidate sources."""
 
-    svd: PureSVD
     ease: EASE
     als: ImplicitALS
     rp3: RP3Beta
@@ -92,32 +102,81 @@ class Sources:
     popularity: PopularitySource
 
 
+@dataclass
+class Candidates:
+    """Candidates of a batch of users: pairs (rows[k], cols[k]) sorted by row, and feature values per pair.
+
+    `starts[r]:starts[r + 1]` is row r's segment; `values` maps a feature name to one value per pair.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    starts: np.ndarray
+    values: dict[str, np.ndarray]
+
+
+_THREADPOOLS: ThreadpoolController | None = None
+
+
+def _thread_limit(threads: int):
+    """A context that caps the BLAS and OpenMP thread pools (the controller is built once: it is slow)."""
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        _THREADPOOLS = ThreadpoolController()
+    return _THREADPOOLS.limit(limits=threads)
+
+
+class _Clock:
+    """Wall and CPU seconds spent per named phase, summed over repeats (CPU time is what a busy machine
+    does not inflate)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {}
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            spent = self.seconds.setdefault(name, [0.0, 0.0])
+            spent[0] += time.perf_counter() - wall
+            spent[1] += time.process_time() - cpu
+
+    def rounded(self) -> dict[str, list[float]]:
+        """Phase -> [wall seconds, CPU seconds]."""
+        return {name: [round(wall, 2), round(cpu, 2)] for name, (wall, cpu) in self.seconds.items()}
+
+
 def _fit_sources(
     data: TrainingData,
     meta: ItemMeta | None,
     settings: Settings,
     chosen: dict[str, Any],
     content: ContentSource,
+    clock: _Clock,
     fitted: dict[str, Any] | None = None,
 ) -> Sources:
     """Fit every source with the chosen settings, reusing models already fitted on the same data."""
     fitted = fitted or {}
     X = data.X
-    svd = fitted.get("svd") or _svd(chosen["svd"], settings).fit(X)
-    ease = fitted.get("ease") or _ease(chosen["ease"], settings).fit(X)
-    als = fitted.get("als") or _als(chosen["als"], settings).fit(X)
-    walk = fitted.get("rp3") or RP3Beta(*chosen["rp3"], settings.rp3_neighbours).fit(X)
-    social = SocialSource(
-        second_hop=settings.social_second_hop, half_life_days=settings.social_half_life_days
-    ).fit(data)
+    with clock.phase("ease"):
+        ease = fitted.get("ease") or _ease(chosen["ease"], settings).fit(X)
+    with clock.phase("als"):
+        als = fitted.get("als") or _als(chosen["als"], settings).fit(X)
+    with clock.phase("rp3"):
+        walk = fitted.get("rp3") or RP3Beta(*chosen["rp3"], settings.rp3_neighbours).fit(X)
+    with clock.phase("social"):
+        social = SocialSource(
+            second_hop=settings.social_second_hop, half_life_days=settings.social_half_life_days
+        ).fit(data)
     communities = _item_field(data, meta, "communities")
     popularity = PopularitySource(settings.trending_half_life_days).fit(data, communities)
-    return Sources(svd, ease, als, walk, social, content, popularity)
+    return Sources(ease, als, walk, social, content, popularity)
 
 
-def _svd(params: tuple, settings: Settings) -> PureSVD:
-    factors, beta, weighting = params
-    return PureSVD(factors, beta, seed=settings.seed, weighting=weighting)
+def _ranker(settings: Settings) -> LearnedRanker:
+    return LearnedRanker(settings.seed, members=settings.ranker_members, max_rows=settings.max_ranker_rows)
 
 
 def _als(params: tuple, settings: Settings) -> ImplicitALS:
@@ -146,22 +205,30 @@ def _batch_size(n_items: int) -> int:
     return int(np.clip(20_000_000 // max(n_items, 1), 16, 1024))
 
 
-def _holdout(data: TrainingData, share: float, seed: int) -> tuple[TrainingData, sp.csr_matrix]:
-    """Move a random share of each user's items (users with >= 3) to a holdout matrix; same indexing."""
+def _holdout(data: TrainingData, share: float, seed: int, fold: int = 0) -> tuple[TrainingData, sp.csr_matrix]:
+    """Move a random share of each user's items (users with >= 3) to a holdout matrix; same indexing.
+
+    Folds 0, 1, ... of the same seed hold out disjoint shares (a user keeps at least one item inside).
+    """
     rng = np.random.default_rng(seed)
     X = data.X.tocsr()
-    held = np.zeros(X.nnz, dtype=bool)
-    for u in range(data.n_active):
-        start, end = X.indptr[u], X.indptr[u + 1]
-        n = end - start
-        if n >= 3:
-            take = max(1, int(round(share * n)))
-            held[start + rng.choice(n, size=take, replace=False)] = True
+    counts = np.diff(X.indptr)
+    # One uniform key per stored pair; a user's `take` smallest keys are a uniform random subset.
+    keys = rng.random(X.nnz)
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    order = np.lexsort((keys, rows))
+    position = np.empty(X.nnz, dtype=np.int64)
+    position[order] = np.arange(X.nnz) - X.indptr[rows[order]]
+    take = np.where(counts >= 3, np.maximum(1, np.round(share * counts)).astype(np.int64), 0)
+    first = np.minimum(fold * take, np.maximum(counts - 1, 0))
+    last = np.minimum((fold + 1) * take, np.maximum(counts - 1, 0))
+    held = (position >= first[rows]) & (position < last[rows])
     keep = ~held
 
     def part(M: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
-        rows = np.repeat(np.arange(M.shape[0]), np.diff(M.indptr))
-        return sp.csr_matrix((M.data[mask], (rows[mask], M.indices[mask])), shape=M.shape)
+        out = sp.csr_matrix((M.data[mask], (rows[mask], M.indices[mask])), shape=M.shape)
+        out.sort_indices()
+        return out
 
     inner = TrainingData(
         data.user_ids,
@@ -174,24 +241,21 @@ def _holdout(data: TrainingData, share: float, seed: int) -> tuple[TrainingData,
         data.user_index,
         data.item_index,
     )
-    inner.X.sort_indices()
-    inner.last_seen.sort_indices()
     return inner, part(X, held)
 
 
 def _ndcg20(scores: np.ndarray, seen: sp.csr_matrix, truth: sp.csr_matrix) -> float:
-    """Mean NDCG@20 of dense scores against binary truth rows, seen items excluded."""
-    scores = scores.copy()
+    """Mean NDCG@20 of dense scores against binary truth rows, seen items excluded (scores are modified)."""
     scores[seen.nonzero()] = -np.inf
     k = min(20, scores.shape[1] - 1)
-    top = np.argpartition(-scores, k, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1, kind="stable")
-    top = np.take_along_axis(top, order, 1)
-    hits = np.asarray(truth[np.arange(len(top))[:, None], top].todense()) > 0
-    discount = 1.0 / np.log2(np.arange(2, k + 2))
+    rows, cols = top_k_rows(scores, k)
+    rank = np.arange(len(rows)) - segment_starts(rows, scores.shape[0])[rows]
+    hits = np.asarray(truth[rows, cols]).ravel() > 0
+    discount = 1.0 / np.log2(rank + 2.0)
+    dcg = np.bincount(rows, weights=hits * discount, minlength=scores.shape[0])
     n_true = np.minimum(np.diff(truth.indptr), k)
-    ideal = np.cumsum(discount)[np.maximum(n_true - 1, 0)]
-    return float(np.mean((hits * discount).sum(axis=1) / ideal))
+    ideal = np.cumsum(1.0 / np.log2(np.arange(2, k + 2)))[np.maximum(n_true - 1, 0)]
+    return float(np.mean(dcg / ideal))
 
 
 def _batched_ndcg20(model: Any, X_rows: sp.csr_matrix, truth: sp.csr_matrix, batch: int) -> float:
@@ -200,7 +264,8 @@ def _batched_ndcg20(model: Any, X_rows: sp.csr_matrix, truth: sp.csr_matrix, bat
     for start in range(0, X_rows.shape[0], batch):
         part = slice(start, start + batch)
         rows = X_rows[part]
-        total += _ndcg20(model.score(rows), rows, truth[part]) * rows.shape[0]
+        scores = np.array(model.score(rows), dtype=np.float32)
+        total += _ndcg20(scores, rows, truth[part]) * rows.shape[0]
     return total / max(X_rows.shape[0], 1)
 
 
@@ -211,7 +276,7 @@ class Recommender:
         self.settings = settings or Settings()
         self.data: TrainingData | None = None
         self.sources: Sources | None = None
-        self.ranker = LearnedRanker(self.settings.seed)
+        self.ranker = _ranker(self.settings)
         self.titles: np.ndarray | None = None
         self.authors: np.ndarray | None = None
         self.communities: np.ndarray | None = None
@@ -229,25 +294,56 @@ class Recommender:
         catalogue: Iterable[str] | None = None,
     ) -> Recommender:
         """Train every source and the ranker; `catalogue` adds items nobody has interacted with yet."""
+        with _thread_limit(self.settings.threads):
+            return self._fit(interactions, followers, followees, items, catalogue)
+
+    def _fit(
+        self,
+        interactions: Interactions,
+        followers: np.ndarray | None,
+        followees: np.ndarray | None,
+        items: ItemMeta | None,
+        catalogue: Iterable[str] | None,
+    ) -> Recommender:
         started = time.perf_counter()
-        extra = list(catalogue) if catalogue is not None else (list(items.item_ids) if items else [])
-        data = build_training_data(interactions, followers, followees, extra_items=extra)
-        self.data = data
-        self.titles = _item_field(data, items, "titles")
-        self.authors = _item_field(data, items, "authors")
-        self.communities = _item_field(data, items, "communities")
+        clock = _Clock()
         settings = self.settings
-        content = ContentSource().fit(data.item_ids, items)
-        inner, held = _holdout(data, settings.holdout_share, settings.seed)
+        with clock.phase("data"):
+            extra = list(catalogue) if catalogue is not None else (list(items.item_ids) if items else [])
+            data = build_training_data(interactions, followers, followees, extra_items=extra)
+            self.data = data
+            self.titles = _item_field(data, items, "titles")
+            self.authors = _item_field(data, items, "authors")
+            self.communities = _item_field(data, items, "communities")
+        with clock.phase("content"):
+            content = ContentSource().fit(data.item_ids, items)
         rng = np.random.default_rng(settings.seed + 1)
-        held_users = np.flatnonzero(np.diff(held.indptr) > 0)
-        self.chosen, fitted = self._tune(inner, held, held_users, rng)
-        inner_sources = _fit_sources(inner, items, settings, self.chosen, content, fitted)
-        examples = [self._ranker_examples(inner, inner_sources, held, held_users, rng)]
-        del inner_sources, fitted
-        self._fit_ranker(examples, rng)
-        del inner, held
-        self.sources = _fit_sources(data, items, settings, self.chosen, content)
+        examples = []
+        # Fold 0 tunes the grids; every fold refits the sources without its held-out share and labels their
+        # candidates by it. More folds give the ranker more positives from the same data, while it has few.
+        for fold in range(max(1, settings.ranker_folds)):
+            if fold and sum(int(labels.sum()) for _, labels in examples) >= settings.enough_ranker_positives:
+                break
+            with clock.phase("holdout"):
+                inner, held = _holdout(data, settings.holdout_share, settings.seed, fold)
+            held_users = np.flatnonzero(np.diff(held.indptr) > 0)
+            fitted: dict[str, Any] = {}
+            if fold == 0:
+                with clock.phase("tuning"):
+                    self.chosen, fitted = self._tune(inner, held, held_users, rng)
+            if len(held_users) == 0:
+                break
+            inner_sources = _fit_sources(inner, items, settings, self.chosen, content, clock, fitted)
+            with clock.phase("ranker examples"):
+                examples.append(self._ranker_examples(inner, inner_sources, held, held_users, rng))
+            del inner_sources, fitted, inner, held
+        with clock.phase("ranker fit"):
+            if examples:
+                self.ranker.fit(*(np.concatenate(parts) for parts in zip(*examples, strict=True)))
+            else:  # nobody has enough items to hold any out: the hand-set blend
+                self.ranker.fit(np.zeros((0, len(FEATURES)), dtype=np.float32), np.zeros(0, dtype=np.int8))
+        del examples
+        self.sources = _fit_sources(data, items, settings, self.chosen, content, clock)
         self.info = {
             "users": int(data.n_active),
             "people": int(data.n_users),
@@ -258,6 +354,7 @@ class Recommender:
             "ranker_positives": self.ranker.positives,
             "chosen": {key: value for key, value in self.chosen.items()},
             "training_seconds": round(time.perf_counter() - started, 3),
+            "phase_seconds": clock.rounded(),
         }
         return self
 
@@ -266,39 +363,31 @@ class Recommender:
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Pick each collaborative model's settings by NDCG@20 on the held-out interactions.
 
-        Returns the choices and the chosen models fitted on the inner data (reused for the ranker).
+        Returns the choices and the chosen models fitted on the inner data (reused for the ranker). Big data
+        sets (more than max_tuning_interactions pairs) keep each grid's first setting untried.
         """
         settings = self.settings
         grids: dict[str, list] = {
-            "svd": [tuple(p) for p in settings.svd],
             "ease": [tuple(p) for p in settings.ease],
             "als": [tuple(p) for p in settings.als],
             "rp3": [tuple(p) for p in settings.rp3],
         }
-        chosen: dict[str, Any] = {
-            "svd": grids["svd"][0],
-            "ease": grids["ease"][0],
-            "als": grids["als"][0],
-            "rp3": grids["rp3"][0],
-        }
-        if len(users) < 20:
+        chosen: dict[str, Any] = {name: grid[0] for name, grid in grids.items()}
+        if len(users) < 20 or inner.X.nnz > settings.max_tuning_interactions:
             return chosen, {}
         if len(users) > settings.max_tuning_users:
             users = np.sort(rng.choice(users, settings.max_tuning_users, replace=False))
         X_rows, truth = inner.X[users], held[users]
-        grams: dict[tuple[float, str], tuple[np.ndarray, np.ndarray]] = {}
+        grams: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
         def ease(params: tuple) -> EASE:
-            beta, _, weighting = params
-            if (beta, weighting) not in grams:
+            weighting = params[2]
+            if weighting not in grams:
                 grams.clear()  # one dense Gram matrix at a time
-                grams[beta, weighting] = EASE.gram(
-                    inner.X, settings.ease_min_support, settings.ease_max_items, beta, weighting
-                )
-            return _ease(params, settings).fit(inner.X, grams[beta, weighting])
+                grams[weighting] = EASE.gram(inner.X, settings.ease_min_support, settings.ease_max_items, weighting)
+            return _ease(params, settings).fit(inner.X, grams[weighting])
 
         builders = {
-            "svd": lambda p: _svd(p, settings).fit(inner.X),
             "ease": ease,
             "als": lambda p: _als(p, settings).fit(inner.X),
             "rp3": lambda p: RP3Beta(*p, settings.rp3_neighbours).fit(inner.X),
@@ -308,10 +397,15 @@ class Recommender:
         for name, grid in grids.items():
             best = (-1.0, None, None)
             report[name] = []
+            if len(grid) == 1:
+                continue
             for params in grid:
+                started = time.perf_counter()
                 model = builders[name](params)
+                fitted_at = time.perf_counter()
                 value = _batched_ndcg20(model, X_rows, truth, _batch_size(inner.n_items))
-                report[name].append([params if np.isscalar(params) else list(params), round(value, 5)])
+                seconds = [round(fitted_at - started, 2), round(time.perf_counter() - fitted_at, 2)]
+                report[name].append([list(params), round(value, 5), seconds])
                 if value > best[0]:
                     best = (value, params, model)
             chosen[name] = best[1]
@@ -334,50 +428,30 @@ class Recommender:
         batch = _batch_size(inner.n_items)
         for start in range(0, len(users), batch):
             rows = users[start : start + batch]
-            dense, cand_rows, cand_cols = self._candidates(inner, sources, rows, inner.X[rows])
-            features.append(self._features(inner, sources, dense, rows, cand_rows, cand_cols))
-            labels.append((np.asarray(held[rows[cand_rows], cand_cols]).ravel() > 0).astype(np.int8))
+            X_rows = inner.X[rows]
+            cands = self._candidates(inner, sources, rows, X_rows)
+            features.append(self._features(inner, sources, rows, X_rows, cands))
+            labels.append((np.asarray(held[rows[cands.rows], cands.cols]).ravel() > 0).astype(np.int8))
         return np.vstack(features), np.concatenate(labels)
-
-    def _fit_ranker(self, examples: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator) -> None:
-        """Fit the ranker on every fold's examples, negatives subsampled to at most max_ranker_rows rows."""
-        features = np.vstack([f for f, _ in examples])
-        labels = np.concatenate([y for _, y in examples])
-        negatives = np.flatnonzero(labels == 0)
-        room = self.settings.max_ranker_rows - int(labels.sum())
-        if len(negatives) > room > 0:
-            # Dropping negatives at random changes the odds by a constant, not the order of items.
-            drop = rng.choice(negatives, len(negatives) - room, replace=False)
-            keep = np.ones(len(labels), dtype=bool)
-            keep[drop] = False
-            features, labels = features[keep], labels[keep]
-        self.ranker.fit(features, labels)
 
     # ---- scoring --------------------------------------------------------------------------------------
 
     def _dense(
         self, data: TrainingData, sources: Sources, rows: np.ndarray, X_rows: sp.csr_matrix
     ) -> dict[str, np.ndarray]:
+        """Every per-user source's scores over the whole catalogue (float32, batch x items, writable)."""
         dense: dict[str, np.ndarray] = {
-            "svd": sources.svd.score(X_rows),
             "ease": sources.ease.score(X_rows),
             "als": sources.als.score(X_rows),
             "rp3": sources.rp3.score(X_rows),
             "content": sources.content.score(X_rows),
         }
-        social_rows = np.where(rows >= 0, rows, 0)
-        social = sources.social.score(social_rows)
+        social = sources.social.score(np.where(rows >= 0, rows, 0))
         if (rows < 0).any():  # unknown users follow nobody we know
             for value in social.values():
                 value[rows < 0] = 0.0
         dense.update(social)
-        dense.update(sources.popularity.score(len(rows)))
-        dense["community"] = np.broadcast_to(
-            sources.popularity.community_rank.astype(np.float32), dense["ease"].shape
-        )
-        for name in NORMALISED:
-            dense[f"{name}_norm"] = normalise_rows(dense[name])
-        return dense
+        return {name: np.asarray(dense[name], dtype=np.float32) for name in USER_SOURCES}
 
     def _candidates(
         self,
@@ -386,52 +460,89 @@ class Recommender:
         rows: np.ndarray,
         X_rows: sp.csr_matrix,
         exclude: sp.csr_matrix | None = None,
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-        """Dense source scores, and the union of each source's top items per user (seen items excluded)."""
+    ) -> Candidates:
+        """The union of each source's top items per user (seen and excluded items never), with features."""
         dense = self._dense(data, sources, rows, X_rows)
         banned = X_rows.astype(bool)
         if exclude is not None:
             banned = (banned + exclude.astype(bool)).astype(bool)
+        banned = banned.tocsr()
         ban_rows, ban_cols = banned.nonzero()
-        n_items = data.n_items
+        n_items, n_rows = data.n_items, len(rows)
         c = min(self.settings.candidates_per_source, n_items)
-        mask = np.zeros((len(rows), n_items), dtype=bool)
-        for name in ("svd", "ease", "als", "rp3", "social", "content", "trending"):
-            scores = np.array(dense[name], dtype=np.float32)
-            scores[ban_rows, ban_cols] = -np.inf
-            top = (
-                np.argpartition(-scores, c - 1, axis=1)[:, :c]
-                if c < n_items
-                else np.tile(np.arange(n_items), (len(rows), 1))
-            )
-            picked = np.take_along_axis(scores, top, 1) > (0 if name != "trending" else -np.inf)
-            mask[np.repeat(np.arange(len(rows)), top.shape[1])[picked.ravel()], top[picked]] = True
-        mask[ban_rows, ban_cols] = False
-        cand_rows, cand_cols = np.nonzero(mask)
-        per_row = np.split(cand_cols, np.searchsorted(cand_rows, np.arange(1, len(rows))))
+        nominated = np.zeros((n_rows, n_items), dtype=np.int8)
+        every_row = np.arange(n_rows)
+        for name in NOMINATING:
+            if name == "trending":
+                top = self._trending_top(sources, banned, c)
+                picked = top >= 0
+                nominated[np.repeat(every_row, top.shape[1])[picked.ravel()], top[picked]] += 1
+            else:
+                scores = dense[name]
+                scores[ban_rows, ban_cols] = -np.inf  # never candidates, so their scores are not needed
+                top_rows, top_cols = top_k_rows(scores, c, positive=True)
+                nominated[top_rows, top_cols] += 1
+        nominated[ban_rows, ban_cols] = 0
+        cand_rows, cand_cols = np.nonzero(nominated)
+        starts = segment_starts(cand_rows, n_rows)
+        values = {name: dense[name][cand_rows, cand_cols] for name in USER_SOURCES}
+        del dense
+        items = self._item_arrays(sources)
+        for name in ITEM_SOURCES:
+            values[name] = items[name][cand_cols]
         for name in NORMALISED:
-            dense[f"{name}_rank"] = within_user_rank(dense[name], per_row)
-        return dense, cand_rows, cand_cols
+            values[f"{name}_norm"] = normalise_within(values[name], cand_rows, starts)
+            values[f"{name}_rank"], values[f"{name}_margin"] = rank_within(values[name], cand_rows, starts)
+        values["nominations"] = nominated[cand_rows, cand_cols].astype(np.float32)
+        return Candidates(cand_rows, cand_cols, starts, values)
+
+    def _trending_top(self, sources: Sources, banned: sp.csr_matrix, c: int) -> np.ndarray:
+        """Per row, the c most trending items the row has not banned (-1 pads rows with fewer)."""
+        order = self._item_arrays(sources)["trending_order"]
+        reach = min(len(order), c + int(np.diff(banned.indptr).max(initial=0)))
+        head = order[:reach]
+        allowed = ~banned[:, head].toarray()
+        keep = allowed & (np.cumsum(allowed, axis=1) <= c)
+        top = np.where(keep, head[None, :], -1)
+        return top
+
+    def _item_arrays(self, sources: Sources) -> dict[str, np.ndarray]:
+        """Per-item features (log popularity, log trending, rank in community) and the trending order."""
+        cached = getattr(sources.popularity, "_arrays", None)
+        if cached is None:
+            pop = sources.popularity
+            # Relative to the mean item: the ranker learns on a holdout's smaller data than it scores.
+            trending = np.log((1 + pop.trending) / (1 + pop.trending.mean())).astype(np.float32)
+            cached = {
+                "popularity": np.log((1 + pop.popularity) / (1 + pop.popularity.mean())).astype(np.float32),
+                "trending": trending,
+                "community": pop.community_rank.astype(np.float32),
+                "trending_order": np.lexsort((np.arange(len(trending)), -trending)),
+            }
+            pop._arrays = cached
+        return cached
 
     def _features(
-        self,
-        data: TrainingData,
-        sources: Sources,
-        dense: dict[str, np.ndarray],
-        rows: np.ndarray,
-        cand_rows: np.ndarray,
-        cand_cols: np.ndarray,
+        self, data: TrainingData, sources: Sources, rows: np.ndarray, X_rows: sp.csr_matrix, cands: Candidates
     ) -> np.ndarray:
-        X = data.X
+        """The ranker's feature matrix, one row per candidate, columns in FEATURES order."""
         safe = np.where(rows >= 0, rows, 0)
-        user = {
-            "items": np.log1p(np.where(rows >= 0, np.diff(X.indptr)[safe], 0)).astype(np.float32),
-            "followees": np.log1p(np.where(rows >= 0, np.diff(data.follows.indptr)[safe], 0)).astype(
-                np.float32
-            ),
-        }
-        item = {"has_text": sources.content.has_text.astype(np.float32)}
-        return candidate_features(dense, cand_rows, cand_cols, user, item)
+        mine = X_rows.astype(bool).astype(np.float32)
+        count = mine.getnnz(axis=1)
+        user_items = np.log((1 + count) / (1 + data.X.nnz / max(data.n_active, 1))).astype(np.float32)
+        user_followees = np.log1p(np.where(rows >= 0, np.diff(data.follows.indptr)[safe], 0)).astype(np.float32)
+        # The mean popularity of a user's items says how far from the head their taste reaches.
+        popularity = self._item_arrays(sources)["popularity"]
+        user_popularity = ((mine @ popularity) / np.maximum(count, 1)).astype(np.float32)
+        columns = [cands.values[name] for name in FEATURES[: FEATURES.index("user_items")]]
+        columns += [
+            user_items[cands.rows],
+            user_followees[cands.rows],
+            sources.content.has_text.astype(np.float32)[cands.cols],
+            user_popularity[cands.rows],
+            popularity[cands.cols] - user_popularity[cands.rows],
+        ]
+        return np.column_stack(columns).astype(np.float32, copy=False)
 
     def _rank_batch(
         self,
@@ -439,52 +550,41 @@ class Recommender:
         X_rows: sp.csr_matrix,
         k: int,
         exclude: sp.csr_matrix | None = None,
-        data: TrainingData | None = None,
-        sources: Sources | None = None,
     ) -> list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
-        data = data or self.data
-        sources = sources or self.sources
-        dense, cand_rows, cand_cols = self._candidates(data, sources, rows, X_rows, exclude)
-        blend = fallback_score(dense)
-        if self.ranker.learned and len(cand_rows):
-            scores = self.ranker.score(self._features(data, sources, dense, rows, cand_rows, cand_cols))
+        """Per row: candidate items best first, their scores, and the parts the reasons are built from."""
+        data, sources = self.data, self.sources
+        cands = self._candidates(data, sources, rows, X_rows, exclude)
+        norm = {name: cands.values[f"{name}_norm"] for name in NORMALISED}
+        if self.ranker.learned and len(cands.rows):
+            scores = self.ranker.score(self._features(data, sources, rows, X_rows, cands))
         else:
-            scores = blend[cand_rows, cand_cols]
+            scores = fallback_score(norm, cands.values["trending"]).astype(np.float32)
+        parts = {**norm, "community": cands.values["community"]}
         banned = X_rows.astype(bool)
         if exclude is not None:
             banned = (banned + exclude.astype(bool)).astype(bool)
+        banned = banned.tocsr()
         out = []
-        bounds = np.searchsorted(cand_rows, np.arange(len(rows) + 1))
         for r in range(len(rows)):
-            items, s = cand_cols[bounds[r] : bounds[r + 1]], scores[bounds[r] : bounds[r + 1]]
+            span = slice(cands.starts[r], cands.starts[r + 1])
+            items, s = cands.cols[span], scores[span]
             order = np.argsort(-s, kind="stable")
             items, s = items[order], s[order]
-            if len(items) < k:  # tiny catalogues: fill from every allowed item by the blend
-                rest = np.setdiff1d(np.arange(data.n_items), np.concatenate([items, banned[r].indices]))
-                rest = rest[np.argsort(-blend[r, rest], kind="stable")][: k - len(items)]
+            row_parts = {name: value[span][order] for name, value in parts.items()}
+            if len(items) < k:  # tiny catalogues: fill from every allowed item, most trending first
+                taken = np.zeros(data.n_items, dtype=bool)
+                taken[items] = True
+                taken[banned[r].indices] = True
+                rest = self._item_arrays(sources)["trending_order"]
+                rest = rest[~taken[rest]][: k - len(items)]
                 low = (s.min() if len(s) else 0.0) - 1.0
                 items = np.concatenate([items, rest])
                 s = np.concatenate([s, low - np.arange(len(rest), dtype=np.float32) * 1e-3])
-            out.append(
-                (
-                    items,
-                    s,
-                    {
-                        name: dense[name][r]
-                        for name in (
-                            "svd_norm",
-                            "ease_norm",
-                            "als_norm",
-                            "rp3_norm",
-                            "social_norm",
-                            "content_norm",
-                            "trending",
-                            "community",
-                            "hop1",
-                        )
-                    },
-                )
-            )
+                row_parts = {
+                    name: np.concatenate([value, np.zeros(len(rest), dtype=value.dtype)])
+                    for name, value in row_parts.items()
+                }
+            out.append((items, s, row_parts))
         return out
 
     # ---- public API -------------------------------------------------------------------------------------
@@ -517,8 +617,9 @@ class Recommender:
         row = data.user_index.get(user_id, -1)
         X_row = data.X[row] if row >= 0 else self._exclusion(seen)
         exclude_row = self._exclusion(list(exclude) + list(seen))
-        items, scores, parts = self._rank_batch(np.array([row]), X_row, max(k, 0) * 3, exclude_row)[0]
-        return self._finish(row, X_row, items, scores, parts, k, diversity, use_mmr)
+        with _thread_limit(self.settings.threads):
+            items, scores, parts = self._rank_batch(np.array([row]), X_row, max(k, 0) * 3, exclude_row)[0]
+            return self._finish(row, X_row, items, scores, parts, k, diversity, use_mmr)
 
     def recommend_all(
         self, k: int = 20, users: Iterable[str] | None = None, diversity: bool = True
@@ -534,12 +635,14 @@ class Recommender:
             safe = np.where(part >= 0, part, 0)
             X_rows = data.X[safe]
             X_rows = sp.diags((part >= 0).astype(np.float64)) @ X_rows
-            ranked = self._rank_batch(part, X_rows.tocsr(), k * 3 if diversity else k)
-            for j, (items, scores, parts) in enumerate(ranked):
-                yield (
-                    ids[start + j],
-                    self._finish(part[j], X_rows[j], items, scores, parts, k, diversity, False),
-                )
+            X_rows = X_rows.tocsr()
+            with _thread_limit(self.settings.threads):  # not held across the yields below
+                ranked = self._rank_batch(part, X_rows, k * 3 if diversity else k)
+                finished = [
+                    self._finish(part[j], X_rows[j], items, scores, parts, k, diversity, False)
+                    for j, (items, scores, parts) in enumerate(ranked)
+                ]
+            yield from zip(ids[start : start + len(part)], finished, strict=True)
 
     def _finish(
         self,
@@ -557,60 +660,73 @@ class Recommender:
         if use_mmr:
             order = mmr(order, [score_of[i] for i in order], self.sources.content.vectors, len(order))
         if diversity:
-            authors = self.authors.tolist() if any(self.authors) else None
-            communities = self.communities.tolist() if any(self.communities) else None
+            authors, communities = self._page_groups()
             order = diversify(
                 order, k, authors, communities, self.settings.max_per_author, self.settings.max_per_community
             )
         order = order[:k]
-        reasons = self._reasons(row, X_row, np.array(order, dtype=np.int64), parts)
+        position = {item: j for j, item in enumerate(items.tolist())}
+        picked = np.array([position[i] for i in order], dtype=np.int64)
+        reasons = self._reasons(
+            row, X_row, np.array(order, dtype=np.int64), {name: v[picked] for name, v in parts.items()}
+        )
         return [
             Recommendation(str(self.data.item_ids[i]), rank, float(score_of[i]), reason)
             for rank, (i, reason) in enumerate(zip(order, reasons, strict=True), start=1)
         ]
 
+    def _page_groups(self) -> tuple[list[str] | None, list[str] | None]:
+        """Each item's author and community as lists (None when no item has one), built once."""
+        cached = getattr(self, "_groups", None)
+        if cached is None or cached[0] is not self.authors or cached[1] is not self.communities:
+            authors = self.authors.tolist() if any(self.authors) else None
+            communities = self.communities.tolist() if any(self.communities) else None
+            cached = (self.authors, self.communities, authors, communities)
+            self._groups = cached
+        return cached[2], cached[3]
+
     def _reasons(
         self, row: int, X_row: sp.csr_matrix, items: np.ndarray, parts: dict[str, np.ndarray]
     ) -> list[R.Reason]:
-        """For each item, the reason of the source that contributed most to its hand-set blend score."""
+        """For each item, the reason of the source that contributed most to its hand-set blend score.
+
+        `parts` holds, aligned with `items`, each source's normalised score and the community rank.
+        """
         w = FALLBACK_WEIGHTS
         has_community = (self.communities[items] != "").astype(np.float64)
         contributions = np.vstack(
             [
-                w["svd"] * parts["svd_norm"][items]
-                + w["ease"] * parts["ease_norm"][items]
-                + w["als"] * parts["als_norm"][items]
-                + w["rp3"] * parts["rp3_norm"][items],
-                w["social"] * parts["social_norm"][items],
-                w["content"] * parts["content_norm"][items],
-                2 * w["trending"] * parts["community"][items] * has_community,
+                w["ease"] * parts["ease"] + w["als"] * parts["als"] + w["rp3"] * parts["rp3"],
+                w["social"] * parts["social"],
+                w["content"] * parts["content"],
+                2 * w["trending"] * parts["community"] * has_community,
             ]
         )
         best = np.argmax(contributions, axis=0)
-        positive = contributions[best, np.arange(len(items))] > 0
-        collab_anchor = self._anchors(X_row, items, "collaborative")
-        content_anchor = self._anchors(X_row, items, "content")
-        who, counts = self._engaged_followees(row, items)
+        kind = np.where(contributions[best, np.arange(len(items))] > 0, best, -1)
+        if row < 0:
+            kind[kind == 1] = -1
+        # Look up anchors and followees only for the items whose reason needs them.
+        anchor = np.full(len(items), -1)
+        for k, source in ((0, "collaborative"), (2, "content")):
+            mine = np.flatnonzero(kind == k)
+            if len(mine):
+                anchor[mine] = self._anchors(X_row, items[mine], source)
+        social = np.flatnonzero(kind == 1)
+        who, counts = self._engaged_followees(row, items[social])
         fallback = R.Reason(R.POPULAR if np.isnan(self.data.now) else R.TRENDING)
-        out = []
-        for j, item in enumerate(items):
-            reason = fallback
-            kind = best[j] if positive[j] else -1
-            if kind == 1 and row >= 0:
-                if who[j]:
-                    reason = R.Reason(R.FOLLOWEES_ENGAGED, {"user_ids": who[j][:1], "others": counts[j] - 1})
-                else:
-                    reason = R.Reason(R.FRIENDS_OF_FRIENDS)
-            elif kind in (0, 2):
-                anchor = collab_anchor[j] if kind == 0 else content_anchor[j]
-                if anchor >= 0:
-                    code = R.BECAUSE_YOU_LIKED if kind == 0 else R.SIMILAR_CONTENT
-                    reason = R.Reason(
-                        code, {"item_id": str(self.data.item_ids[anchor]), "title": str(self.titles[anchor])}
-                    )
-            elif kind == 3:
-                reason = R.Reason(R.POPULAR_IN_COMMUNITY, {"community": str(self.communities[item])})
-            out.append(reason)
+        out = [fallback] * len(items)
+        for j, names, count in zip(social, who, counts, strict=True):
+            if names:
+                out[j] = R.Reason(R.FOLLOWEES_ENGAGED, {"user_ids": names[:1], "others": count - 1})
+            else:
+                out[j] = R.Reason(R.FRIENDS_OF_FRIENDS)
+        for j in np.flatnonzero(((kind == 0) | (kind == 2)) & (anchor >= 0)):
+            code = R.BECAUSE_YOU_LIKED if kind[j] == 0 else R.SIMILAR_CONTENT
+            a = anchor[j]
+            out[j] = R.Reason(code, {"item_id": str(self.data.item_ids[a]), "title": str(self.titles[a])})
+        for j in np.flatnonzero(kind == 3):
+            out[j] = R.Reason(R.POPULAR_IN_COMMUNITY, {"community": str(self.communities[items[j]])})
         return out
 
     def _engaged_followees(self, row: int, items: np.ndarray) -> tuple[list[list[str]], list[int]]:

@@ -10,26 +10,21 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 # Hand-set weights on per-user max-normalised source scores: the fallback ranker and the reason attribution.
-FALLBACK_WEIGHTS = {"svd": 0.3, "ease": 1.0, "als": 0.7, "rp3": 0.5, "social": 0.2, "content": 0.05, "trending": 0.02}
-SOURCE_SCORES = (
-    "svd",
-    "ease",
-    "als",
-    "rp3",
-    "social",
-    "hop1",
-    "followees",
-    "content",
-    "popularity",
-    "trending",
-    "community",
-)
-NORMALISED = ("svd", "ease", "als", "rp3", "social", "content")
+FALLBACK_WEIGHTS = {"ease": 1.0, "als": 0.8, "rp3": 0.5, "social": 0.2, "content": 0.05, "trending": 0.02}
+# Sources scored per user over the whole catalogue (dense rows); the rest are per-item arrays.
+USER_SOURCES = ("ease", "als", "rp3", "social", "hop1", "followees", "content")
+ITEM_SOURCES = ("popularity", "trending", "community")
+SOURCE_SCORES = USER_SOURCES + ITEM_SOURCES
+# Sources whose scores are also given relative to the user's best candidate and as a rank among candidates.
+NORMALISED = ("ease", "als", "rp3", "social", "content")
+# Sources whose top items per user become candidates ("trending" is the same list for everyone).
+NOMINATING = ("ease", "als", "rp3", "social", "content", "trending")
 FEATURES = (
     SOURCE_SCORES
     + tuple(f"{name}_norm" for name in NORMALISED)
     + tuple(f"{name}_rank" for name in NORMALISED)
-    + ("user_items", "user_followees", "item_has_text")
+    + tuple(f"{name}_margin" for name in NORMALISED)
+    + ("nominations", "user_items", "user_followees", "item_has_text", "user_popularity", "popularity_gap")
 )
 
 
@@ -39,51 +34,54 @@ def normalise_rows(a: np.ndarray) -> np.ndarray:
     return a / np.where(top > 0, top, 1.0)
 
 
-def fallback_score(scores: dict[str, np.ndarray]) -> np.ndarray:
-    """The hand-set blend of normalised source scores (any array shape shared by the inputs)."""
-    return sum(
-        w * scores[f"{name}_norm"] if f"{name}_norm" in scores else w * scores[name]
-        for name, w in FALLBACK_WEIGHTS.items()
-    )
+def normalise_within(values: np.ndarray, rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Each value divided by the largest absolute value of its row's segment (rows sorted)."""
+    top = np.zeros(len(starts) - 1, dtype=np.float32)
+    filled = np.flatnonzero(np.diff(starts) > 0)
+    if len(filled):
+        top[filled] = np.maximum.reduceat(np.abs(values), starts[filled])
+    scale = top[rows]
+    return np.divide(values, scale, out=np.zeros_like(values), where=scale > 0)
 
 
-def candidate_features(
-    dense: dict[str, np.ndarray],
-    rows: np.ndarray,
-    cols: np.ndarray,
-    user: dict[str, np.ndarray],
-    item: dict[str, np.ndarray],
-) -> np.ndarray:
-    """Feature matrix for candidates (rows[k], cols[k]) of a batch: dense maps name -> batch x items."""
-    columns = []
-    for name in SOURCE_SCORES:
-        columns.append(dense[name][rows, cols])
+def rank_within(
+    values: np.ndarray, rows: np.ndarray, starts: np.ndarray, page: int = 20
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per value: log2(2 + its rank) in its row's segment (rank 0 = largest), and its distance above the
+    row's page-th largest value (what it takes to reach the first page). Rows sorted."""
+    # One float64 key sorts by row, then by value descending (values scaled into (-1, 1), rows 4 apart).
+    top = float(np.abs(values).max(initial=0.0))
+    key = rows * 4.0 - values / (top * 1.000001 if top > 0 else 1.0)
+    order = np.argsort(key, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float32)
+    ranks[order] = np.arange(len(values)) - starts[rows[order]]
+    last = np.minimum(starts[:-1] + page - 1, np.maximum(starts[1:] - 1, starts[:-1]))
+    sorted_values = values[order]
+    threshold = np.where(starts[1:] > starts[:-1], sorted_values[np.minimum(last, len(values) - 1)], 0.0)
+    return np.log2(2.0 + ranks), (values - threshold[rows]).astype(np.float32)
+
+
+def fallback_score(norm: dict[str, np.ndarray], trending: np.ndarray) -> np.ndarray:
+    """The hand-set blend of normalised source scores and (log) trending, for candidates or whole rows."""
+    total = FALLBACK_WEIGHTS["trending"] * trending
     for name in NORMALISED:
-        columns.append(dense[f"{name}_norm"][rows, cols])
-    for name in NORMALISED:
-        columns.append(dense[f"{name}_rank"][rows, cols])
-    columns.append(user["items"][rows])
-    columns.append(user["followees"][rows])
-    columns.append(item["has_text"][cols])
-    return np.column_stack(columns).astype(np.float32)
-
-
-def within_user_rank(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """log2(2 + rank) of each candidate's score among its user's candidates (rank 0 = best); 0 elsewhere."""
-    ranks = np.full(scores.shape, 0.0, dtype=np.float32)
-    for r in range(scores.shape[0]):
-        idx = candidates[r]
-        order = np.argsort(-scores[r, idx], kind="stable")
-        ranks[r, idx[order]] = np.log2(2 + np.arange(len(idx)))
-    return ranks
+        total = total + FALLBACK_WEIGHTS[name] * norm[name]
+    return total
 
 
 class LearnedRanker:
-    """HistGradientBoostingClassifier on candidate features, or the fallback blend when untrained."""
+    """A small bag of HistGradientBoostingClassifiers on candidate features, or the fallback blend.
 
-    def __init__(self, seed: int = 2026, min_positives: int = 50, max_iter: int = 300):
+    Each member sees every positive and its own random share of the negatives; their log-odds are averaged,
+    which steadies the order of the top items more than one bigger model does.
+    """
+
+    def __init__(
+        self, seed: int = 2026, min_positives: int = 50, max_iter: int = 200, members: int = 1, max_rows: int = 0
+    ):
         self.seed, self.min_positives, self.max_iter = seed, min_positives, max_iter
-        self.model: HistGradientBoostingClassifier | None = None
+        self.members, self.max_rows = members, max_rows
+        self.model: list[HistGradientBoostingClassifier] | None = None
         self.positives = 0
 
     @property
@@ -96,20 +94,34 @@ class LearnedRanker:
         if self.positives < self.min_positives or self.positives == len(labels):
             self.model = None
             return self
-        self.model = HistGradientBoostingClassifier(
-            max_iter=self.max_iter,
-            learning_rate=0.08,
-            max_leaf_nodes=15,
-            min_samples_leaf=100,
-            l2_regularization=1.0,
-            early_stopping=True,
-            validation_fraction=0.15,
-            n_iter_no_change=20,
-            random_state=self.seed,
-        )
-        self.model.fit(features, labels)
+        rng = np.random.default_rng(self.seed)
+        negatives = np.flatnonzero(labels == 0)
+        positives = np.flatnonzero(labels == 1)
+        cap = self.max_rows or len(labels)
+        self.model = []
+        for member in range(max(1, self.members)):
+            # Dropping examples of one class at random changes the odds by a constant, not the order of items;
+            # positives keep at least half of the rows.
+            kept = positives if len(positives) <= cap // 2 else rng.choice(positives, cap // 2, replace=False)
+            room = max(cap - len(kept), 1)
+            rows = np.sort(np.concatenate([kept, rng.permutation(negatives)[:room]]))
+            model = HistGradientBoostingClassifier(
+                max_iter=self.max_iter,
+                learning_rate=0.12,
+                max_leaf_nodes=15,
+                min_samples_leaf=100,
+                l2_regularization=1.0,
+                early_stopping=True,
+                validation_fraction=0.15,
+                n_iter_no_change=20,
+                random_state=self.seed + member,
+            )
+            self.model.append(model.fit(features[rows], labels[rows]))
         return self
 
     def score(self, features: np.ndarray) -> np.ndarray:
-        """Probability-like score per candidate (the learned model's log-odds)."""
-        return self.model.decision_function(features).astype(np.float32)
+        """Probability-like score per candidate (the members' mean log-odds)."""
+        total = np.zeros(len(features), dtype=np.float64)
+        for model in self.model:
+            total += model.decision_function(features)
+        return (total / len(self.model)).astype(np.float32)

@@ -1,7 +1,7 @@
 """Saving a trained recommender to a versioned directory and loading it back.
 
 Layout: `metadata.json` (format version, sizes, timings, settings), `arrays.npz` (every matrix, no pickle)
-and `ranker.joblib` (the scikit-learn model, only when one was learned).
+and `ranker.joblib` (the ranker's scikit-learn models, only when they were learned).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from .data import InputError, TrainingData
-from .ranker import FEATURES, LearnedRanker
-from .sources.collaborative import EASE, ImplicitALS, PureSVD, RP3Beta
+from .ranker import FEATURES
+from .sources.collaborative import EASE, ImplicitALS, RP3Beta
 from .sources.content import ContentSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FORMAT_NAME = "tastemaker-recommender"
 
 
@@ -56,7 +56,6 @@ def save(model, directory: str | Path, metrics: dict[str, Any] | None = None) ->
         "titles": model.titles.astype(str),
         "authors": model.authors.astype(str),
         "communities": model.communities.astype(str),
-        "svd_V": src.svd.V,
         "ease_items": src.ease.items,
         "ease_B": src.ease.B,
         "ease_damping": src.ease.damping,
@@ -136,7 +135,7 @@ def _weighting(chosen: dict[str, Any], name: str) -> str:
 
 def load(directory: str | Path):
     """Read a model saved by `save`; raises ModelFormatError for an unknown or older format."""
-    from .model import Recommender, Settings, Sources
+    from .model import Recommender, Settings, Sources, _ranker
 
     metadata = read_metadata(directory)
     directory = Path(directory)
@@ -172,8 +171,6 @@ def load(directory: str | Path):
     model.titles, model.authors = a["titles"].astype(object), a["authors"].astype(object)
     model.communities = a["communities"].astype(object)
     chosen = metadata.get("chosen", {})
-    svd = PureSVD(weighting=_weighting(chosen, "svd"))
-    svd.V = a["svd_V"]
     ease = EASE(weighting=_weighting(chosen, "ease"))
     ease.items, ease.B, ease.n_items = a["ease_items"], a["ease_B"], model.data.n_items
     ease.damping = a["ease_damping"]
@@ -191,8 +188,8 @@ def load(directory: str | Path):
     popularity = PopularitySource()
     popularity.popularity, popularity.trending = a["popularity"], a["trending"]
     popularity.community_rank = a["community_rank"]
-    model.sources = Sources(svd, ease, als, rp3, social, content, popularity)
-    model.ranker = LearnedRanker(model.settings.seed)
+    model.sources = Sources(ease, als, rp3, social, content, popularity)
+    model.ranker = _ranker(model.settings)
     model.ranker.positives = int(metadata.get("ranker_positives", 0))
     if (directory / "ranker.joblib").exists():
         import joblib

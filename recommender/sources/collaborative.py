@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
@@ -33,6 +35,14 @@ def top_k_per_row(M: sp.csr_matrix, k: int) -> sp.csr_matrix:
     )
 
 
+def transposed(a: np.ndarray, block: int = 1024) -> np.ndarray:
+    """a.T as a C-contiguous float32 array, copied in row blocks (twice as fast as one strided copy)."""
+    out = np.empty((a.shape[1], a.shape[0]), dtype=np.float32)
+    for start in range(0, a.shape[0], block):
+        out[:, start : start + block] = a[start : start + block].T
+    return out
+
+
 def rank_confidence(X: sp.csr_matrix, floor: float = 0.5) -> sp.csr_matrix:
     """Each user's weights replaced by their rank within the user: 1 for the top item down to `floor`.
 
@@ -60,9 +70,12 @@ def rank_confidence(X: sp.csr_matrix, floor: float = 0.5) -> sp.csr_matrix:
 
 
 def as_input(X: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
-    """The interaction matrix as a model input: `binary` (every pair 1) or `rank` (rank_confidence)."""
+    """The interaction matrix as a model input: `binary` (every pair 1), `rank` (rank_confidence) or `log`
+    (log_confidence)."""
     if weighting == "rank":
         return rank_confidence(X).astype(np.float32)
+    if weighting == "log":
+        return log_confidence(X)
     B = X.tocsr().astype(np.float32)
     B.data[:] = 1.0
     return B
@@ -87,32 +100,35 @@ def cap_history(X: sp.csr_matrix, limit: int) -> sp.csr_matrix:
 class RP3Beta:
     """Random walk user→item→user→item with a popularity penalty (Paudel et al. 2017), top-k neighbours."""
 
-    def __init__(self, alpha: float = 0.8, beta: float = 0.3, neighbours: int = 200, max_history: int = 1000):
+    def __init__(self, alpha: float = 0.8, beta: float = 0.3, neighbours: int = 200, max_history: int = 500):
         self.alpha, self.beta, self.neighbours, self.max_history = alpha, beta, neighbours, max_history
         self.W: sp.csr_matrix | None = None
 
     def fit(self, X: sp.csr_matrix) -> RP3Beta:
         """Build the item–item transition matrix from a binary users x items matrix."""
-        X = cap_history(X, self.max_history).astype(np.float64)
+        # Co-occurrence work grows with the square of a history: the longest ones are cut (see cap_history).
+        X = cap_history(X, self.max_history).astype(np.float32)
         X.data[:] = 1.0
-        p_ui = _row_normalise(X, self.alpha)
-        p_iu = _row_normalise(X.T.tocsr(), self.alpha)
+        p_ui = _row_normalise(X, self.alpha).astype(np.float32)
+        p_iu = _row_normalise(X.T.tocsr(), self.alpha).astype(np.float32)
         popularity = np.asarray(X.sum(axis=0)).ravel()
-        penalty = np.power(np.maximum(popularity, 1.0), -self.beta)
+        penalty = np.power(np.maximum(popularity, 1.0), -self.beta).astype(np.float32)
         blocks = []
         block = int(np.clip(20_000_000 // max(X.shape[1], 1), 16, 4096))  # bounds each block's result
         for start in range(0, X.shape[1], block):
             W = (p_iu[start : start + block] @ p_ui).tocsr()
-            W = (W @ sp.diags(penalty)).tocsr()
-            W.setdiag(0.0)
+            W.data *= penalty[W.indices]
+            rows = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))
+            W.data[W.indices == rows + start] = 0.0  # an item is not its own neighbour
             W.eliminate_zeros()
-            blocks.append(top_k_per_row(W, self.neighbours).astype(np.float32))
+            blocks.append(top_k_per_row(W, self.neighbours))
         self.W = sp.vstack(blocks).tocsr()
         return self
 
     def score(self, X_rows: sp.csr_matrix) -> np.ndarray:
-        """Scores for every item given the users' binary interaction rows."""
-        return np.asarray((X_rows @ self.W).todense(), dtype=np.float32)
+        """Scores for every item given the users' interaction rows (each weighted by its rank in the row)."""
+        # as_input gives float32, W's dtype: a float64 operand would make scipy copy all of W on every call.
+        return (as_input(X_rows, "rank") @ self.W).toarray()
 
 
 class EASE:
@@ -138,36 +154,37 @@ class EASE:
 
     @staticmethod
     def gram(
-        X: sp.csr_matrix, min_support: int, max_items: int, beta: float, weighting: str = "binary"
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The supported item columns and their damped dense Gram matrix (shared when trying several l2)."""
-        X = as_input(cap_history(X, 2000), weighting).astype(np.float64)  # same cap as in fit()
-        support = np.asarray((X > 0).sum(axis=0)).ravel()
+        X: sp.csr_matrix, min_support: int, max_items: int, weighting: str = "binary"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The supported item columns, their support and their undamped dense Gram matrix.
+
+        The damping is applied in fit(), so one Gram serves every (beta, l2) tried with the same weighting.
+        """
+        X = as_input(cap_history(X, 2000), weighting).astype(np.float32)
+        support = np.diff(X.tocsc().indptr)
         items = np.flatnonzero(support >= min_support)
         if len(items) > max_items:
             items = np.sort(items[np.argsort(-support[items], kind="stable")[:max_items]])
-        Xs = X[:, items] @ sp.diags(np.power(np.maximum(support[items], 1.0), -beta))
-        return items, (Xs.T @ Xs).toarray()
+        Xs = X[:, items].tocsc()
+        return items, support[items], (Xs.T @ Xs).toarray()
 
-    def fit(self, X: sp.csr_matrix, gram: tuple[np.ndarray, np.ndarray] | None = None) -> EASE:
-        """Closed-form weights B = I - P / diag(P) with P = (G + l2 I)^-1."""
+    def fit(self, X: sp.csr_matrix, gram: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> EASE:
+        """Closed-form weights B = I - P / diag(P) with P = (D G D + l2 I)^-1, D the popularity damping."""
         self.n_items = X.shape[1]
-        self.items, G = (
-            gram
-            if gram is not None
-            else self.gram(X, self.min_support, self.max_items, self.beta, self.weighting)
-        )
-        support = np.asarray((cap_history(X, 2000)[:, self.items] > 0).sum(axis=0)).ravel()
+        if gram is None:
+            gram = self.gram(X, self.min_support, self.max_items, self.weighting)
+        self.items, support, G = gram
         self.damping = np.power(np.maximum(support, 1.0), -self.beta).astype(np.float32)
         if len(self.items) == 0:
             self.B = np.zeros((0, 0), dtype=np.float32)
             return self
-        G = G.copy()
+        # Single precision halves the cost of the inverse; l2 keeps the system well conditioned.
+        G = G * np.outer(self.damping, self.damping)
         G[np.diag_indices_from(G)] += self.l2
         P = scipy.linalg.inv(G, overwrite_a=True, check_finite=False)
         B = P / (-np.diag(P))
         B[np.diag_indices_from(B)] = 0.0
-        self.B = B.astype(np.float32)
+        self.B = B.astype(np.float32, copy=False)
         return self
 
     def score(self, X_rows: sp.csr_matrix) -> np.ndarray:
@@ -208,32 +225,67 @@ class PureSVD:
 
 
 def confidence_input(X: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
-    """Per-pair preference strength for the confidence of implicit ALS.
+    """Per-pair preference strength for the confidence of implicit ALS (see as_input)."""
+    return as_input(X, weighting)
 
-    `binary`: every pair 1; `rank`: rank_confidence; `log`: log(1 + w / the user's median weight), so play
-    counts and ratings of any scale mean "how much more than usual for this user".
-    """
-    if weighting != "log":
-        return as_input(X, weighting)
+
+def log_confidence(X: sp.csr_matrix) -> sp.csr_matrix:
+    """log(1 + w / the user's median weight), so play counts and ratings of any scale mean "how much more
+    than usual for this user"."""
     X = X.tocsr().astype(np.float64)
     out = X.copy()
     counts = np.diff(X.indptr)
     rows = np.repeat(np.arange(X.shape[0]), counts)
     data = np.maximum(X.data, 0.0)
+    ordered = data[np.lexsort((data, rows))]
+    starts = X.indptr[:-1]
+    low = np.minimum(starts + (counts - 1) // 2, max(X.nnz - 1, 0))
+    high = np.minimum(starts + counts // 2, max(X.nnz - 1, 0))
     median = np.ones(X.shape[0])
-    for u in np.flatnonzero(counts):
-        median[u] = max(np.median(data[X.indptr[u] : X.indptr[u + 1]]), 1e-9)
+    if X.nnz:
+        median = np.where(counts > 0, np.maximum((ordered[low] + ordered[high]) / 2, 1e-9), 1.0)
     out.data = np.log1p(data / median[rows])
     return out.astype(np.float32)
 
 
-def _pair_dot(A: np.ndarray, B: np.ndarray, rows: np.ndarray, cols: np.ndarray, chunk: int = 200_000):
-    """sum_k A[rows[j], k] * B[cols[j], k] for every stored pair j, in chunks to bound memory."""
-    out = np.empty(len(rows), dtype=np.float32)
-    for start in range(0, len(rows), chunk):
-        r, c = rows[start : start + chunk], cols[start : start + chunk]
-        out[start : start + chunk] = np.einsum("ij,ij->i", A[r], B[c])
-    return out
+def _segment_sum(weights: np.ndarray, rows: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """sum_j weights[j] * rows[j] over each segment local[r]:local[r + 1] (a sparse product reads `rows` in
+    order, much faster than np.add.reduceat on a 2-d array)."""
+    n = len(weights)
+    segments = sp.csr_matrix((weights, np.arange(n), local), shape=(len(local) - 1, n))
+    return segments @ rows
+
+
+def _apply_chunk(
+    P: np.ndarray,
+    YtY: np.ndarray,
+    gathered: np.ndarray,
+    extra: np.ndarray,
+    owner: np.ndarray,
+    local: np.ndarray,
+) -> np.ndarray:
+    """(Y'Y + reg I + Y_u' diag(c_u - 1) Y_u) p_u for every row u of a chunk (Y_u: `gathered` rows, each
+    stored pair's row in `owner`)."""
+    dots = np.einsum("ij,ij->i", np.take(P, owner, axis=0), gathered)
+    return P @ YtY + _segment_sum(extra * dots, gathered, local)
+
+
+def _conjugate_gradient(apply, b: np.ndarray, X: np.ndarray, steps: int) -> np.ndarray:
+    """`steps` CG iterations on A x = b for every row at once (A applied by `apply`), warm-started at X."""
+    R = b - apply(X)
+    P = R.copy()
+    rs = np.einsum("ij,ij->i", R, R)
+    for _ in range(steps):
+        AP = apply(P)
+        denom = np.einsum("ij,ij->i", P, AP)
+        a = np.divide(rs, denom, out=np.zeros_like(rs), where=denom > 0)
+        X = X + a[:, None] * P
+        R = R - a[:, None] * AP
+        rs_new = np.einsum("ij,ij->i", R, R)
+        beta = np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
+        P = R + beta[:, None] * P
+        rs = rs_new
+    return X
 
 
 class ImplicitALS:
@@ -258,32 +310,35 @@ class ImplicitALS:
         self.weighting, self.iterations, self.cg_steps, self.seed = weighting, iterations, cg_steps, seed
         self.Y: np.ndarray | None = None
 
-    def _solve(self, C: sp.csr_matrix, Y: np.ndarray, X: np.ndarray, steps: int) -> np.ndarray:
-        """CG steps on (Y'Y + reg I + Y' (C_u - I) Y) x_u = Y' C_u 1 for every row u of C at once."""
-        YtY = Y.T @ Y + self.regularization * np.eye(Y.shape[1], dtype=Y.dtype)
-        rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-        cols = C.indices
-        extra = C.data - 1.0
+    def _solve(
+        self, C: sp.csr_matrix, Y: np.ndarray, X: np.ndarray, steps: int, chunk: int = 1_000_000
+    ) -> np.ndarray:
+        """CG steps on (Y'Y + reg I + Y' (C_u - I) Y) x_u = Y' C_u 1 for every row u of C.
 
-        def apply(P: np.ndarray) -> np.ndarray:
-            W = sp.csr_matrix((extra * _pair_dot(P, Y, rows, cols), cols, C.indptr), shape=C.shape)
-            return P @ YtY + W @ Y
+        Rows are independent systems, so they are solved a chunk at a time: the factors of a chunk's items are
+        gathered once and reused by every CG step (the random gather is what costs).
+        """
+        YtY = self._gram(Y)
+        out = np.empty_like(X)
+        indptr = C.indptr
+        first = 0
+        while first < C.shape[0]:
+            last = int(np.searchsorted(indptr, indptr[first] + chunk, side="right")) - 1
+            last = min(max(last, first + 1), C.shape[0])
+            span = slice(indptr[first], indptr[last])
+            local = indptr[first : last + 1] - indptr[first]
+            gathered = Y[C.indices[span]]
+            confidence = C.data[span]
 
-        b = C @ Y
-        R = b - apply(X)
-        P = R.copy()
-        rs = np.einsum("ij,ij->i", R, R)
-        for _ in range(steps):
-            AP = apply(P)
-            denom = np.einsum("ij,ij->i", P, AP)
-            a = np.divide(rs, denom, out=np.zeros_like(rs), where=denom > 0)
-            X = X + a[:, None] * P
-            R = R - a[:, None] * AP
-            rs_new = np.einsum("ij,ij->i", R, R)
-            beta = np.divide(rs_new, rs, out=np.zeros_like(rs), where=rs > 0)
-            P = R + beta[:, None] * P
-            rs = rs_new
-        return X
+            owner = np.repeat(np.arange(last - first), np.diff(local))
+            apply = partial(
+                _apply_chunk, YtY=YtY, gathered=gathered, extra=confidence - 1.0, owner=owner, local=local
+            )
+            out[first:last] = _conjugate_gradient(
+                apply, _segment_sum(confidence, gathered, local), X[first:last], steps
+            )
+            first = last
+        return out
 
     def _confidence(self, X_rows: sp.csr_matrix) -> sp.csr_matrix:
         C = confidence_input(X_rows, self.weighting).astype(np.float32).tocsr()
@@ -317,6 +372,16 @@ class ImplicitALS:
         C = self._confidence(X_rows)
         U = np.zeros((X_rows.shape[0], self.Y.shape[1]), dtype=np.float32)
         return self._solve(C, self.Y, U, max(8, self.cg_steps))
+
+    def _gram(self, Y: np.ndarray) -> np.ndarray:
+        """Y'Y + reg I; the item factors' one is kept, as every fold-in needs it."""
+        cached = self.__dict__.get("_item_gram")
+        if cached is not None and cached[0] is Y:
+            return cached[1]
+        gram = Y.T @ Y + self.regularization * np.eye(Y.shape[1], dtype=Y.dtype)
+        if Y is self.Y:
+            self._item_gram = (Y, gram)
+        return gram
 
     def score(self, X_rows: sp.csr_matrix) -> np.ndarray:
         """Scores for every item given the users' interaction rows."""

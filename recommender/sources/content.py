@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ..data import ItemMeta
+from .collaborative import transposed
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -82,7 +83,7 @@ class ContentSource:
         """Cosine between each user's profile and every item."""
         # sparse items x terms times dense terms x users: far cheaper than a sparse-sparse product here
         profiles = self.profiles(X_rows).T.toarray()
-        return np.ascontiguousarray((self.vectors @ profiles).T, dtype=np.float32)
+        return transposed(self.vectors @ profiles)
 
     def similar(self, item: int, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The k items most similar in content to one item, with their cosine."""

@@ -6,7 +6,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..data import TrainingData
-from .collaborative import cap_history, top_k_per_row
+from .collaborative import cap_history, top_k_per_row, transposed
 
 
 def recency_weights(data: TrainingData, half_life_days: float) -> np.ndarray:
@@ -39,20 +39,32 @@ class SocialSource:
         second_hop: float = 0.2,
         half_life_days: float = 90.0,
         max_followees: int = 200,
+        max_second_hop: int = 500,
     ):
         self.prior, self.second_hop = prior, second_hop
         self.half_life_days, self.max_followees = half_life_days, max_followees
+        self.max_second_hop = max_second_hop
         self.trust: sp.csr_matrix | None = None
         self.engagement: sp.csr_matrix | None = None
         self.binary: sp.csr_matrix | None = None
 
-    @staticmethod
-    def _spread(weights: sp.csr_matrix, per_person: sp.csr_matrix) -> np.ndarray:
-        """Dense weights @ per_person, choosing the cheaper product for the batch size."""
-        if weights.shape[0] < 32:
-            return np.asarray((weights @ per_person).todense(), dtype=np.float32)
-        # sparse items x people times dense people x users beats a sparse-sparse product for big batches
-        return np.ascontiguousarray((per_person.T.tocsr() @ weights.T.toarray()).T, dtype=np.float32)
+    def _spread(self, weights: sp.csr_matrix, per_person: sp.csr_matrix) -> np.ndarray:
+        """Dense weights @ per_person by the cheaper product: sparse-sparse costs about the engagements of
+        the people each row reaches, sparse items x people times dense people x rows every engagement per row."""
+        work = float(np.diff(per_person.indptr)[weights.indices].sum())
+        if 3 * work < per_person.nnz * weights.shape[0]:
+            return (weights @ per_person).astype(np.float32).toarray()
+        return transposed(self._transpose_of(per_person) @ weights.T.toarray())
+
+    def _transpose_of(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """matrix.T as CSR, kept for the next batch (one transpose of a big matrix costs a whole batch)."""
+        cache = self.__dict__.setdefault("_transposes", [])
+        for original, transpose in cache:
+            if original is matrix:
+                return transpose
+        cache[:] = [(m, t) for m, t in cache if m is self.engagement or m is self.binary]
+        cache.append((matrix, matrix.T.tocsr()))
+        return cache[-1][1]
 
     def fit(self, data: TrainingData) -> SocialSource:
         """Compute trust per follow edge and each user's recency-weighted, normalised engagement."""
@@ -77,6 +89,8 @@ class SocialSource:
         followees.data[:] = 1.0
         T2 = (T @ self.trust).tocsr()
         T2 = T2 - T2.multiply(followees)  # people you already follow count once, in hop 1
+        # The most trusted second-hop people carry the signal; thousands of faint ones only cost time.
+        T2 = top_k_per_row(T2, self.max_second_hop)
         hop1 = self._spread(T, self.engagement)
         hop2 = self._spread(T2, self.engagement)
         count = self._spread(followees, self.binary)

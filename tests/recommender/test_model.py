@@ -121,3 +121,21 @@ def test_training_is_deterministic_for_a_seed(synthetic):
         return [(r.item_id, round(r.score, 5)) for r in model.recommend("u5", k=10)]
 
     assert top(11) == top(11)
+
+
+def test_a_second_holdout_fold_gives_the_ranker_more_positives_until_it_has_enough(synthetic, trained):
+    def positives(**settings):
+        model = Recommender(Settings(seed=3, **settings)).fit(
+            synthetic.interactions, synthetic.followers, synthetic.followees, synthetic.items
+        )
+        return model.ranker.positives
+
+    one = positives(ranker_folds=1)
+    assert trained.settings.ranker_folds == 2 and trained.ranker.positives > 1.5 * one
+    assert positives(ranker_folds=2, enough_ranker_positives=one) == one
+
+
+def test_training_reports_where_its_time_went(trained):
+    phases = trained.info["phase_seconds"]
+    assert {"tuning", "ease", "als", "ranker examples", "ranker fit"} <= set(phases)
+    assert all(wall >= 0 and cpu >= 0 for wall, cpu in phases.values())
