@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.shop.models import Order, OrderLine, OrderStatus, Product, ProductStatus, Shop, ShopStatus
+from app.shop.models import KEPT_STATUSES, Order, OrderLine, Product, ProductStatus, Shop, ShopStatus
 
-PAID = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED)
+PAID = KEPT_STATUSES
 RECENT_BUYERS = 500  # co-purchases are counted over this product's newest buyers, so the query stays bounded
 
 

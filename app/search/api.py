@@ -13,7 +13,7 @@ from app.search import services
 from app.search.text import MAX_QUERY_CHARS
 from app.search.views import search_rate_limit, visitor_key
 
-blp = Blueprint("search_api", __name__, description="Search posts, communities and people")
+blp = Blueprint("search_api", __name__, description="Search notes, products, communities and people")
 
 
 class SearchArgsSchema(Schema):
@@ -26,18 +26,38 @@ class SearchArgsSchema(Schema):
     sort = fields.String(validate=validate.OneOf(services.SORTS), metadata={
         "description": "trusted (default when signed in: relevance blended with what people you follow liked, "
                        "saved and commented), relevant (default signed out), new, top."})
+    min_price = fields.String(load_default="", validate=validate.Length(max=20), metadata={
+        "description": "Products only: the lowest price in yuan (e.g. 99 or 99.50), compared with a product's "
+                       "cheapest option on sale."})
+    max_price = fields.String(load_default="", validate=validate.Length(max=20),
+                              metadata={"description": "Products only: the highest price in yuan."})
+    in_stock = fields.Boolean(load_default=False, metadata={"description": "Products only: only those in stock."})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=services.MAX_PAGE))
     per_page = fields.Integer(load_default=services.PER_PAGE, validate=validate.Range(min=1, max=services.MAX_PER_PAGE))
 
 
+class ProductResultSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    shop = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "slug and name"})
+    price_min_cents = fields.Integer(allow_none=True, metadata={"description": "Cheapest option on sale."})
+    price_max_cents = fields.Integer(allow_none=True)
+    currency = fields.String()
+    in_stock = fields.Boolean()
+    rating = fields.Float(allow_none=True, metadata={"description": "Average stars of the reviews that rate it."})
+    review_count = fields.Integer()
+    image_url = fields.String(allow_none=True)
+
+
 class SearchItemSchema(Schema):
-    type = fields.String(metadata={"description": "post, community or user."})
+    type = fields.String(metadata={"description": "post, product, community or user."})
     title_html = fields.String(metadata={"description": "Title with matches in <mark>; everything else escaped."})
     snippet_html = fields.String(metadata={"description": "Part of the text around the first match, escaped, "
                                                           "matches in <mark>."})
     reason = fields.String(allow_none=True, metadata={"description": "Why it ranks here (sort=trusted)."})
     url = fields.String()
     post = fields.Nested(PostCardSchema, allow_none=True)
+    product = fields.Nested(ProductResultSchema, allow_none=True)
     community = fields.Nested(CommunitySchema, allow_none=True)
     user = fields.Nested(UserSchema, allow_none=True)
 
@@ -67,9 +87,11 @@ class SearchPageSchema(Schema):
 
 def _item(result: services.Result, card) -> dict:
     item = {"type": result.doc_type, "title_html": str(result.title), "snippet_html": str(result.snippet),
-            "reason": result.reason, "post": None, "community": None, "user": None}
+            "reason": result.reason, "post": None, "product": None, "community": None, "user": None}
     if result.doc_type == "post":
         item.update(post=card, url=url_for("posts.detail", post_id=result.obj.id, _external=True))
+    elif result.doc_type == "product":
+        item.update(product=_product(result), url=url_for("shop.product", product_id=result.obj.id, _external=True))
     elif result.doc_type == "community":
         item.update(community=result.obj, url=url_for("feeds.community", slug=result.obj.slug, _external=True))
     else:
@@ -77,15 +99,29 @@ def _item(result: services.Result, card) -> dict:
     return item
 
 
+def _product(result: services.Result) -> dict:
+    product = result.obj
+    on_sale = [sku for sku in product.skus if sku.is_active]
+    prices = [sku.price_cents for sku in on_sale]
+    cover = product.images[0].path if product.images else None
+    return {"id": product.id, "title": product.title, "shop": {"slug": product.shop.slug, "name": product.shop.name},
+            "price_min_cents": min(prices, default=None), "price_max_cents": max(prices, default=None),
+            "currency": on_sale[0].currency if on_sale else services.PRICE_CURRENCY, "in_stock": product.in_stock,
+            "rating": result.rating.average if result.rating else None,
+            "review_count": result.rating.count if result.rating else 0,
+            "image_url": url_for("core.media", relative=cover, _external=True) if cover else None}
+
+
 @blp.get("/search")
 @limiter.shared_limit(search_rate_limit, scope="search", key_func=visitor_key)
 @blp.arguments(SearchArgsSchema, location="query")
 @blp.response(200, SearchPageSchema)
 def search(args: dict):
-    """Search posts, communities or people; pages of up to 50, at most 50 pages deep."""
+    """Search notes, products, communities or people; pages of up to 50, at most 50 pages deep."""
     viewer = viewer_or_none()
     page = services.search(viewer, args["q"], type=args["type"], community=args.get("community"),
-                           sort=args.get("sort"), page=args["page"], per_page=args["per_page"])
+                           sort=args.get("sort"), page=args["page"], per_page=args["per_page"],
+                           min_price=args["min_price"], max_price=args["max_price"], in_stock=args["in_stock"])
     cards = {view.id: view for view in post_cards(page.posts, viewer)}
     return {
         "query": page.query, "type": page.type, "sort": page.sort, "page": page.page, "per_page": page.per_page,

@@ -13,9 +13,10 @@ from datetime import datetime
 
 from app.search.text import ParsedQuery
 
-# Document types. Products (the storefront issue) add "product" here and a builder in documents.py.
-DOC_POST, DOC_COMMUNITY, DOC_USER = "post", "community", "user"
-DOC_TYPES = (DOC_POST, DOC_COMMUNITY, DOC_USER)
+# Document types; each has a builder in documents.py.
+DOC_POST, DOC_PRODUCT, DOC_COMMUNITY, DOC_USER = "post", "product", "community", "user"
+DOC_TYPES = (DOC_POST, DOC_PRODUCT, DOC_COMMUNITY, DOC_USER)
+COMMUNITY_TYPES = (DOC_POST, DOC_PRODUCT)  # the types that belong to a community (filter and facet)
 SORT_RELEVANT, SORT_NEW, SORT_TOP = "relevant", "new", "top"
 BACKEND_SORTS = (SORT_RELEVANT, SORT_NEW, SORT_TOP)
 
@@ -28,8 +29,9 @@ class SearchDocument:
     """One searchable thing, whatever its type.
 
     title/body/tags/names are text (names: author and community names, usernames); the rest are
-    filters and sort keys. A type leaves what does not apply empty: a product would set title, body,
-    tags, community (where it is sold from), author_id (the merchant) and rating.
+    filters and sort keys. A type leaves what does not apply empty: a product sets title, body, names
+    (its shop), community (the one it is listed in), author_id (the merchant), rating (its reviews'
+    average, rounded), price_cents (its cheapest option on sale), in_stock, and like_count (units sold).
     """
 
     doc_type: str
@@ -46,6 +48,8 @@ class SearchDocument:
     like_count: int = 0
     save_count: int = 0
     comment_count: int = 0
+    price_cents: int | None = None  # products only: the lowest price among the options on sale
+    in_stock: bool | None = None  # products only: some option on sale has stock
 
     @property
     def key(self) -> str:
@@ -61,13 +65,26 @@ class SearchDocument:
 class SearchQuery:
     parsed: ParsedQuery
     doc_type: str | None = DOC_POST  # None: every type
-    community: str | None = None  # only applies to types that have one
+    community: str | None = None  # only applies to types that have one (see community_filter)
     sort: str = SORT_RELEVANT
     offset: int = 0
     limit: int = 20
     exclude_author_ids: frozenset[int] = frozenset()
     any_term: bool = False  # OR instead of AND (the service retries with this when AND finds nothing)
     facets: bool = False
+    # Products only (ignored for other types): price bounds in minor units, inclusive, and stock.
+    min_price_cents: int | None = None
+    max_price_cents: int | None = None
+    in_stock_only: bool = False
+
+    @property
+    def community_filter(self) -> str | None:
+        return self.community if self.doc_type in (None, *COMMUNITY_TYPES) else None
+
+    @property
+    def product_filters(self) -> bool:
+        return self.doc_type == DOC_PRODUCT and (
+            self.min_price_cents is not None or self.max_price_cents is not None or self.in_stock_only)
 
 
 @dataclass
@@ -83,7 +100,8 @@ class SearchResults:
     hits: list[SearchHit]
     total: int
     type_counts: dict[str, int] = field(default_factory=dict)
-    community_counts: dict[str, int] = field(default_factory=dict)
+    # type → community slug → matches (without the community filter; types without communities absent)
+    community_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     total_exact: bool = True  # False: the backend stopped counting early, `total` is a lower bound
 
 
@@ -121,10 +139,11 @@ class SearchBackend(ABC):
     def count(self) -> int:
         """How many documents the index holds (cheap: used by /healthz)."""
 
-    def batch_count_refreshes(self, post_ids: list[int], force: bool = False) -> list[int]:
-        """Take note of posts whose like/save counts changed; return the ids to re-index now (maybe none).
+    def batch_count_refreshes(self, keys: list[str], force: bool = False) -> list[str]:
+        """Take note of documents ("post:12", "product:3") whose counts changed; return the keys to re-index
+        now (maybe none), sorted.
 
-        The default re-indexes at once; a backend whose writes are expensive collects ids into batches.
+        The default re-indexes at once; a backend whose writes are expensive collects keys into batches.
         `force` returns everything still waiting.
         """
-        return sorted(set(post_ids))
+        return sorted(set(keys))

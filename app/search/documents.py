@@ -1,21 +1,31 @@
 """Build SearchDocuments from the database, a batch of ids at a time (a fixed number of queries per batch).
 
 Each document type has one builder: `build(session, ids)` returns the documents that should be in the
-index and the ids that should not (missing, removed, deleted, suspended). Products will add a
-"product" builder here; nothing else in the search package needs to know about them.
+index and the ids that should not (missing, removed, deleted, suspended, delisted).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.accounts.models import User
 from app.communities.models import Community
 from app.posts.models import STATUS_PUBLISHED, Post
-from app.search.backend import DOC_COMMUNITY, DOC_POST, DOC_USER, SearchDocument
+from app.search.backend import DOC_COMMUNITY, DOC_POST, DOC_PRODUCT, DOC_USER, SearchDocument
 from app.search.text import plain_text
+from app.shop.models import (
+    KEPT_STATUSES,
+    Order,
+    OrderLine,
+    PostProduct,
+    Product,
+    ProductStatus,
+    Shop,
+    ShopStatus,
+)
+from app.shop.tags import product_ratings
 
 BATCH = 500
 
@@ -28,6 +38,20 @@ def post_document(post: Post) -> SearchDocument:
         community=post.community.slug, author_id=post.author_id, kind=post.kind, rating=post.rating,
         created_at=post.created_at, like_count=post.like_count or 0, save_count=post.save_count or 0,
         comment_count=post.comment_count or 0)
+
+
+def product_document(product: Product, community: Community | None, rating: float | None, sold: int
+                     ) -> SearchDocument:
+    """A product as found by search: its options' labels count as tags, its shop and community as names."""
+    on_sale = [sku for sku in product.skus if sku.is_active]
+    return SearchDocument(
+        doc_type=DOC_PRODUCT, ref_id=product.id, title=product.title, body=plain_text(product.description),
+        tags=" ".join(sku.label for sku in on_sale if sku.label),
+        names=" ".join(filter(None, (product.shop.name, community.name if community else None))),
+        community=community.slug if community else None, author_id=product.shop.owner_id,
+        rating=round(rating) if rating is not None else None, created_at=product.created_at, like_count=sold,
+        price_cents=min((sku.price_cents for sku in on_sale), default=None),
+        in_stock=any(sku.stock > 0 for sku in on_sale))
 
 
 def community_document(community: Community) -> SearchDocument:
@@ -54,6 +78,28 @@ def _posts(session: Session, ids: list[int]) -> tuple[list[SearchDocument], list
     return docs, sorted(set(ids) - {doc.ref_id for doc in docs})
 
 
+def _products(session: Session, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:
+    """Active products with an option on sale, of approved shops whose owner is not suspended (five queries
+    per batch)."""
+    rows = [product for product in session.scalars(
+        select(Product).where(Product.id.in_(ids))
+        .options(joinedload(Product.shop).joinedload(Shop.owner), selectinload(Product.skus)))
+        if product.status == ProductStatus.ACTIVE and product.shop.status == ShopStatus.APPROVED
+        and product.shop.owner.suspended_at is None and any(sku.is_active for sku in product.skus)]
+    shown = [product.id for product in rows]
+    communities = {c.id: c for c in session.scalars(select(Community).where(
+        Community.id.in_({product.community_id for product in rows if product.community_id})))}
+    ratings = product_ratings(shown, session)
+    sold = dict(session.execute(
+        select(OrderLine.product_id, func.sum(OrderLine.quantity - OrderLine.refunded_quantity))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.product_id.in_(shown), Order.status.in_(KEPT_STATUSES))
+        .group_by(OrderLine.product_id)).all()) if shown else {}
+    docs = [product_document(product, communities.get(product.community_id), ratings[product.id].average,
+                             int(sold.get(product.id) or 0)) for product in rows]
+    return docs, sorted(set(ids) - set(shown))
+
+
 def _communities(session: Session, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:
     docs = [community_document(c) for c in session.scalars(select(Community).where(Community.id.in_(ids)))]
     return docs, sorted(set(ids) - {doc.ref_id for doc in docs})
@@ -67,9 +113,19 @@ def _users(session: Session, ids: list[int]) -> tuple[list[SearchDocument], list
 
 BUILDERS: dict[str, tuple[type, Callable[[Session, list[int]], tuple[list[SearchDocument], list[int]]]]] = {
     DOC_POST: (Post, _posts),
+    DOC_PRODUCT: (Product, _products),
     DOC_COMMUNITY: (Community, _communities),
     DOC_USER: (User, _users),
 }
+
+
+def dependents(session: Session, doc_type: str, ids: list[int]) -> dict[str, list[int]]:
+    """Documents whose contents follow from these: a product's rating from the reviews that rate it."""
+    if doc_type != DOC_POST or not ids:
+        return {}
+    products = sorted(set(session.scalars(select(PostProduct.product_id).where(
+        PostProduct.post_id.in_(ids), PostProduct.is_rated.is_(True)))))
+    return {DOC_PRODUCT: products} if products else {}
 
 
 def build_documents(session: Session, doc_type: str, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:

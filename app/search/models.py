@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +34,8 @@ class SearchDocumentRow(db.Model):
     rating: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime | None] = mapped_column(DateTime)
     engagement: Mapped[int] = mapped_column(Integer, default=0)
+    price_cents: Mapped[int | None] = mapped_column(Integer)  # products: the cheapest option on sale
+    in_stock: Mapped[bool | None] = mapped_column(Boolean)  # products: some option on sale has stock
     tsv: Mapped[str] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.search.backend import (
-    DOC_POST,
+    COMMUNITY_TYPES,
     FIELD_WEIGHTS,
     SORT_NEW,
     SORT_TOP,
@@ -85,7 +85,8 @@ def _latin_words(doc: SearchDocument) -> set[str]:
 def _row(doc: SearchDocument) -> dict:
     return {"doc_type": doc.doc_type, "ref_id": doc.ref_id, "title": (doc.title or "")[:300],
             "community": doc.community, "author_id": doc.author_id, "kind": doc.kind, "rating": doc.rating,
-            "created_at": doc.created_at, "engagement": doc.engagement, "tsv": tsvector_text(doc)}
+            "created_at": doc.created_at, "engagement": doc.engagement, "price_cents": doc.price_cents,
+            "in_stock": doc.in_stock, "tsv": tsvector_text(doc)}
 
 
 def _batches(items: Iterable, size: int) -> Iterator[list]:
@@ -171,8 +172,14 @@ class PostgresBackend(SearchBackend):
         filters = []
         if query.doc_type:
             filters.append(table.c.doc_type == query.doc_type)
-        if query.community and query.doc_type in (None, DOC_POST):
-            filters.append(table.c.community == query.community)
+        if query.community_filter:
+            filters.append(table.c.community == query.community_filter)
+        if query.product_filters:
+            filters.append(table.c.price_cents >= (query.min_price_cents or 0))
+            if query.max_price_cents is not None:
+                filters.append(table.c.price_cents <= query.max_price_cents)
+            if query.in_stock_only:
+                filters.append(table.c.in_stock.is_(True))
         where = self._where(tsquery, filters, query.exclude_author_ids)
         if query.sort == SORT_NEW:
             order = (desc(table.c.created_at), desc(table.c.ref_id))
@@ -182,14 +189,14 @@ class PostgresBackend(SearchBackend):
             order = (desc("score"), desc(table.c.ref_id))
         statement = (select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
                      .order_by(*order).offset(query.offset).limit(query.limit))
-        filter_community = query.community if query.doc_type in (None, DOC_POST) else None
         with self.engine.connect() as conn:
             hits = [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title)
                     for row in conn.execute(statement)]
             type_counts: dict[str, int] = {}
-            community_counts: dict[str, int] = {}
+            community_counts: dict[str, dict[str, int]] = {}
             if query.facets:
-                # One grouped count gives the facets and the total: no separate count(*) over the matches.
+                # One grouped count gives the facets and (without price or stock filters, which the groups
+                # do not see) the total: no separate count(*) over the matches.
                 total = 0
                 grouped = conn.execute(
                     select(table.c.doc_type, table.c.community, func.count())
@@ -197,11 +204,13 @@ class PostgresBackend(SearchBackend):
                     .group_by(table.c.doc_type, table.c.community))
                 for doc_type, community, count in grouped:
                     type_counts[doc_type] = type_counts.get(doc_type, 0) + count
-                    if community:
-                        community_counts[community] = community_counts.get(community, 0) + count
+                    if community and doc_type in COMMUNITY_TYPES:
+                        community_counts.setdefault(doc_type, {})[community] = count
                     if (not query.doc_type or doc_type == query.doc_type) and \
-                            (not filter_community or community == filter_community):
+                            (not query.community_filter or community == query.community_filter):
                         total += count
+                if query.product_filters:
+                    total = conn.scalar(select(func.count()).select_from(table).where(where))
             elif not count or (len(hits) < query.limit and (hits or not query.offset)):
                 total = query.offset + len(hits)  # the last page (or nobody asked): no need to count
             else:

@@ -15,28 +15,35 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.communities.models import Community
 from app.core.errors import Invalid
+from app.core.money import parse_amount
 from app.extensions import db
 from app.posts.cards import card_load_options
 from app.posts.models import STATUS_PUBLISHED, Post
 from app.search import get_backend
 from app.search.backend import (
+    COMMUNITY_TYPES,
     DOC_COMMUNITY,
     DOC_POST,
+    DOC_PRODUCT,
     DOC_USER,
     SORT_RELEVANT,
     SearchHit,
     SearchQuery,
     SearchResults,
 )
-from app.search.ranking import TRUSTED_WINDOW, reason_for, rerank
+from app.search.ranking import TRUSTED_WINDOW, product_reason, reason_for, rerank, rerank_products
 from app.search.text import ParsedQuery, highlight, parse_query, plain_text
+from app.shop.models import Product, ProductStatus, Shop, ShopStatus
+from app.shop.tags import ProductRating, product_ratings
 from app.social.blocks import hidden_user_ids
 
-TYPES = {"posts": DOC_POST, "communities": DOC_COMMUNITY, "users": DOC_USER}
+TYPES = {"posts": DOC_POST, "products": DOC_PRODUCT, "communities": DOC_COMMUNITY, "users": DOC_USER}
+PRICE_CURRENCY = "CNY"  # price filters are in the storefront's currency
 SORT_TRUSTED = "trusted"
 SORTS = (SORT_TRUSTED, SORT_RELEVANT, "new", "top")
 PER_PAGE, MAX_PER_PAGE = 20, 50
@@ -49,10 +56,11 @@ FEW_RESULTS = 3  # with fewer hits than this, look for a spelling correction
 @dataclass
 class Result:
     doc_type: str
-    obj: Post | Community | User
+    obj: Post | Product | Community | User
     title: Markup
     snippet: Markup
     reason: str | None = None
+    rating: ProductRating | None = None  # products
 
 
 @dataclass
@@ -63,6 +71,9 @@ class SearchPage:
     community: str | None
     page: int
     per_page: int
+    min_price: str = ""  # as typed (products)
+    max_price: str = ""
+    in_stock: bool = False
     total: int = 0
     results: list[Result] = field(default_factory=list)
     type_counts: dict[str, int] = field(default_factory=dict)
@@ -79,6 +90,10 @@ class SearchPage:
     @property
     def posts(self) -> list[Post]:
         return [result.obj for result in self.results if result.doc_type == DOC_POST]
+
+    @property
+    def products(self) -> list[Product]:
+        return [result.obj for result in self.results if result.doc_type == DOC_PRODUCT]
 
     @property
     def reasons(self) -> dict[int, str]:
@@ -105,7 +120,7 @@ def parse_params(args: Mapping, viewer: User | None) -> dict:
     """Read q, type, community, sort, page and per_page from a query string; bad values are Invalid."""
     type_ = args.get("type") or "posts"
     if type_ not in TYPES:
-        message = _("Search posts, communities or users.")
+        message = _("Search notes, products, communities or people.")
         raise Invalid(message, {"type": [message]})
     sort = args.get("sort") or default_sort(viewer)
     if sort not in SORTS:
@@ -114,27 +129,50 @@ def parse_params(args: Mapping, viewer: User | None) -> dict:
     page = _positive_int(args.get("page") or 1, "page", MAX_PAGE)
     per_page = _positive_int(args.get("per_page") or PER_PAGE, "per_page", MAX_PER_PAGE)
     community = (args.get("community") or "").strip().lower()[:40] or None
+    min_price, max_price = (str(args.get(name) or "").strip()[:20] for name in ("min_price", "max_price"))
+    price_bounds(min_price, max_price)  # checked here so a bad price is a 400, whatever the type
+    in_stock = str(args.get("in_stock") or "").strip().lower() in ("1", "true", "on", "yes")
     return {"q": args.get("q") or "", "type": type_, "sort": sort, "page": page, "per_page": per_page,
-            "community": community}
+            "community": community, "min_price": min_price, "max_price": max_price, "in_stock": in_stock}
+
+
+def price_bounds(min_price: str, max_price: str) -> tuple[int | None, int | None]:
+    """The price filters as minor units (None: no bound); amounts that are not prices are Invalid."""
+    bounds = []
+    for name, text in (("min_price", min_price), ("max_price", max_price)):
+        cents = parse_amount(text, PRICE_CURRENCY) if text else None
+        if text and (cents is None or cents > 10**11):
+            message = _("Enter a price of zero or more, like 99 or 99.50.")
+            raise Invalid(message, {name: [message]})
+        bounds.append(cents)
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        message = _("The lowest price is above the highest.")
+        raise Invalid(message, {"min_price": [message]})
+    return low, high
 
 
 def search(viewer: User | None, q: str, type: str = "posts", community: str | None = None,
-           sort: str | None = None, page: int = 1, per_page: int = PER_PAGE) -> SearchPage:
-    """One page of results for `viewer` (None when signed out)."""
+           sort: str | None = None, page: int = 1, per_page: int = PER_PAGE, min_price: str = "",
+           max_price: str = "", in_stock: bool = False) -> SearchPage:
+    """One page of results for `viewer` (None when signed out). Prices are as typed, in yuan."""
     sort = sort or default_sort(viewer)
     parsed = parse_query(q)
+    doc_type = TYPES[type]
+    low, high = price_bounds(min_price, max_price)
     result = SearchPage(query=parsed.text, type=type, sort=sort, community=community, page=page,
-                        per_page=per_page, truncated=parsed.truncated)
+                        per_page=per_page, min_price=min_price, max_price=max_price, in_stock=in_stock,
+                        truncated=parsed.truncated)
     if parsed.empty:
         return result
-    doc_type = TYPES[type]
     hidden = frozenset(hidden_user_ids(viewer.id if viewer else None))
-    trusted = sort == SORT_TRUSTED and viewer is not None and doc_type == DOC_POST
+    trusted = sort == SORT_TRUSTED and viewer is not None and doc_type in (DOC_POST, DOC_PRODUCT)
     backend_sort = SORT_RELEVANT if sort == SORT_TRUSTED else sort
     in_window = trusted and page * per_page <= TRUSTED_WINDOW
     offset, limit = (0, TRUSTED_WINDOW) if in_window else ((page - 1) * per_page, per_page)
     query = SearchQuery(parsed, doc_type=doc_type, community=community, sort=backend_sort, offset=offset,
-                        limit=limit, exclude_author_ids=hidden, facets=True)
+                        limit=limit, exclude_author_ids=hidden, facets=True, min_price_cents=low,
+                        max_price_cents=high, in_stock_only=in_stock)
     backend = get_backend()
     found = backend.search(query)
     if found.total == 0 and len(parsed.must) > 1 and not parsed.phrases:
@@ -144,14 +182,17 @@ def search(viewer: User | None, q: str, type: str = "posts", community: str | No
     result.total = found.total
     result.total_exact = found.total_exact
     result.type_counts = _type_counts(found, community)
-    result.community_counts = _community_facets(found.community_counts)
+    result.community_counts = _community_facets(found.community_counts.get(doc_type, {}))
     terms = parsed.highlight_terms
-    if in_window and viewer is not None:
+    if in_window and viewer is not None and doc_type == DOC_PRODUCT:
+        result.results = _trusted_products(found.hits, hidden, viewer.id, page, per_page, terms)
+    elif in_window and viewer is not None:
         result.results = _trusted_page(found.hits, hidden, viewer.id, page, per_page, terms)
     else:
         rows = _load(found.hits, hidden)
         result.results = [_result(hit.doc_type, rows[(hit.doc_type, hit.ref_id)], terms)
                           for hit in found.hits if (hit.doc_type, hit.ref_id) in rows]
+        _add_ratings(result.results)
     if result.total < FEW_RESULTS or result.any_term:
         result.did_you_mean = _did_you_mean(parsed, query)
     return result
@@ -181,10 +222,35 @@ def _trusted_page(hits: list[SearchHit], hidden: frozenset[int], viewer_id: int,
             for row, _score, signals in ranked if row.id in posts]
 
 
+def _trusted_products(hits: list[SearchHit], hidden: frozenset[int], viewer_id: int, page: int, per_page: int,
+                      terms: set[str]) -> list[Result]:
+    """The product counterpart of _trusted_page: re-rank the best text matches by what followees bought,
+    reviewed and featured, and by their reviews' stars."""
+    rows = _load([hit for hit in hits if hit.doc_type == DOC_PRODUCT], hidden)
+    scored = [(rows[(DOC_PRODUCT, hit.ref_id)], hit.score) for hit in hits if (DOC_PRODUCT, hit.ref_id) in rows]
+    start = (page - 1) * per_page
+    ranked = rerank_products(scored, viewer_id)[start:start + per_page]
+    results = []
+    for product, _value, signal in ranked:
+        result = _result(DOC_PRODUCT, product, terms, product_reason(signal))
+        result.rating = ProductRating(signal.rating, signal.reviews)
+        results.append(result)
+    return results
+
+
+def _add_ratings(results: list[Result]) -> None:
+    ratings = product_ratings([result.obj.id for result in results if result.doc_type == DOC_PRODUCT])
+    for result in results:
+        if result.doc_type == DOC_PRODUCT:
+            result.rating = ratings[result.obj.id]
+
+
 def _type_counts(found: SearchResults, community: str | None) -> dict[str, int]:
     counts = {name: found.type_counts.get(doc_type, 0) for name, doc_type in TYPES.items()}
-    if community:
-        counts["posts"] = found.community_counts.get(community, 0)
+    if community:  # the types that live in communities count what the community filter leaves
+        for name, doc_type in TYPES.items():
+            if doc_type in COMMUNITY_TYPES:
+                counts[name] = found.community_counts.get(doc_type, {}).get(community, 0)
     return counts
 
 
@@ -206,6 +272,15 @@ def _load(hits: list[SearchHit], hidden: frozenset[int]) -> dict[tuple[str, int]
         for post in db.session.scalars(select(Post).where(Post.id.in_(ids[DOC_POST])).options(*card_load_options())):
             if post.status == STATUS_PUBLISHED and post.author_id not in hidden and post.author.suspended_at is None:
                 rows[(DOC_POST, post.id)] = post
+    if ids.get(DOC_PRODUCT):
+        for product in db.session.scalars(select(Product).where(Product.id.in_(ids[DOC_PRODUCT]))
+                                          .options(joinedload(Product.shop).joinedload(Shop.owner),
+                                                   selectinload(Product.skus), selectinload(Product.images))):
+            shop = product.shop
+            if product.status == ProductStatus.ACTIVE and shop.status == ShopStatus.APPROVED \
+                    and shop.owner_id not in hidden and shop.owner.suspended_at is None:
+                product.in_stock = any(sku.is_active and sku.stock > 0 for sku in product.skus)
+                rows[(DOC_PRODUCT, product.id)] = product
     if ids.get(DOC_COMMUNITY):
         for community in db.session.scalars(select(Community).where(Community.id.in_(ids[DOC_COMMUNITY]))):
             rows[(DOC_COMMUNITY, community.id)] = community
@@ -219,6 +294,8 @@ def _load(hits: list[SearchHit], hidden: frozenset[int]) -> dict[tuple[str, int]
 def _result(doc_type: str, obj, terms: set[str], reason: str | None = None) -> Result:
     if doc_type == DOC_POST:
         title, body = obj.title, plain_text(obj.body_md)
+    elif doc_type == DOC_PRODUCT:
+        title, body = obj.title, plain_text(obj.description)
     elif doc_type == DOC_COMMUNITY:
         title, body = obj.name, plain_text(obj.description)
     else:
@@ -262,7 +339,7 @@ def suggest(viewer: User | None, q: str) -> list[Suggestion]:
         obj = rows.get((hit.doc_type, hit.ref_id))
         if obj is None:
             continue
-        if hit.doc_type == DOC_POST:
+        if hit.doc_type in (DOC_POST, DOC_PRODUCT):
             label = obj.title
         elif hit.doc_type == DOC_COMMUNITY:
             label = obj.name

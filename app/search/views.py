@@ -47,22 +47,27 @@ def _starting_points() -> tuple[list[Community], list[Tag]]:
 @bp.get("/search")
 @limiter.shared_limit(search_rate_limit, scope="search", key_func=visitor_key)
 def results():
-    """Search results with type tabs, community facets, sorts, snippets and pagination."""
+    """Search results with type tabs, community facets, price filters for products, sorts, snippets and
+    pagination."""
     viewer = _viewer()
-    error, status = None, 200
+    error, error_field, status = None, None, 200
     try:
         params = services.parse_params(request.args, viewer)
-    except Invalid as exc:  # a bad link: say what is wrong above an empty result page
-        error, status = exc.message, 400
-        params = {"q": request.args.get("q", ""), "type": "posts", "sort": services.default_sort(viewer),
-                  "page": 1, "per_page": services.PER_PAGE, "community": None}
-    page = services.search(viewer, **params) if error is None else services.SearchPage(
-        query=services.parse_query(params["q"]).text, type="posts", sort=params["sort"], community=None,
-        page=1, per_page=services.PER_PAGE)
+        page = services.search(viewer, **params)
+    except Invalid as exc:  # a bad link or a mistyped price: say what is wrong above an empty result page
+        error, error_field, status = exc.message, next(iter(exc.errors), None), 400
+        type_ = request.args.get("type") if request.args.get("type") in services.TYPES else "posts"
+        sort = request.args.get("sort") if request.args.get("sort") in services.SORTS else \
+            services.default_sort(viewer)
+        page = services.SearchPage(
+            query=services.parse_query(request.args.get("q", "")).text, type=type_, sort=sort, community=None,
+            page=1, per_page=services.PER_PAGE, min_price=request.args.get("min_price", "")[:20],
+            max_price=request.args.get("max_price", "")[:20])
     state = viewer_state(page.posts, viewer.id if viewer else None)
     communities, tags = _starting_points() if not page.results else ([], [])
-    body = render_template("search/results.html", page=page, state=state, error=error, sorts=services.SORTS,
-                           types=list(services.TYPES), starting_communities=communities, starting_tags=tags)
+    body = render_template("search/results.html", page=page, state=state, error=error, error_field=error_field,
+                           sorts=services.SORTS, types=list(services.TYPES), starting_communities=communities,
+                           starting_tags=tags)
     return body, status
 
 

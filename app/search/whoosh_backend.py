@@ -30,15 +30,16 @@ from whoosh import collectors, sorting
 from whoosh import index as whoosh_index
 from whoosh.analysis import Token, Tokenizer
 from whoosh.columns import NumericColumn
-from whoosh.fields import COLUMN, ID, STORED, TEXT, Schema
+from whoosh.fields import COLUMN, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.matching.binary import AndNotMatcher
-from whoosh.query import And, AndNot, Every, Or, Phrase, Prefix, Require, Term
+from whoosh.query import And, AndNot, Every, NullQuery, NumericRange, Or, Phrase, Prefix, Require, Term
 from whoosh.searching import TimeLimit
 from whoosh.writing import CLEAR
 
 from app.core.clock import now
 from app.search.backend import (
+    COMMUNITY_TYPES,
     DOC_POST,
     FIELD_WEIGHTS,
     SORT_NEW,
@@ -60,7 +61,7 @@ LOCK_TIMEOUT = 60.0  # seconds a writer waits for another process's commit befor
 LOCK_DELAY = 0.05
 INDEX_NAME = "tastemaker"
 QUERY_TIME_LIMIT = 1.0  # seconds a query on Whoosh's own matchers may run before it stops with what it has
-COUNTS_FILE = "pending-counts"  # post ids whose like/save counts wait to be re-indexed in one commit
+COUNTS_FILE = "pending-counts"  # keys of documents whose counts (likes, sales, stock) wait for one commit
 COUNTS_DELAY = 10.0  # seconds a batch of count refreshes collects ids before it is written
 COUNTS_BATCH = 1000  # ...or as many ids
 
@@ -126,14 +127,18 @@ def make_schema() -> Schema:
         author_id=ID(stored=True),
         kind=ID(stored=True),
         rating=STORED(),
+        # Products only. Indexed so Whoosh's own matchers can filter by them too (few documents have them).
+        price=NUMERIC(int, bits=32, signed=False, stored=True),
+        in_stock=ID(stored=True),
         created=COLUMN(NumericColumn("q")),
         engagement=COLUMN(NumericColumn("q")),
     )
 
 
 def _has_current_schema(schema: Schema) -> bool:
-    """Indexes made before the columns existed keep their old schema until `flask search reindex`."""
-    return "created" in schema and isinstance(schema["created"], COLUMN)
+    """Indexes made before the columns (or products) existed keep their old schema until `flask search
+    reindex`; their queries use Whoosh's matchers."""
+    return "created" in schema and isinstance(schema["created"], COLUMN) and "price" in schema
 
 
 def _content(doc: SearchDocument) -> str:
@@ -145,13 +150,18 @@ def _content(doc: SearchDocument) -> str:
 
 
 def _fields(doc: SearchDocument) -> dict:
-    return {
+    fields = {
         "key": doc.key, "doc_type": doc.doc_type, "ref_id": doc.ref_id, "title": doc.title or "",
         "content": _content(doc),
         "community": doc.community or "", "author_id": str(doc.author_id) if doc.author_id else "",
         "kind": doc.kind or "", "rating": doc.rating or 0,
         "created": int(doc.created_at.timestamp()) if doc.created_at else 0, "engagement": doc.engagement,
     }
+    if doc.price_cents is not None:  # a field left out is not indexed, stored or passed to the columns
+        fields["price"] = max(0, int(doc.price_cents))
+    if doc.in_stock is not None:
+        fields["in_stock"] = "1" if doc.in_stock else "0"
+    return fields
 
 
 _indexes: dict[str, whoosh_index.Index] = {}
@@ -395,10 +405,10 @@ class WhooshBackend(SearchBackend):
     def count(self) -> int:
         return sum(segment.doc_count() for segment in self._current().segments)
 
-    def batch_count_refreshes(self, post_ids: list[int], force: bool = False) -> list[int]:
-        """Collect ids in a file beside the index (every process on this host appends to it under a lock);
-        hand the whole batch out once it is COUNTS_DELAY seconds old or COUNTS_BATCH long. A batch is one
-        commit instead of one per like, and the file survives a worker's restart."""
+    def batch_count_refreshes(self, keys: list[str], force: bool = False) -> list[str]:
+        """Collect document keys in a file beside the index (every process on this host appends to it under a
+        lock); hand the whole batch out once it is COUNTS_DELAY seconds old or COUNTS_BATCH long. A batch is
+        one commit instead of one per like or sale, and the file survives a worker's restart."""
         self.directory.mkdir(parents=True, exist_ok=True)
         moment = now().timestamp()
         with open(self.directory / COUNTS_FILE, "a+", encoding="ascii") as pending:
@@ -406,18 +416,20 @@ class WhooshBackend(SearchBackend):
             try:
                 pending.seek(0)
                 lines = pending.read().split()
-                if post_ids:
+                if keys:
                     if not lines:
                         lines = [f"@{moment}"]  # when this batch started
                         pending.write(lines[0] + "\n")
-                    pending.write(" ".join(str(int(i)) for i in post_ids) + "\n")
-                    lines += [str(int(i)) for i in post_ids]
-                ids = sorted({int(item) for item in lines if not item.startswith("@")})
+                    pending.write(" ".join(keys) + "\n")
+                    lines += keys
+                # A bare number is a post id written before other types were batched.
+                due = sorted({item if ":" in item else f"{DOC_POST}:{item}" for item in lines
+                              if not item.startswith("@")})
                 started = next((float(item[1:]) for item in lines if item.startswith("@")), moment)
-                if not ids or not (force or len(ids) >= COUNTS_BATCH or moment - started >= COUNTS_DELAY):
+                if not due or not (force or len(due) >= COUNTS_BATCH or moment - started >= COUNTS_DELAY):
                     return []
                 pending.truncate(0)
-                return ids
+                return due
             finally:
                 fcntl.flock(pending, fcntl.LOCK_UN)
 
@@ -494,8 +506,15 @@ class WhooshBackend(SearchBackend):
         filters = []
         if query.doc_type:
             filters.append(Term("doc_type", query.doc_type))
-        if query.community and query.doc_type in (None, DOC_POST):
-            filters.append(Term("community", query.community))
+        if query.community_filter:
+            filters.append(Term("community", query.community_filter))
+        if query.product_filters:
+            if "price" not in searcher.schema:  # an index from before products: it has none
+                filters.append(NullQuery)
+            else:
+                filters.append(NumericRange("price", query.min_price_cents or 0, query.max_price_cents))
+                if query.in_stock_only:
+                    filters.append(Term("in_stock", "1"))
         # Require scores by the text only; a `filter=` argument would build a set of every post per query.
         filtered = Require(matched, And(filters)) if filters else matched
         wanted = query.offset + query.limit
@@ -518,10 +537,13 @@ class WhooshBackend(SearchBackend):
             faceted, complete_facets = _run_bounded(searcher, matched, collectors.FacetCollector(
                 collectors.TopCollector(1, usequality=False, replace=0), {
                     "doc_type": sorting.FieldFacet("doc_type", maptype=sorting.Count),
-                    "community": sorting.FieldFacet("community", maptype=sorting.Count)}),
+                    "community": sorting.MultiFacet([sorting.FieldFacet("doc_type"), sorting.FieldFacet("community")],
+                                                    maptype=sorting.Count)}),
                 seconds=QUERY_TIME_LIMIT - (time.monotonic() - started))  # one budget for both passes
             groups = faceted.child.facetmaps
             type_counts = {key: count for key, count in groups["doc_type"].as_dict().items() if key}
-            community_counts = {key: count for key, count in groups["community"].as_dict().items() if key}
+            for (doc_type, community), count in groups["community"].as_dict().items():
+                if community and doc_type in COMMUNITY_TYPES:
+                    community_counts.setdefault(doc_type, {})[community] = count
             complete = complete and complete_facets
         return SearchResults(hits, bounded.seen, type_counts, community_counts, total_exact=complete)

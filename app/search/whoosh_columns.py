@@ -5,7 +5,8 @@ so a word found in 300 000 posts costs most of a second before anything is score
 Every segment written through `ColumnarCodec` therefore also gets two side files, written by the same
 writer in the same commit and stored inside the segment's compound file:
 
-  .tmd  per document: ref id, type, community, author, created, engagement and `content` length
+  .tmd  per document: ref id, type, community, author, created, engagement, `content` length, and for
+        products their lowest price (-1 for other types) and whether they are in stock
   .tmt  per term of `content` and `title`: its document numbers and weights as packed arrays
 
 `SegmentColumns` memory-maps them (shared between processes through the page cache, nothing decoded per
@@ -34,6 +35,7 @@ from whoosh.filedb.structfile import BufferFile
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from app.search.backend import (
+    COMMUNITY_TYPES,
     SORT_NEW,
     SORT_TOP,
     SearchHit,
@@ -109,7 +111,8 @@ class ColumnarPerDocWriter(W3PerDocWriter):
     """Whoosh's per-document writer, also keeping the columns the fast path filters, sorts and scores by.
 
     Fresh documents and documents copied by a merge both pass through add_field (stored values and field
-    lengths) and add_column_value (created, engagement), so every segment gets complete columns.
+    lengths) and add_column_value (created, engagement), so every segment gets complete columns. Fields a
+    document does not have (a post's price) are never passed, so their columns start from a default.
     """
 
     def __init__(self, codec, storage, segment):
@@ -119,7 +122,7 @@ class ColumnarPerDocWriter(W3PerDocWriter):
         self._side_types, self._side_communities = _Codes(), _Codes()
         self._side = {name: array(code) for name, code in (
             ("ref_id", "q"), ("doc_type", "b"), ("community", "i"), ("author_id", "q"), ("created", "q"),
-            ("engagement", "q"), ("length", "f"))}
+            ("engagement", "q"), ("length", "f"), ("price", "q"), ("in_stock", "b"))}
 
     def start_doc(self, docnum):
         super().start_doc(docnum)
@@ -129,7 +132,8 @@ class ColumnarPerDocWriter(W3PerDocWriter):
         super().add_field(fieldname, fieldobj, value, length)
         current = self._side_current
         if current is not None:
-            if value is not None and fieldname in ("ref_id", "doc_type", "community", "author_id"):
+            if value is not None and fieldname in ("ref_id", "doc_type", "community", "author_id", "price",
+                                                   "in_stock"):
                 current[fieldname] = value
             if fieldname == "content":
                 # Whoosh keeps field lengths as one byte (exact below ~20); store what it scores with.
@@ -155,6 +159,9 @@ class ColumnarPerDocWriter(W3PerDocWriter):
         side["created"].append(int(current.get("created") or 0))
         side["engagement"].append(int(current.get("engagement") or 0))
         side["length"].append(float(current.get("length") or 0))
+        price = current.get("price")
+        side["price"].append(int(price) if price is not None else -1)
+        side["in_stock"].append(1 if current.get("in_stock") == "1" else 0)
         self._side_total_length += current.get("exact_length", 0)  # averages use exact lengths, as Whoosh
 
     def cancel_doc(self):
@@ -165,7 +172,7 @@ class ColumnarPerDocWriter(W3PerDocWriter):
         super().close()
         writer = _SideFileWriter(self._segment.create_file(self._storage, DOCS_EXT))
         dtypes = {"ref_id": "<i8", "doc_type": "i1", "community": "<i4", "author_id": "<i8", "created": "<i8",
-                  "engagement": "<i8", "length": "<f4"}
+                  "engagement": "<i8", "length": "<f4", "price": "<i8", "in_stock": "i1"}
         for name, values in self._side.items():
             writer.named(name, np.frombuffer(values, dtype=values.typecode).astype(dtypes[name]))
         writer.finish({"doc_count": len(self._side["ref_id"]), "types": self._side_types.values,
@@ -366,6 +373,7 @@ class SegmentColumns:
         self.ref_id, self.doc_type, self.community = docs["ref_id"], docs["doc_type"], docs["community"]
         self.author_id, self.created, self.engagement = docs["author_id"], docs["created"], docs["engagement"]
         self.length = docs["length"]
+        self.price, self.in_stock = docs["price"], docs["in_stock"]  # KeyError: written before products
         self.fields = set(terms_meta["fields"])
         self._lookup: dict[str, dict[str, int]] = {}
         self._sorted: dict[str, list[str]] = {}
@@ -470,6 +478,17 @@ def top_indices(primary: np.ndarray, n: int,
     keys = [primary[rows], *tiebreak(rows)]
     order = np.lexsort(keys[::-1])[::-1]
     return rows[order[:n]]
+
+
+def _product_mask(columns: SegmentColumns, docs: np.ndarray, query: SearchQuery) -> np.ndarray:
+    """Which of `docs` pass the query's price and stock filters (documents without a price never do)."""
+    price = columns.price[docs]
+    keep = price >= (query.min_price_cents or 0)
+    if query.max_price_cents is not None:
+        keep &= price <= query.max_price_cents
+    if query.in_stock_only:
+        keep &= columns.in_stock[docs] == 1
+    return keep
 
 
 def _add_counts(counts: dict[str, int], vocabulary: list[str], codes: np.ndarray) -> None:
@@ -634,10 +653,10 @@ class ColumnarIndex:
         if query.parsed.empty:
             return SearchResults([], 0)
         type_counts: dict[str, int] = {}
-        community_counts: dict[str, int] = {}
+        community_counts: dict[str, dict[str, int]] = {}
         total = 0
         selected = []
-        filter_community = query.community if query.doc_type in (None, "post") else None
+        filter_community = query.community_filter
         wanted = query.offset + query.limit
         for match in self._matches(query.parsed, query.any_term, query.exclude_author_ids):
             columns = match.view.columns
@@ -645,7 +664,10 @@ class ColumnarIndex:
             communities = columns.community[match.docs] if query.facets or filter_community else None
             if query.facets:
                 _add_counts(type_counts, columns.types, types)
-                _add_counts(community_counts, columns.communities, communities)
+                for code, doc_type in enumerate(columns.types):
+                    if doc_type in COMMUNITY_TYPES:
+                        in_type = communities if len(columns.types) == 1 else communities[types == code]
+                        _add_counts(community_counts.setdefault(doc_type, {}), columns.communities, in_type)
             keep = None  # None: every match (a segment of posts only needs no type filter)
             if query.doc_type and columns.types != [query.doc_type]:
                 code = columns.code(columns.types, query.doc_type)
@@ -657,6 +679,9 @@ class ColumnarIndex:
                 if code is None:
                     continue
                 keep = communities == code if keep is None else keep & (communities == code)
+            if query.product_filters:
+                wanted_products = _product_mask(columns, match.docs, query)
+                keep = wanted_products if keep is None else keep & wanted_products
             if keep is None:
                 total += len(match.docs)
                 docs, scores = match.docs, match.scores

@@ -17,6 +17,7 @@ from app.core.images import open_uploaded_image, store_webp
 from app.core.money import MINOR_UNITS
 from app.core.pagination import Page, clamp_limit, paginate_desc
 from app.extensions import db
+from app.search.indexing import queue_product
 from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])")
@@ -74,6 +75,8 @@ def _review(admin: User, shop_id: int, to_status: ShopStatus, reason: str | None
     if to_status == ShopStatus.APPROVED:
         db.session.execute(update(User).where(User.id == shop.owner_id).values(is_merchant=True)
                            .execution_options(synchronize_session=False))
+    for product_id in db.session.scalars(select(Product.id).where(Product.shop_id == shop.id)):
+        queue_product(product_id)  # what the shop listed while waiting becomes findable once it is active
     db.session.commit()
     db.session.refresh(shop)
     return shop
@@ -130,6 +133,8 @@ def create_product(merchant: User, shop_id: int, *, title: str, description: str
     product = Product(shop_id=shop.id, title=title, description=description or "", community_id=community_id,
                       commission_bps=commission_bps, status=ProductStatus.DRAFT, created_at=clock_now())
     db.session.add(product)
+    db.session.flush()
+    queue_product(product.id)
     db.session.commit()
     return product
 
@@ -164,6 +169,7 @@ def add_sku(merchant: User, product_id: int, *, code: str, label: str = "", pric
     sku = Sku(product_id=product.id, shop_id=product.shop_id, code=code, label=" ".join(label.split())[:80],
               price_cents=price_cents, stock=stock, currency=currency)
     db.session.add(sku)
+    queue_product(product.id)
     try:
         db.session.commit()
     except IntegrityError:
@@ -185,6 +191,7 @@ def adjust_stock(merchant: User, sku_id: int, delta: int) -> Sku:
     if moved.rowcount != 1:
         db.session.rollback()
         raise _field_error("delta", _("There is not that much stock to remove."))
+    queue_product(sku.product_id)
     db.session.commit()
     db.session.refresh(sku)
     return sku
@@ -198,6 +205,7 @@ def set_product_status(merchant: User, product_id: int, status: ProductStatus) -
     if status == ProductStatus.ACTIVE and not any(sku.is_active for sku in product.skus):
         raise Conflict(_("Add at least one option with a price before publishing."))
     product.status = status
+    queue_product(product.id)
     db.session.commit()
     return product
 

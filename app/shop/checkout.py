@@ -22,6 +22,7 @@ from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.posts.models import STATUS_PUBLISHED, Post
+from app.search.indexing import queue_product_counts
 from app.shop import coupons
 from app.shop.models import (
     Address,
@@ -270,6 +271,7 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
                 title = skus[line.sku_id].product.title
                 message = _("Sorry, %(title)s has just sold out in that quantity.", title=title)
                 raise Conflict(message, {"lines": [message]})
+            queue_product_counts(skus[line.sku_id].product_id)  # its stock moved (and may have run out)
 
         discounts = priced.discounts
         payment = Payment(buyer_id=buyer.id, provider=get_provider().name, currency=currency, created_at=now,

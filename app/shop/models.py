@@ -56,6 +56,9 @@ class OrderStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+# Orders whose buyer paid and kept (at least part of) what they bought: they count as sales.
+KEPT_STATUSES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED)
+
 # A partially refunded order is still being fulfilled: the rest can ship, complete and be refunded later.
 # Refunding a completed order is allowed only within the return window (checked by transition_order).
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {

@@ -24,6 +24,7 @@ from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, int_key, paginate
 from app.extensions import db
+from app.search.indexing import queue_product_counts
 from app.shop import coupons
 from app.shop.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Shop, Sku
 from app.social.notifications import notify
@@ -53,6 +54,8 @@ TIMESTAMP_OF = {
     OrderStatus.CANCELLED: "cancelled_at",
 }
 REFUND_STATES = (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
+# Moves that change a product's units sold or stock (what search ranks and filters products by).
+SALES_MOVING = (OrderStatus.PAID, OrderStatus.CANCELLED, *REFUND_STATES)
 
 
 def reservation_minutes() -> int:
@@ -103,6 +106,9 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
         set_committed_value(order, key, value)
     db.session.add(OrderEvent(order_id=order.id, from_status=str(from_status), to_status=str(to_status),
                               actor_id=actor_id, note=note[:300], created_at=now))
+    if to_status in SALES_MOVING:
+        for product_id in db.session.scalars(select(OrderLine.product_id).where(OrderLine.order_id == order.id)):
+            queue_product_counts(product_id)  # units sold (and, when stock came back, stock) changed
     kind = NOTIFICATION_OF.get(OrderStatus(to_status))
     if kind:
         merchant_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))

@@ -18,12 +18,12 @@ from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.shop import coupons
-from app.shop.models import Order, OrderLine, OrderStatus, Payment, Refund, Shop
+from app.shop.models import KEPT_STATUSES, Order, OrderLine, OrderStatus, Payment, Refund, Shop
 from app.shop.orders import return_stock, transition_order
 from app.shop.payments import PaymentProvider, get_provider, issue_refund
 from app.shop.pricing import refund_for_units
 
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED)
+REFUNDABLE = KEPT_STATUSES
 
 
 def _wanted_quantities(lines: list[OrderLine], quantities: Mapping | None) -> dict[int, int]:

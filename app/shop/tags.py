@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.core.errors import Forbidden, Invalid
@@ -23,6 +24,7 @@ from app.posts.cards import card_load_options
 from app.posts.models import KIND_REVIEW, STATUS_PUBLISHED, Post
 from app.posts.product_tags import ProductTagRequest, register_product_tagging
 from app.posts.services import can_edit, visible_filter_ids
+from app.search.indexing import queue_product
 from app.shop.checkout import is_id
 from app.shop.models import PostProduct, Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
 
@@ -195,6 +197,9 @@ def check_product_tags(author: User, kind: str, request: ProductTagRequest, imag
 
 def write_product_tags(post: Post, plan: TagPlan) -> None:
     """Replace the post's product tags with a checked plan, inside the caller's transaction."""
+    for product_id in db.session.scalars(select(PostProduct.product_id).where(
+            PostProduct.post_id == post.id, PostProduct.is_rated.is_(True))):
+        queue_product(product_id)  # it may lose this review's stars (the new one is re-indexed with the post)
     db.session.execute(delete(PostProduct).where(PostProduct.post_id == post.id)
                        .execution_options(synchronize_session=False))
     if plan.product_ids:
@@ -332,13 +337,25 @@ def reviews_rating(product_id: int, viewer: User | None, limit: int = 12) -> lis
     return list(db.session.scalars(query))
 
 
+def product_ratings(product_ids: Sequence[int], session: Session | None = None) -> dict[int, ProductRating]:
+    """Average stars and count of the published reviews that rate each product (one query for any number;
+    `session`: another than the request's, as the search indexer's)."""
+    ratings = {product_id: ProductRating(None, 0) for product_id in product_ids}
+    if not ratings:
+        return ratings
+    for product_id, average, count in (session or db.session).execute(
+            select(PostProduct.product_id, func.avg(Post.rating), func.count(Post.id))
+            .join(Post, Post.id == PostProduct.post_id)
+            .where(PostProduct.product_id.in_(list(ratings)), PostProduct.is_rated.is_(True),
+                   Post.kind == KIND_REVIEW, Post.status == STATUS_PUBLISHED, Post.rating.is_not(None))
+            .group_by(PostProduct.product_id)):
+        ratings[product_id] = ProductRating(round(float(average), 2) if count else None, count)
+    return ratings
+
+
 def product_rating(product_id: int) -> ProductRating:
     """Average stars and count of the published reviews that rate a product."""
-    average, count = db.session.execute(
-        select(func.avg(Post.rating), func.count(Post.id)).join(PostProduct, PostProduct.post_id == Post.id)
-        .where(PostProduct.product_id == product_id, PostProduct.is_rated.is_(True), Post.kind == KIND_REVIEW,
-               Post.status == STATUS_PUBLISHED, Post.rating.is_not(None))).one()
-    return ProductRating(round(float(average), 2) if count else None, count)
+    return product_ratings([product_id])[product_id]
 
 
 class _ShopProductTagging:

@@ -8,6 +8,8 @@ from PIL import Image
 
 from app.core.clock import now
 from app.search.indexing import rebuild_index
+from app.shop import catalog
+from app.shop.models import ProductStatus
 from tests import factories
 
 
@@ -19,6 +21,24 @@ def tiny_png() -> bytes:
 
 def note(author, community, title: str, body: str = "", **fields):
     return factories.post(author, community, title=title, body_md=body, body_html=f"<p>{body}</p>", **fields)
+
+
+def shop_for(owner, admin, slug: str = "sunny", name: str = "Sunny Shop"):
+    """An approved shop, made through the storefront's services."""
+    shop = catalog.apply_for_shop(owner, slug=slug, name=name)
+    return catalog.approve_shop(admin, shop.id)
+
+
+def product(shop, title: str, description: str = "", *, price: int = 1000, stock: int = 10, community=None,
+            label: str = "", publish: bool = True):
+    """A product with one option (price in fen), published unless asked not to."""
+    merchant = shop.owner
+    made = catalog.create_product(merchant, shop.id, title=title, description=description,
+                                  community_id=community.id if community else None)
+    catalog.add_sku(merchant, made.id, code=f"P{made.id}", label=label, price_cents=price, stock=stock)
+    if publish:
+        catalog.set_product_status(merchant, made.id, ProductStatus.ACTIVE)
+    return made
 
 
 def build_site() -> dict[str, int]:
@@ -44,6 +64,17 @@ def build_site() -> dict[str, int]:
     }
     for number in range(25):
         note(bob, outdoor, f"Camping stove {number}", "Boils water.", created_at=now() - timedelta(hours=number + 1))
+    admin = factories.user("dora", is_admin=True)
+    shop = shop_for(factories.user("carol"), admin)
+    products = {
+        "p_sunscreen": product(shop, "Sunscreen SPF50 mineral", "A light mineral cream for hikes and beaches.",
+                               price=12900, community=beauty, label="50 ml"),
+        "p_hat": product(shop, "Trail hat", "A wide brim that pairs well with sunscreen on long summer days.",
+                         price=8900, stock=0, community=outdoor),
+        "p_spray": product(shop, "防晒喷雾", "清爽不黏 SPF50 随时补涂", price=5900, community=beauty),
+        "p_draft": product(shop, "Sunscreen stick (coming soon)", price=4900, publish=False),
+    }
     rebuild_index()
     return {"ann": ann.id, "bob": bob.id, "beauty": beauty.id, "outdoor": outdoor.id,
-            **{name: post.id for name, post in posts.items()}}
+            **{name: post.id for name, post in posts.items()},
+            **{name: made.id for name, made in products.items()}}

@@ -30,7 +30,7 @@ def search_combo(request):
 
 def found(q: str, viewer=None, **kwargs) -> list[str]:
     page = services.search(viewer, q, sort="relevant", **kwargs)
-    return [r.obj.title if r.doc_type == "post" else getattr(r.obj, "username", None) or r.obj.name
+    return [r.obj.title if r.doc_type in ("post", "product") else getattr(r.obj, "username", None) or r.obj.name
             for r in page.results]
 
 
@@ -122,3 +122,56 @@ def test_likes_and_saves_reach_the_index(ctx):
     flush_count_refreshes()
     assert top() == ["Tent new", "Tent old"]
     assert flush_count_refreshes() == {"indexed": 0, "deleted": 0}  # nothing left waiting
+
+
+def test_shop_services_keep_products_current(ctx):
+    from app.shop import catalog, orders
+    from app.shop.models import ProductStatus
+    from tests.search.helpers import product, shop_for
+    from tests.shop.conftest import buy, buyer_with_address
+
+    admin, merchant = factories.user("boss", is_admin=True), factories.user("maker")
+    shop = shop_for(merchant, admin, slug="camp-shop", name="Camp Shop")
+    kettle = product(shop, "Camp kettle", "Boils a litre in four minutes.", price=5000, stock=1)
+    assert found("kettle", type="products") == ["Camp kettle"]
+    assert found("camp shop", type="products") == ["Camp kettle"]  # by its shop's name
+    assert found("kettle", type="products", max_price="49.99") == []
+    assert found("kettle", type="products", min_price="50", max_price="50") == ["Camp kettle"]
+
+    buyer, address = buyer_with_address("hiker")
+    checkout = buy(buyer, address, kettle.skus[0].id)  # the last unit is reserved
+    flush_count_refreshes()  # stock changes are batched like likes (written at once on PostgreSQL)
+    assert found("kettle", type="products", in_stock=True) == []
+    assert found("kettle", type="products") == ["Camp kettle"]  # sold out is still found
+    orders.cancel_order(buyer, checkout.orders[0].id)
+    flush_count_refreshes()
+    assert found("kettle", type="products", in_stock=True) == ["Camp kettle"]
+
+    catalog.add_sku(merchant, kettle.id, code="MINI", label="Mini", price_cents=1500, stock=3)
+    assert found("kettle", type="products", max_price="20") == ["Camp kettle"]  # its cheapest option
+    assert found("mini", type="products") == ["Camp kettle"]  # option labels are searchable
+
+    catalog.set_product_status(merchant, kettle.id, ProductStatus.ARCHIVED)
+    assert found("kettle", type="products") == []
+    catalog.set_product_status(merchant, kettle.id, ProductStatus.ACTIVE)
+    assert found("kettle", type="products") == ["Camp kettle"]
+    merchant.suspended_at = now()
+    db.session.commit()
+    assert found("kettle", type="products") == []  # a suspended merchant's products are hidden at once
+
+
+def test_a_pending_shops_products_wait_for_approval(ctx):
+    from app.shop import catalog
+    from app.shop.models import Product, ProductStatus, Sku
+
+    admin, merchant = factories.user("boss", is_admin=True), factories.user("maker")
+    shop = catalog.apply_for_shop(merchant, slug="early", name="Early")
+    item = Product(shop_id=shop.id, title="Early lantern", status=ProductStatus.ACTIVE, created_at=now())
+    db.session.add(item)
+    db.session.flush()
+    db.session.add(Sku(product_id=item.id, shop_id=shop.id, code="L1", price_cents=900, stock=2))
+    db.session.commit()
+    rebuild_index()
+    assert found("lantern", type="products") == []
+    catalog.approve_shop(admin, shop.id)
+    assert found("lantern", type="products") == ["Early lantern"]

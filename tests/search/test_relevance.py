@@ -21,7 +21,8 @@ def search(module_app, site):
 
 
 def titles(page) -> list[str]:
-    return [result.obj.title if result.doc_type == "post" else result.obj.name for result in page.results]
+    return [result.obj.title if result.doc_type in ("post", "product") else result.obj.name
+            for result in page.results]
 
 
 def test_chinese_word_finds_the_longer_compound(search):
@@ -64,7 +65,7 @@ def test_snippets_and_titles_are_escaped(search):
 
 def test_type_tabs_and_community_facets(search, site):
     page = search(None, "sunscreen")
-    assert page.type_counts == {"posts": 2, "communities": 1, "users": 0}
+    assert page.type_counts == {"posts": 2, "products": 2, "communities": 1, "users": 0}
     assert {community.slug: count for community, count in page.community_counts} == {"outdoor": 2}
     assert titles(search(None, "sunscreen", type="communities")) == ["Beauty 美妆"]
     assert [r.obj.username for r in search(None, "ann", type="users").results] == ["ann"]
@@ -110,4 +111,53 @@ def test_did_you_mean_for_a_misspelt_english_word(search):
 
 def test_count(module_app, site):
     with module_app.app_context():
-        assert get_backend().count() == 32 + 2 + 2  # posts, communities, people
+        assert get_backend().count() == 32 + 2 + 4 + 3  # posts, communities, people, products (not the draft)
+
+
+# --- products ---------------------------------------------------------------------------------------------
+
+def test_a_product_title_match_beats_a_passing_mention(search):
+    assert titles(search(None, "sunscreen", type="products", sort="relevant")) == \
+        ["Sunscreen SPF50 mineral", "Trail hat"]
+
+
+def test_products_are_found_in_chinese_and_by_their_options_and_shop(search):
+    assert titles(search(None, "防晒", type="products")) == ["防晒喷雾"]
+    assert titles(search(None, "50 ml", type="products")) == ["Sunscreen SPF50 mineral"]
+    assert set(titles(search(None, "sunny", type="products"))) == \
+        {"Sunscreen SPF50 mineral", "Trail hat", "防晒喷雾"}
+
+
+def test_unpublished_products_are_never_found(search):
+    assert "Sunscreen stick (coming soon)" not in titles(search(None, "sunscreen stick", type="products"))
+
+
+def test_price_and_stock_filters(search):
+    assert set(titles(search(None, "spf50", type="products"))) == {"Sunscreen SPF50 mineral", "防晒喷雾"}
+    page = search(None, "spf50", type="products", max_price="100")
+    assert titles(page) == ["防晒喷雾"] and page.total == 1
+    assert titles(search(None, "spf50", type="products", min_price="59.01")) == ["Sunscreen SPF50 mineral"]
+    assert set(titles(search(None, "spf50", type="products", min_price="59", max_price="129"))) == \
+        {"Sunscreen SPF50 mineral", "防晒喷雾"}
+    assert titles(search(None, "sunscreen", type="products", in_stock=True)) == ["Sunscreen SPF50 mineral"]
+    assert titles(search(None, "sunscreen", type="products", min_price="0", max_price="0")) == []
+
+
+def test_products_have_community_facets_and_filter(search):
+    page = search(None, "sunscreen", type="products")
+    assert {c.slug: n for c, n in page.community_counts} == {"beauty": 1, "outdoor": 1}
+    page = search(None, "sunscreen", type="products", community="outdoor")
+    assert titles(page) == ["Trail hat"] and page.type_counts["products"] == 1
+    assert page.type_counts["posts"] == 2  # Sunscreen for long hikes, My hiking boots (both in outdoor)
+
+
+def test_product_results_carry_rating_and_stock(search):
+    page = search(None, "trail hat", type="products")
+    [result] = page.results
+    assert result.obj.in_stock is False and result.rating.count == 0
+    assert "<mark>" in str(result.title)
+
+
+def test_a_community_search_is_not_narrowed_by_price_filters(search):
+    page = search(None, "sunscreen", type="communities", min_price="1000")
+    assert titles(page) == ["Beauty 美妆"]  # price filters only apply to products

@@ -82,3 +82,50 @@ def test_the_social_part_is_a_fixed_number_of_queries(ctx):
     with counted_queries() as large:
         rerank(many, viewer_id)
     assert len(small) == len(large) == 5
+
+
+def _shop_site():
+    from tests.search.helpers import product, shop_for
+    from tests.shop.conftest import buy, buyer_with_address, pay
+
+    admin, merchant = factories.user("boss", is_admin=True), factories.user("maker")
+    viewer = factories.user("viewer")
+    friend, address = buyer_with_address("friend")
+    db.session.add(Follow(follower_id=viewer.id, followee_id=friend.id))
+    db.session.commit()
+    shop = shop_for(merchant, admin)
+    plain = product(shop, "Camp kettle", "A kettle for tea.", price=5000)
+    bought = product(shop, "Camp kettle", "Boils fast.", price=5200)
+    checkout = buy(friend, address, bought.skus[0].id)
+    pay(checkout.payment.id)
+    stranger_address = buyer_with_address("stranger2")
+    buy(stranger_address[0], stranger_address[1], plain.skus[0].id)  # unpaid: counts for nobody
+    rebuild_index()
+    return viewer, plain, bought
+
+
+def test_what_followees_bought_lifts_a_product_and_says_so(ctx):
+    viewer, plain, bought = _shop_site()
+    relevant = services.search(viewer, "kettle", type="products", sort="relevant")
+    assert [r.obj.id for r in relevant.results] == [plain.id, bought.id]
+    page = services.search(viewer, "kettle", type="products")
+    assert page.sort == "trusted"
+    assert [r.obj.id for r in page.results] == [bought.id, plain.id]
+    assert page.results[0].reason == "1 person you follow bought this"
+    assert page.results[1].reason is None
+
+
+def test_product_signals_are_a_fixed_number_of_queries(ctx):
+    from app.search.ranking import rerank_products
+    from app.shop.models import Product
+
+    viewer, plain, bought = _shop_site()
+    rows = list(db.session.scalars(select(Product)))
+    for row in rows:
+        row.in_stock = True
+    viewer_id = viewer.id
+    with counted_queries() as small:
+        rerank_products([(rows[0], 1.0)], viewer_id)
+    with counted_queries() as large:
+        rerank_products([(row, 1.0) for row in rows], viewer_id)
+    assert len(small) == len(large) == 3

@@ -1,6 +1,7 @@
 """/search, /search/suggest and /api/v1/search: rendering, sanitizing, bad input (never a 500), rate limits."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -65,9 +66,11 @@ def test_bad_queries_never_fail(web, q):
 
 
 @pytest.mark.parametrize("args, field", [
-    ({"type": "products"}, "type"), ({"sort": "random"}, "sort"), ({"page": "-1"}, "page"),
+    ({"type": "pets"}, "type"), ({"sort": "random"}, "sort"), ({"page": "-1"}, "page"),
     ({"page": "abc"}, "page"), ({"page": "0"}, "page"), ({"page": "99999999999"}, "page"),
-    ({"per_page": "1000"}, "per_page"),
+    ({"per_page": "1000"}, "per_page"), ({"type": "products", "min_price": "-5"}, "min_price"),
+    ({"type": "products", "max_price": "abc"}, "max_price"), ({"type": "products", "min_price": "1e5"}, "min_price"),
+    ({"type": "products", "min_price": "0.001"}, "min_price"), ({"min_price": "10", "max_price": "5"}, "min_price"),
 ])
 def test_bad_parameters_are_explained(web, args, field):
     page = web.get("/search", query_string={"q": "tent", **args})
@@ -81,7 +84,7 @@ def test_bad_parameters_are_explained(web, args, field):
 def test_api_returns_the_same_search(web, site):
     body = web.get("/api/v1/search?q=sunscreen&sort=relevant").get_json()
     assert body["total"] == 2 and body["total_exact"]
-    assert body["type_counts"] == {"posts": 2, "communities": 1, "users": 0}
+    assert body["type_counts"] == {"posts": 2, "products": 2, "communities": 1, "users": 0}
     first = body["items"][0]
     assert first["type"] == "post" and first["post"]["id"] == site["sunscreen"]
     assert "<mark>" in first["title_html"] and first["url"].endswith(f"/p/{site['sunscreen']}")
@@ -92,10 +95,46 @@ def test_api_returns_the_same_search(web, site):
     assert "/api/v1/search" in web.get("/api/v1/openapi.json").get_json()["paths"]
 
 
+def test_products_tab_shows_price_rating_and_stock(web, site):
+    html = web.get("/search?q=sunscreen&type=products").get_data(as_text=True)
+    assert 'class="product-grid"' in html and f'/products/{site["p_sunscreen"]}' in html
+    assert "Sunny Shop" in html and "129" in html
+    hat = html.split(f'/products/{site["p_hat"]}')[1].split("</a>")[0]
+    assert "Sold out" in hat
+    assert 'name="min_price"' in html and 'name="in_stock"' in html
+    html = web.get("/search?q=spf50&type=products&max_price=100").get_data(as_text=True)
+    assert "防晒喷雾" in html and "Sunscreen SPF50 mineral" not in html
+    assert 'value="100"' in html  # the filter stays in the form
+    assert re.search(r'href="[^"]*type=products[^"]*max_price=100', html)  # the products tab keeps it
+    assert not re.search(r'href="[^"]*type=posts[^"]*max_price', html)  # other tabs drop it
+
+
+def test_a_mistyped_price_is_explained_on_its_field(web):
+    page = web.get("/search?q=sunscreen&type=products&min_price=cheap")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and 'class="alert alert-error"' in html
+    assert 'value="cheap"' in html and 'aria-invalid="true"' in html
+    assert re.search(r'type=products[^>]*aria-current="page"', html)  # still on the products tab
+
+
+def test_api_finds_products_with_their_price(web, site):
+    body = web.get("/api/v1/search?q=sunscreen&type=products&sort=relevant&in_stock=true").get_json()
+    [item] = body["items"]
+    assert item["type"] == "product" and item["url"].endswith(f"/products/{site['p_sunscreen']}")
+    product = item["product"]
+    assert product["price_min_cents"] == 12900 and product["currency"] == "CNY" and product["in_stock"]
+    assert product["shop"] == {"slug": "sunny", "name": "Sunny Shop"} and product["review_count"] == 0
+    bad = web.get("/api/v1/search?q=sunscreen&type=products&min_price=-1")
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+    assert "min_price" in bad.get_json()["errors"]
+
+
 def test_suggestions_fragment_and_the_nav_form(web):
     html = web.get("/search/suggest?q=sunsc", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<mark>Sunsc</mark>reen for long hikes" in html and "/p/" in html
     assert web.get("/search/suggest?q=").get_data(as_text=True).strip() == ""
+    html = web.get("/search/suggest?q=trail h", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Product" in html and "/products/" in html and "<mark>" in html
     nav = web.get("/search?q=x").get_data(as_text=True)
     assert 'action="/search"' in nav and 'hx-get="/search/suggest"' in nav and " disabled" not in nav.split(
         'id="nav-search"')[1].split(">")[0]
@@ -103,7 +142,7 @@ def test_suggestions_fragment_and_the_nav_form(web):
 
 def test_healthz_reports_the_index_size(web):
     body = web.get("/healthz").get_json()
-    assert body["status"] == "ok" and body["search"] == "ok" and body["search_documents"] == 36
+    assert body["status"] == "ok" and body["search"] == "ok" and body["search_documents"] == 41
 
 
 def test_search_is_rate_limited_per_visitor(app):

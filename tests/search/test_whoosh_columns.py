@@ -133,16 +133,24 @@ def test_count_refreshes_are_written_in_batches(tmp_path):
     backend = WhooshBackend(tmp_path / "search")
     start = datetime(2025, 6, 1, 12, 0, 0)
     with frozen_at(start):
-        assert backend.batch_count_refreshes([3, 1]) == []  # the batch starts collecting
-        assert backend.batch_count_refreshes([3]) == []
+        assert backend.batch_count_refreshes(["post:3", "post:1"]) == []  # the batch starts collecting
+        assert backend.batch_count_refreshes(["post:3", "product:2"]) == []
     with frozen_at(start + timedelta(seconds=whoosh_backend.COUNTS_DELAY)):
-        assert backend.batch_count_refreshes([7]) == [1, 3, 7]  # due: everything, once
+        # due: everything, once
+        assert backend.batch_count_refreshes(["post:7"]) == ["post:1", "post:3", "post:7", "product:2"]
         assert backend.batch_count_refreshes([]) == []
-        assert backend.batch_count_refreshes([8]) == []  # a new batch
-        assert backend.batch_count_refreshes([], force=True) == [8]
-    many = list(range(1, whoosh_backend.COUNTS_BATCH + 1))
+        assert backend.batch_count_refreshes(["post:8"]) == []  # a new batch
+        assert backend.batch_count_refreshes([], force=True) == ["post:8"]
+    many = sorted(f"post:{i}" for i in range(1, whoosh_backend.COUNTS_BATCH + 1))
     with frozen_at(start):
         assert backend.batch_count_refreshes(many) == many  # a full batch does not wait
+
+
+def test_a_batch_file_from_before_products_still_means_posts(tmp_path):
+    backend = WhooshBackend(tmp_path / "search")
+    backend.directory.mkdir(parents=True)
+    (backend.directory / whoosh_backend.COUNTS_FILE).write_text("@0\n5 9\n")
+    assert backend.batch_count_refreshes(["product:1"], force=True) == ["post:5", "post:9", "product:1"]
 
 
 @pytest.mark.parametrize("size, n, distinct", [(10, 3, 4), (5000, 20, 50), (200_000, 20, 1000), (200_000, 20, 3),
