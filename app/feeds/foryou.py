@@ -6,7 +6,8 @@ rows, so any host answers the same. Per request:
   1. candidates: the active model's top CANDIDATES_PER_USER for the reader, plus fresh ones the model has
      not seen — posts followees liked or saved since it was trained, and followees' new posts;
   2. online score (hand-set, documented weights):
-        score = model_score / max_model_score
+        score = (model_score - lowest) / (highest - lowest)   over the reader's candidates (1 when all equal:
+                                                               a ranker's scores may be any real numbers)
               + 0.6 · min(1, fresh followee likes/saves / 3) + 0.4 · [new post by a followee]
               + 0.15 · [in a community the reader joined]
         × 0.25 when the reader asked for fewer from that author, × 0.5 for fewer from that community;
@@ -170,9 +171,10 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
     rows = db.session.execute(select(Recommendation.post_id, Recommendation.score, Recommendation.reason)
                               .where(Recommendation.user_id == viewer.id)
                               .order_by(Recommendation.score.desc()).limit(CANDIDATES)).all()
-    top = max((score for _p, score, _r in rows), default=0.0) or 1.0
+    top = max((score for _p, score, _r in rows), default=0.0)
+    low = min((score for _p, score, _r in rows), default=0.0)
     for post_id, score, reason in rows:
-        candidates[post_id] = [max(score, 0.0) / top, dict(reason or {})]
+        candidates[post_id] = [(score - low) / (top - low) if top > low else 1.0, dict(reason or {})]
 
     # Fresh means since the model was trained, but never more than two days back (if training stalls).
     window_start = now() - timedelta(hours=FRESH_WINDOW_HOURS)
