@@ -11,6 +11,7 @@ from app.accounts.services import register_user, update_profile
 from app.communities.services import create_community, update_community
 from app.core.clock import now
 from app.extensions import db
+from app.posts.comments import add_comment
 from app.posts.engagement import like_post, save_post, unlike_post
 from app.posts.models import STATUS_REMOVED
 from app.posts.services import create_post, delete_post, edit_post
@@ -122,6 +123,10 @@ def test_likes_and_saves_reach_the_index(ctx):
     flush_count_refreshes()
     assert top() == ["Tent new", "Tent old"]
     assert flush_count_refreshes() == {"indexed": 0, "deleted": 0}  # nothing left waiting
+    for _ in range(2):  # a comment weighs three likes: 2 · 3 = 6 against new's save and like, 2 + 1 = 3
+        add_comment(friend, old, "Still using it")
+    flush_count_refreshes()
+    assert top() == ["Tent old", "Tent new"]
 
 
 def test_shop_services_keep_products_current(ctx):
