@@ -212,7 +212,8 @@ def highlight(text: str, query_terms: set[str], width: int = 160) -> Markup:
                 spans.append([token.start, token.end])
             if not found:
                 found = True
-                start = max(0, token.start - width // 4)
+                # A text that fits is shown whole; a longer one from a little before its first match.
+                start = max(0, token.start - width // 4) if len(text) > width else 0
                 if start:
                     space = text.rfind(" ", 0, start)
                     start = space + 1 if space >= 0 and start - space < 15 else start

@@ -56,6 +56,14 @@ def test_highlight_marks_chinese_inside_longer_words():
     assert "<mark>防晒</mark>霜" in str(highlight("这款防晒霜很好", {"防晒"}))
 
 
+def test_highlight_shows_a_text_that_fits_whole_and_cuts_a_long_one_near_the_match():
+    title = "城市防晒霜 · Urban Sunscreen"
+    assert str(highlight(title, {"sunscreen"}, width=len(title))) == "城市防晒霜 · Urban <mark>Sunscreen</mark>"
+    long = "Intro words. " * 30 + "The sunscreen part."
+    snippet = str(highlight(long, {"sunscreen"}, width=60))
+    assert snippet.startswith("…") and "<mark>sunscreen</mark>" in snippet
+
+
 def test_edit_distance():
     assert edit_distance("sunscren", "sunscreen") == 1
     assert edit_distance("sunsrceen", "sunscreen") == 1  # a swap costs one
