@@ -34,6 +34,7 @@ from app.core.db import insert_if_absent
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import decode_cursor, encode_cursor
 from app.extensions import db
+from app.feeds.events import new_request_id, record_impressions
 from app.feeds.models import (
     FEEDBACK_KINDS,
     Event,
@@ -78,6 +79,15 @@ class ForYouPage:
 
 def active_version() -> RecommenderModel | None:
     return db.session.scalar(select(RecommenderModel).where(RecommenderModel.is_active.is_(True)))
+
+
+def record_shown(post_ids: list[int], surface: str, viewer: User | None, anon_id: str | None) -> int:
+    """Log the notes a recommendation surface showed (similar notes, notes featuring a product), with the
+    serving model's version, so the next training sees what was offered and what followed."""
+    model = active_version()
+    return record_impressions(post_ids, surface=surface, request_id=new_request_id(),
+                              user_id=viewer.id if viewer else None, anon_id=anon_id,
+                              model_version=model.version if model else None)
 
 
 def _offset(cursor: str | None) -> int:

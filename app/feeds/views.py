@@ -12,7 +12,7 @@ from app.core.errors import Invalid
 from app.core.pagination import Page
 from app.feeds import services
 from app.feeds.events import ANON_COOKIE, new_request_id, record_impressions
-from app.feeds.foryou import active_version, for_you_feed, give_feedback, people_to_follow, similar_posts
+from app.feeds.foryou import for_you_feed, give_feedback, people_to_follow, record_shown, similar_posts
 from app.feeds.foryou import undo_feedback as remove_feedback
 from app.feeds.reasons import describe
 from app.posts.cards import viewer_state
@@ -159,10 +159,7 @@ def similar(post_id: int):
     ensure_can_view(post, viewer)
     picks = similar_posts(post, viewer)
     posts = [p for p, _reason in picks]
-    model = active_version()
-    record_impressions([p.id for p in posts], surface="similar", request_id=new_request_id(),
-                       user_id=viewer.id if viewer else None, anon_id=request.cookies.get(ANON_COOKIE),
-                       model_version=model.version if model else None)
+    record_shown([p.id for p in posts], "similar", viewer, request.cookies.get(ANON_COOKIE))
     return render_template("feeds/_similar.html", posts=posts, reasons={p.id: r for p, r in picks},
                            state=viewer_state(posts, viewer.id if viewer else None))
 

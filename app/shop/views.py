@@ -17,6 +17,8 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
 from app.extensions import csrf, db
+from app.feeds.events import ANON_COOKIE
+from app.feeds.foryou import record_shown
 from app.feeds.shopping import also_bought
 from app.posts.cards import viewer_state
 from app.shop import cart as carts
@@ -293,6 +295,7 @@ def product(product_id: int):
     viewer = _viewer()
     item = catalog.product_for(viewer, product_id)
     featuring = tags.posts_featuring(item.id, viewer, limit=12)
+    record_shown([post.id for post in featuring], "product", viewer, request.cookies.get(ANON_COOKIE))
     return render_template(
         "shop/product.html", product=item, stock_state=catalog.stock_state, rating=tags.product_rating(item.id),
         featuring=featuring, featuring_state=viewer_state(featuring, viewer.id if viewer else None),

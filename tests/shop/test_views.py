@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.extensions import db
 from app.shop import cart, coupons, tags
@@ -110,6 +111,21 @@ def test_product_page_shows_price_stock_and_the_buy_form(shop_world, client):
     assert "Glow serum" in html and "128.50" in html and "30 ml" in html
     assert 'action="/cart/add"' in html and 'name="buy_now"' in html
     assert "Only 5 left" in html
+
+
+def test_the_notes_a_product_page_shows_are_logged_as_impressions(shop_world, client):
+    from app.feeds.models import Event
+    from tests import factories
+
+    note = factories.post(author=user("creator"), title="My serum routine")
+    tags.set_post_products(note.author, note, [shop_world["product"].id])
+    sign_in(client, "reader")
+    html = page(client.get(f"/products/{shop_world['product'].id}"))
+    assert "My serum routine" in html
+    shown = db.session.execute(select(Event.post_id, Event.surface, Event.kind, Event.user_id)
+                               .where(Event.surface == "product")).all()
+    reader_id = db.session.scalar(select(User.id).where(User.username == "reader"))
+    assert shown == [(note.id, "product", "impression", reader_id)]
 
 
 def test_bad_quantities_are_refused_on_the_cart_and_change_nothing(shop_world, client):
