@@ -495,8 +495,10 @@ def throughput(url: str, readers: list[int], args) -> dict:
     secret_key = secrets.token_urlsafe(32)
     port = free_port()
     instance = tempfile.mkdtemp(prefix="tastemaker_bench_")
+    # JOBS_SCHEDULER=off: with the inline scheduler a worker would start the nightly recommender training
+    # on the bench data set in the middle of the measurement (a deployment runs `flask jobs scheduler`).
     env = {**os.environ, "DATABASE_URL": url, "TASTEMAKER_ENV": "development", "SECRET_KEY": secret_key,
-           "TASTEMAKER_INSTANCE": instance}
+           "TASTEMAKER_INSTANCE": instance, "JOBS_SCHEDULER": "off"}
     env.pop("REDIS_URL", None)
     log_path = Path(instance) / "gunicorn.log"
     with open(log_path, "w") as log:
