@@ -28,7 +28,7 @@ from .ranker import (
     rank_within,
 )
 from .rerank import diversify, mmr
-from .sources.collaborative import EASE, ImplicitALS, RP3Beta
+from .sources.collaborative import EASE, ImplicitALS, RP3Beta, UserKNN
 from .sources.content import ContentSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
@@ -52,6 +52,8 @@ class Settings:
     ease_max_items: int = 6000
     rp3: tuple[tuple[float, float], ...] = ((0.8, 0.2), (1.0, 0.35))
     rp3_neighbours: int = 200
+    # user kNN: (neighbours, power on their cosine, popularity damping beta); 0 neighbours switches it off
+    user_knn: tuple[tuple[int, float, float], ...] = ((100, 1.0, 0.0), (100, 2.0, 0.0), (100, 1.0, 0.3))
     # implicit ALS: (factors, regularization, alpha, confidence weighting)
     als: tuple[tuple[int, float, float, str], ...] = (
         (64, 100.0, 40.0, "log"),
@@ -97,6 +99,7 @@ class Sources:
     ease: EASE
     als: ImplicitALS
     rp3: RP3Beta
+    users: UserKNN
     social: SocialSource
     content: ContentSource
     popularity: PopularitySource
@@ -166,13 +169,15 @@ def _fit_sources(
         als = fitted.get("als") or _als(chosen["als"], settings).fit(X)
     with clock.phase("rp3"):
         walk = fitted.get("rp3") or RP3Beta(*chosen["rp3"], settings.rp3_neighbours).fit(X)
+    with clock.phase("user knn"):
+        users = fitted.get("user_knn") or UserKNN(*chosen["user_knn"]).fit(X)
     with clock.phase("social"):
         social = SocialSource(
             second_hop=settings.social_second_hop, half_life_days=settings.social_half_life_days
         ).fit(data)
     communities = _item_field(data, meta, "communities")
     popularity = PopularitySource(settings.trending_half_life_days).fit(data, communities)
-    return Sources(ease, als, walk, social, content, popularity)
+    return Sources(ease, als, walk, users, social, content, popularity)
 
 
 def _ranker(settings: Settings) -> LearnedRanker:
@@ -258,13 +263,18 @@ def _ndcg20(scores: np.ndarray, seen: sp.csr_matrix, truth: sp.csr_matrix) -> fl
     return float(np.mean(dcg / ideal))
 
 
-def _batched_ndcg20(model: Any, X_rows: sp.csr_matrix, truth: sp.csr_matrix, batch: int) -> float:
+def _batched_ndcg20(
+    model: Any, X_rows: sp.csr_matrix, truth: sp.csr_matrix, batch: int, users: np.ndarray
+) -> float:
     """_ndcg20 of a source's scores, computed a batch of users at a time to bound memory."""
     total = 0.0
     for start in range(0, X_rows.shape[0], batch):
         part = slice(start, start + batch)
         rows = X_rows[part]
-        scores = np.array(model.score(rows), dtype=np.float32)
+        if isinstance(model, UserKNN):  # it must know who is asking, to leave them out of their neighbours
+            scores = np.array(model.score(rows, users[part]), dtype=np.float32)
+        else:
+            scores = np.array(model.score(rows), dtype=np.float32)
         total += _ndcg20(scores, rows, truth[part]) * rows.shape[0]
     return total / max(X_rows.shape[0], 1)
 
@@ -371,6 +381,7 @@ class Recommender:
             "ease": [tuple(p) for p in settings.ease],
             "als": [tuple(p) for p in settings.als],
             "rp3": [tuple(p) for p in settings.rp3],
+            "user_knn": [tuple(p) for p in settings.user_knn],
         }
         chosen: dict[str, Any] = {name: grid[0] for name, grid in grids.items()}
         if len(users) < 20 or inner.X.nnz > settings.max_tuning_interactions:
@@ -391,6 +402,7 @@ class Recommender:
             "ease": ease,
             "als": lambda p: _als(p, settings).fit(inner.X),
             "rp3": lambda p: RP3Beta(*p, settings.rp3_neighbours).fit(inner.X),
+            "user_knn": lambda p: UserKNN(*p).fit(inner.X),
         }
         fitted: dict[str, Any] = {}
         report: dict[str, list] = {}
@@ -403,7 +415,7 @@ class Recommender:
                 started = time.perf_counter()
                 model = builders[name](params)
                 fitted_at = time.perf_counter()
-                value = _batched_ndcg20(model, X_rows, truth, _batch_size(inner.n_items))
+                value = _batched_ndcg20(model, X_rows, truth, _batch_size(inner.n_items), users)
                 seconds = [round(fitted_at - started, 2), round(time.perf_counter() - fitted_at, 2)]
                 report[name].append([list(params), round(value, 5), seconds])
                 if value > best[0]:
@@ -444,6 +456,7 @@ class Recommender:
             "ease": sources.ease.score(X_rows),
             "als": sources.als.score(X_rows),
             "rp3": sources.rp3.score(X_rows),
+            "neighbours": sources.users.score(X_rows, rows),
             "content": sources.content.score(X_rows),
         }
         social = sources.social.score(np.where(rows >= 0, rows, 0))
@@ -696,7 +709,10 @@ class Recommender:
         has_community = (self.communities[items] != "").astype(np.float64)
         contributions = np.vstack(
             [
-                w["ease"] * parts["ease"] + w["als"] * parts["als"] + w["rp3"] * parts["rp3"],
+                w["ease"] * parts["ease"]
+                + w["als"] * parts["als"]
+                + w["rp3"] * parts["rp3"]
+                + w["neighbours"] * parts["neighbours"],
                 w["social"] * parts["social"],
                 w["content"] * parts["content"],
                 2 * w["trending"] * parts["community"] * has_community,

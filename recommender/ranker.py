@@ -10,15 +10,23 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 # Hand-set weights on per-user max-normalised source scores: the fallback ranker and the reason attribution.
-FALLBACK_WEIGHTS = {"ease": 1.0, "als": 0.8, "rp3": 0.5, "social": 0.2, "content": 0.05, "trending": 0.02}
+FALLBACK_WEIGHTS = {
+    "ease": 1.0,
+    "als": 0.8,
+    "rp3": 0.5,
+    "neighbours": 0.5,
+    "social": 0.2,
+    "content": 0.05,
+    "trending": 0.02,
+}
 # Sources scored per user over the whole catalogue (dense rows); the rest are per-item arrays.
-USER_SOURCES = ("ease", "als", "rp3", "social", "hop1", "followees", "content")
+USER_SOURCES = ("ease", "als", "rp3", "neighbours", "social", "hop1", "hop2", "followees", "content")
 ITEM_SOURCES = ("popularity", "trending", "community")
 SOURCE_SCORES = USER_SOURCES + ITEM_SOURCES
 # Sources whose scores are also given relative to the user's best candidate and as a rank among candidates.
-NORMALISED = ("ease", "als", "rp3", "social", "content")
+NORMALISED = ("ease", "als", "rp3", "neighbours", "social", "content")
 # Sources whose top items per user become candidates ("trending" is the same list for everyone).
-NOMINATING = ("ease", "als", "rp3", "social", "content", "trending")
+NOMINATING = ("ease", "als", "rp3", "neighbours", "social", "content", "trending")
 FEATURES = (
     SOURCE_SCORES
     + tuple(f"{name}_norm" for name in NORMALISED)

@@ -16,12 +16,12 @@ import scipy.sparse as sp
 
 from .data import InputError, TrainingData
 from .ranker import FEATURES
-from .sources.collaborative import EASE, ImplicitALS, RP3Beta
+from .sources.collaborative import EASE, ImplicitALS, RP3Beta, UserKNN
 from .sources.content import ContentSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FORMAT_NAME = "tastemaker-recommender"
 
 
@@ -29,7 +29,7 @@ class ModelFormatError(InputError):
     """A model directory this version cannot read (missing, from another format version, or damaged)."""
 
 
-_SPARSE = ("X", "last_seen", "follows", "rp3_W", "trust", "engagement", "binary", "content")
+_SPARSE = ("X", "last_seen", "follows", "rp3_W", "knn_profiles", "trust", "engagement", "binary", "content")
 
 
 def save(model, directory: str | Path, metrics: dict[str, Any] | None = None) -> Path:
@@ -45,6 +45,7 @@ def save(model, directory: str | Path, metrics: dict[str, Any] | None = None) ->
         "last_seen": data.last_seen,
         "follows": data.follows,
         "rp3_W": src.rp3.W,
+        "knn_profiles": src.users.profiles_t,
         "trust": src.social.trust,
         "engagement": src.social.engagement,
         "binary": src.social.binary,
@@ -60,6 +61,7 @@ def save(model, directory: str | Path, metrics: dict[str, Any] | None = None) ->
         "ease_B": src.ease.B,
         "ease_damping": src.ease.damping,
         "als_Y": src.als.Y,
+        "knn_damping": src.users.damping,
         "has_text": src.content.has_text,
         "popularity": src.popularity.popularity,
         "trending": src.popularity.trending,
@@ -181,6 +183,12 @@ def load(directory: str | Path):
     als.Y = a["als_Y"]
     rp3 = RP3Beta()
     rp3.W = matrix("rp3_W")
+    knn_params = chosen.get("user_knn")
+    if not (isinstance(knn_params, list) and len(knn_params) == 3):
+        raise ModelFormatError(f"{directory} has no user-kNN settings: train it again")
+    users = UserKNN(int(knn_params[0]), float(knn_params[1]), float(knn_params[2]))
+    users.profiles_t, users.damping, users.items = matrix("knn_profiles"), a["knn_damping"], model.data.binary()
+    users.items = users.items.astype(np.float32)
     social = SocialSource()
     social.trust, social.engagement, social.binary = matrix("trust"), matrix("engagement"), matrix("binary")
     content = ContentSource()
@@ -188,7 +196,7 @@ def load(directory: str | Path):
     popularity = PopularitySource()
     popularity.popularity, popularity.trending = a["popularity"], a["trending"]
     popularity.community_rank = a["community_rank"]
-    model.sources = Sources(ease, als, rp3, social, content, popularity)
+    model.sources = Sources(ease, als, rp3, users, social, content, popularity)
     model.ranker = _ranker(model.settings)
     model.ranker.positives = int(metadata.get("ranker_positives", 0))
     if (directory / "ranker.joblib").exists():

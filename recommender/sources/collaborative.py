@@ -386,3 +386,48 @@ class ImplicitALS:
     def score(self, X_rows: sp.csr_matrix) -> np.ndarray:
         """Scores for every item given the users' interaction rows."""
         return self.user_factors(X_rows) @ self.Y.T
+
+
+class UserKNN:
+    """User-based neighbourhood: the items of the people whose item sets overlap most with yours (cosine).
+
+    The taste-alike counterpart of the social source: neighbours are found by what they engaged with, whether
+    or not you follow them. Items are weighted popularity^-beta before the cosine (sharing a niche item says
+    more than sharing a hit), and a neighbour's weight is cosine^power, so the closest ones count most.
+    """
+
+    def __init__(self, neighbours: int = 100, power: float = 1.0, beta: float = 0.0, max_history: int = 500):
+        self.neighbours, self.power, self.beta, self.max_history = neighbours, power, beta, max_history
+        self.damping: np.ndarray | None = None
+        self.profiles_t: sp.csr_matrix | None = None
+        self.items: sp.csr_matrix | None = None
+
+    def _unit_rows(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        B = cap_history(X, self.max_history).tocsr().astype(np.float32)
+        B.data = self.damping[B.indices]
+        norms = np.sqrt(np.asarray(B.multiply(B).sum(axis=1)).ravel()).astype(np.float32)
+        scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+        return (sp.diags(scale) @ B).tocsr()
+
+    def fit(self, X: sp.csr_matrix) -> UserKNN:
+        """Keep every user's unit-length damped item set (history capped) as items x users, and binary rows."""
+        popularity = np.diff(X.tocsc().indptr).astype(np.float32)
+        self.damping = np.power(np.maximum(popularity, 1.0), -self.beta).astype(np.float32)
+        # Items x users, so finding the people who share a query's items reads only those items' rows.
+        self.profiles_t = self._unit_rows(X).T.tocsr()
+        self.items = X.tocsr().astype(np.float32)
+        self.items.data[:] = 1.0
+        return self
+
+    def score(self, X_rows: sp.csr_matrix, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row, the cosine-weighted sum of its nearest neighbours' items; `rows` (-1: unknown) are the
+        users' own indices, which never count as their own neighbours."""
+        S = (self._unit_rows(X_rows) @ self.profiles_t).tocsr()
+        if rows is not None:  # a user is not their own neighbour
+            owner = np.repeat(np.asarray(rows), np.diff(S.indptr))
+            S.data[S.indices == owner] = 0.0
+            S.eliminate_zeros()
+        S = top_k_per_row(S, self.neighbours)
+        if self.power != 1.0:
+            S.data = np.power(np.maximum(S.data, 0.0), self.power)
+        return (S @ self.items).toarray()

@@ -83,7 +83,7 @@ class SocialSource:
         return self
 
     def score(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Dense rows: `social` (hop 1 + damped hop 2), `hop1`, and `followees` (how many engaged)."""
+        """Dense rows: `social` (hop 1 + damped hop 2), `hop1`, `hop2` and `followees` (how many engaged)."""
         T = self.trust[rows]
         followees = T.copy()
         followees.data[:] = 1.0
@@ -97,4 +97,4 @@ class SocialSource:
         norm1 = max(float(T.sum()) / max(len(rows), 1), 1e-9)
         norm2 = max(float(T2.sum()) / max(len(rows), 1), 1e-9)
         social = hop1 / norm1 + self.second_hop * hop2 / norm2
-        return {"social": social, "hop1": hop1, "followees": count}
+        return {"social": social, "hop1": hop1, "hop2": hop2 / norm2, "followees": count}

@@ -137,5 +137,17 @@ def test_a_second_holdout_fold_gives_the_ranker_more_positives_until_it_has_enou
 
 def test_training_reports_where_its_time_went(trained):
     phases = trained.info["phase_seconds"]
-    assert {"tuning", "ease", "als", "ranker examples", "ranker fit"} <= set(phases)
+    assert {"tuning", "ease", "als", "user knn", "ranker examples", "ranker fit"} <= set(phases)
     assert all(wall >= 0 and cpu >= 0 for wall, cpu in phases.values())
+
+
+def test_taste_neighbours_are_a_tuned_source_and_a_ranker_feature(trained):
+    from recommender.ranker import FEATURES
+
+    assert tuple(trained.chosen["user_knn"]) in trained.settings.user_knn
+    assert [p[0] for p in trained.chosen["validation_ndcg20"]["user_knn"]] == [
+        list(p) for p in trained.settings.user_knn
+    ]
+    assert {"neighbours", "neighbours_norm", "hop2"} <= set(FEATURES)
+    X_row = trained.data.X[[trained.data.user_index["u1"]]]
+    assert trained.sources.users.score(X_row, np.array([trained.data.user_index["u1"]])).max() > 0

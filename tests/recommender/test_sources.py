@@ -1,7 +1,7 @@
 import numpy as np
 
 from recommender.data import Interactions, ItemMeta, build_training_data
-from recommender.sources.collaborative import EASE, ImplicitALS, PureSVD, RP3Beta, confidence_input
+from recommender.sources.collaborative import EASE, ImplicitALS, PureSVD, RP3Beta, UserKNN, confidence_input
 from recommender.sources.content import ContentSource, tokenize
 from recommender.sources.popularity import PopularitySource
 from recommender.sources.social import SocialSource
@@ -36,9 +36,32 @@ def test_collaborative_sources_follow_co_occurrence():
         RP3Beta(alpha=1.0, beta=0.0),
         PureSVD(factors=3),
         ImplicitALS(factors=3, regularization=0.1, alpha=5.0, iterations=10),
+        UserKNN(neighbours=10),
     ):
         model.fit(data.X)
         assert ranked(data, model.score(me), "me")[0] == "b", type(model).__name__
+
+
+def test_user_knn_leaves_users_out_of_their_own_neighbours():
+    data = build_training_data(interactions([("solo", "a"), ("solo", "x"), ("pal", "a"), ("pal", "y")]))
+    solo = data.user_index["solo"]
+    model = UserKNN(neighbours=10).fit(data.X)
+    with_self = model.score(data.X[[solo]])[0]
+    without = model.score(data.X[[solo]], np.array([solo]))[0]
+    assert with_self[data.item_index["x"]] > 0  # only solo has x: it can come from solo alone
+    assert without[data.item_index["x"]] == 0 and without[data.item_index["y"]] > 0
+
+
+def test_user_knn_damping_lets_a_shared_niche_item_outweigh_a_shared_hit():
+    pairs = [("me", "hit"), ("me", "niche"), ("ann", "hit"), ("ann", "a_item"), ("bob", "niche"), ("bob", "b_item")]
+    pairs += [(f"fan{i}", "hit") for i in range(20)]
+    data = build_training_data(interactions(pairs))
+    me = data.user_index["me"]
+    plain = UserKNN(neighbours=1, beta=0.0).fit(data.X).score(data.X[[me]], np.array([me]))[0]
+    damped = UserKNN(neighbours=1, beta=0.5).fit(data.X).score(data.X[[me]], np.array([me]))[0]
+    a, b = data.item_index["a_item"], data.item_index["b_item"]
+    assert plain[b] == 0  # undamped, a fan who shares only the hit is the nearest
+    assert damped[b] > 0 and damped[a] == 0
 
 
 def test_log_confidence_is_relative_to_each_users_median_weight():
