@@ -51,5 +51,5 @@ clean-venv:
 
 # Re-extract user-visible strings and merge them into the en and zh_Hans catalogs (then translate zh_Hans).
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -w 120 -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
+	$(BIN)/pybabel update -w 120 -i app/translations/messages.pot -d app/translations --no-fuzzy-matching

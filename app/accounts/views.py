@@ -100,8 +100,13 @@ def profile(username: str):
     if request.headers.get("HX-Request") and cursor:
         return render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url)
     collections = collections_of(user, viewer)
+    people = []
+    if viewer is not None and not relation.is_blocked and not cursor:
+        from app.feeds.foryou import people_to_follow
+
+        people = [(person, reason) for person, reason in people_to_follow(viewer, limit=5) if person.id != user.id][:4]
     return render_template("accounts/profile.html", user=user, relation=relation, posts=page.items, state=state,
-                           next_url=next_url, collections=collections, first_page=not cursor)
+                           next_url=next_url, collections=collections, first_page=not cursor, people=people)
 
 
 @bp.route("/settings", methods=["GET", "POST"])

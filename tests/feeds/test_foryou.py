@@ -271,3 +271,26 @@ def test_a_new_reader_picks_three_communities_first(app, client):
     assert accepted.status_code == 302
     home = client.get("/").get_data(as_text=True)
     assert "For you" in home and "Popular in" in home  # cold start: hot posts from the picked communities
+
+
+def test_profiles_suggest_people_to_follow_but_never_the_profile_itself(app, client):
+    from tests.social.conftest import sign_in
+
+    with app.app_context():
+        readers, _posts = world()
+        training.train_and_publish()
+        me = readers[0]
+        suggested = foryou.people_to_follow(me, limit=5)
+        assert suggested
+        first = suggested[0][0]
+        mine, theirs = me.username, first.username
+        others = [person.name for person, _r in suggested[1:]]
+    sign_in(client, mine)
+    own = client.get(f"/u/{mine}").get_data(as_text=True)
+    assert "People to follow" in own and first.name in own
+    profile = client.get(f"/u/{theirs}")
+    html = profile.get_data(as_text=True)
+    section = html.split('id="people-title"', 1)[1].split("</section>", 1)[0]
+    assert profile.status_code == 200 and f'href="/u/{theirs}"' not in section
+    assert any(name in section for name in others)
+    assert 'id="people-title"' not in app.test_client().get(f"/u/{theirs}").get_data(as_text=True)
