@@ -133,3 +133,33 @@ class LearnedRanker:
         for model in self.model:
             total += model.decision_function(features)
         return (total / len(self.model)).astype(np.float32)
+
+    def score_leaders(self, features: np.ndarray, rows: np.ndarray, starts: np.ndarray, keep: int) -> np.ndarray:
+        """Like `score`, but only each row's `keep` best candidates by the first member get every member's
+        mean; the rest keep the first member's order and sit just below them. Rows sorted, `starts` per row.
+
+        Prediction is most of the cost of scoring, and a candidate far down the first member's list does not
+        reach the page on the others' votes, so they need not look at it.
+        """
+        first = self.model[0].decision_function(features)
+        if len(self.model) == 1:
+            return first.astype(np.float32)
+        order = np.lexsort((-first, rows))
+        position = np.empty(len(rows), dtype=np.int64)
+        position[order] = np.arange(len(rows)) - starts[rows[order]]
+        lead = position < keep
+        if lead.all():
+            return self.score(features)
+        mean = first.copy()
+        for model in self.model[1:]:
+            mean[lead] += model.decision_function(features[lead])
+        mean[lead] /= len(self.model)
+        # Shift each row's other candidates, order kept, to below its lowest leader.
+        n_rows = len(starts) - 1
+        floor = np.full(n_rows, np.inf)
+        np.minimum.at(floor, rows[lead], mean[lead])
+        ceiling = np.full(n_rows, -np.inf)
+        np.maximum.at(ceiling, rows[~lead], first[~lead])
+        shift = np.maximum(ceiling - floor + 1e-3, 0.0)
+        mean[~lead] -= shift[rows[~lead]]
+        return mean.astype(np.float32)
