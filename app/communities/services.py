@@ -122,7 +122,7 @@ def membership_roles(user: User | None, community_ids: list[int]) -> dict[int, s
     if user is None or not getattr(user, "is_authenticated", True) or not community_ids:
         return {}
     return dict(db.session.execute(select(Membership.community_id, Membership.role).where(
-        Membership.user_id == user.id, Membership.community_id.in_(community_ids))).tuples().all())
+        Membership.user_id == user.id, Membership.community_id.in_(community_ids))).all())
 
 
 # --- join and leave ----------------------------------------------------------------------------------------

@@ -124,12 +124,12 @@ def relationship_between(viewer: User | None, user: User) -> Relationship:
         return Relationship()
     if viewer.id == user.id:
         return Relationship(is_self=True)
-    follows = set(db.session.execute(select(Follow.follower_id, Follow.followee_id).where(or_(
+    follows = set(map(tuple, db.session.execute(select(Follow.follower_id, Follow.followee_id).where(or_(
         and_(Follow.follower_id == viewer.id, Follow.followee_id == user.id),
-        and_(Follow.follower_id == user.id, Follow.followee_id == viewer.id)))).tuples())
-    blocks = set(db.session.execute(select(Block.blocker_id, Block.blocked_id).where(or_(
+        and_(Follow.follower_id == user.id, Follow.followee_id == viewer.id))))))
+    blocks = set(map(tuple, db.session.execute(select(Block.blocker_id, Block.blocked_id).where(or_(
         and_(Block.blocker_id == viewer.id, Block.blocked_id == user.id),
-        and_(Block.blocker_id == user.id, Block.blocked_id == viewer.id)))).tuples())
+        and_(Block.blocker_id == user.id, Block.blocked_id == viewer.id))))))
     return Relationship(
         is_following=(viewer.id, user.id) in follows, follows_you=(user.id, viewer.id) in follows,
         blocked_by_you=(viewer.id, user.id) in blocks, blocks_you=(user.id, viewer.id) in blocks,

@@ -18,7 +18,7 @@ def make(app, *names, **fields):
 
 def follows(app) -> set[tuple[int, int]]:
     with app.app_context():
-        return set(db.session.execute(select(Follow.follower_id, Follow.followee_id)).tuples())
+        return set(map(tuple, db.session.execute(select(Follow.follower_id, Follow.followee_id))))
 
 
 def test_follow_with_plain_form_redirects_back_and_counts(client, app):
