@@ -277,7 +277,7 @@ def generate(conn, sizes: dict, active: int, rng: np.random.Generator, run_at: d
             elif code == "shared_taste":
                 params = {"shared": 3 + rank % 7}
             rec_lines.append(f"{reader}\t{post_id}\t{score:.6f}\t{json.dumps({'code': code, 'params': params})}"
-                             f"\tbench-1\n")
+                             f"\tbench-1\t{int(post_authors[post_id - 1])}\t{int(post_community[post_id - 1])}\n")
         # People to follow (the model writes 12 per reader): popular creators they do not follow yet.
         followed = set(mine)
         suggested = [int(u) + 1 for u in creator_order[rng.choice(users, size=40, p=popularity)]]
@@ -300,7 +300,8 @@ def generate(conn, sizes: dict, active: int, rng: np.random.Generator, run_at: d
             feedback_lines.append(f"{reader}\tfewer_author\t{int(post_authors[chosen[0] - 1])}\t{created}\n")
         if rng.random() < 0.05:
             feedback_lines.append(f"{reader}\tfewer_community\t{int(rng.integers(1, COMMUNITIES + 1))}\t{created}\n")
-    copy_rows(conn, "recommendations", ["user_id", "post_id", "score", "reason", "model_version"], rec_lines)
+    copy_rows(conn, "recommendations", ["user_id", "post_id", "score", "reason", "model_version", "author_id",
+                                        "community_id"], rec_lines)
     copy_rows(conn, "follow_suggestions", ["user_id", "suggested_id", "score", "reason", "model_version"],
               people_lines)
     copy_rows(conn, "events", ["user_id", "kind", "post_id", "surface", "created_at"], open_lines)

@@ -1,4 +1,4 @@
-"""/api/v1 routes for feeds: following, trending, community, tag and author pages of post cards.
+"""/api/v1 routes for feeds: For you, following, trending, community, tag and author pages of post cards.
 
 Like the HTML feeds, each page logs what it showed (one insert of impressions) under a request id that
 the response carries, so a client can pass it on when the reader opens a post.
@@ -16,6 +16,9 @@ from app.communities.services import get_community
 from app.core.pagination import Page, clamp_limit
 from app.feeds import services
 from app.feeds.events import new_request_id, record_impressions
+from app.feeds.foryou import for_you_feed, give_feedback, undo_feedback
+from app.feeds.models import FEEDBACK_KINDS
+from app.feeds.reasons import describe
 from app.posts.api import PostCardSchema, anon_id, post_cards, viewer_or_none
 
 blp = Blueprint("feeds_api", __name__, description="Feeds: pages of post cards")
@@ -47,6 +50,33 @@ class FeedPageSchema(Schema):
                                                         "`request_id` when opening a post from it."})
 
 
+class ForYouCardSchema(PostCardSchema):
+    reason = fields.String(dump_only=True, metadata={"description": "Why it is here, in the reader's language "
+                                                                    "(\"Saved by Ann, whom you follow\")."})
+    reason_code = fields.String(dump_only=True, metadata={"description": "The reason's kind: followees_engaged, "
+                                                                         "because_you_liked, popular_in_community…"})
+
+
+class ForYouPageSchema(FeedPageSchema):
+    items = fields.List(fields.Nested(ForYouCardSchema))
+    model_version = fields.String(allow_none=True, metadata={"description": "The recommender version that ranked "
+                                                                            "this page (null before the first)."})
+    cold_start = fields.Boolean(metadata={"description": "True when the reader has no recommendations yet and "
+                                                         "sees what is popular in their communities."})
+
+
+class FeedbackSchema(Schema):
+    post_id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(FEEDBACK_KINDS),
+                         metadata={"description": "not_interested (this post), fewer_author or fewer_community."})
+
+
+class FeedbackResultSchema(Schema):
+    id = fields.Integer(dump_only=True, metadata={"description": "Send it to DELETE …/feedback/{id} to undo."})
+    kind = fields.String(dump_only=True)
+    target_id = fields.Integer(dump_only=True, metadata={"description": "The post, author or community id."})
+
+
 def _feed_response(page: Page, surface: str, offset: int, viewer):
     """Dump a page of cards, then log its impressions in one insert.
 
@@ -58,6 +88,41 @@ def _feed_response(page: Page, surface: str, offset: int, viewer):
     record_impressions([post.id for post in page.items], surface=surface, request_id=request_id,
                        user_id=viewer.id if viewer else None, anon_id=anon_id(), offset=offset)
     return jsonify(body)
+
+
+@blp.get("/feeds/for-you")
+@blp.arguments(FeedArgsSchema, location="query")
+@blp.response(200, ForYouPageSchema)
+def for_you(args: dict):
+    """Ranked for you by the recommender and what the people you follow just did, each card with its reason."""
+    viewer = require_user()
+    page = for_you_feed(viewer, args.get("cursor"), clamp_limit(args.get("limit")))
+    texts = describe([card.reason for card in page.cards])
+    cards = post_cards(page.items, viewer)
+    for card, source, text in zip(cards, page.cards, texts, strict=True):
+        card.reason, card.reason_code = text, source.reason.get("code")
+    request_id = new_request_id()
+    body = ForYouPageSchema().dump({"items": cards, "next_cursor": page.next_cursor, "request_id": request_id,
+                                    "model_version": page.model_version, "cold_start": page.cold_start})
+    record_impressions([post.id for post in page.items], surface="for_you", request_id=request_id,
+                       user_id=viewer.id, offset=args["offset"], model_version=page.model_version)
+    return jsonify(body)
+
+
+@blp.post("/feeds/for-you/feedback")
+@blp.arguments(FeedbackSchema)
+@blp.response(201, FeedbackResultSchema)
+def for_you_feedback(args: dict):
+    """Not interested in a post, or fewer from its author or its community; remembered for later pages."""
+    return give_feedback(require_user(), args["kind"], args["post_id"])
+
+
+@blp.delete("/feeds/for-you/feedback/<int:feedback_id>")
+@blp.response(204)
+def undo_for_you_feedback(feedback_id: int):
+    """Take a feedback choice back."""
+    undo_feedback(require_user(), feedback_id)
+    return ""
 
 
 @blp.get("/feeds/following")

@@ -26,6 +26,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, union_all
+from sqlalchemy.orm import defer
 
 from app.accounts.models import User
 from app.communities.models import Membership
@@ -60,6 +61,7 @@ COLD_COMMUNITIES = 10
 FOLLOWEE_ENGAGED_WEIGHT, FOLLOWEE_POST_WEIGHT, JOINED_WEIGHT = 0.6, 0.4, 0.15
 FEWER_AUTHOR, FEWER_COMMUNITY = 0.25, 0.5
 MAX_PAGES = 15
+REMOVED_SLACK = 10  # notes past a page's end it may read in place of removed ones
 
 
 @dataclass
@@ -114,8 +116,9 @@ def _already_engaged(user_id: int) -> set[int]:
     return {post_id for (post_id,) in db.session.execute(rows) if post_id is not None}
 
 
-def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int]]:
-    """Posts followees liked or saved since `since` (with who), and followees' posts created since then.
+def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int], dict[int, tuple[int, int]]]:
+    """Posts followees liked or saved since `since` (with who), followees' posts created since then, and
+    the author and community of each of those posts (published ones only).
 
     Looks at the reader's FRESH_FOLLOWEES most recent followees only, so a reader following thousands
     costs the same as one following a few hundred (ix_likes_user_created / ix_saves_user_created).
@@ -123,20 +126,31 @@ def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int]]:
     followees = (select(Follow.followee_id).where(Follow.follower_id == user_id)
                  .order_by(Follow.created_at.desc()).limit(FRESH_FOLLOWEES)).scalar_subquery()
     engaged: dict[int, list[int]] = defaultdict(list)
+    placed: dict[int, tuple[int, int]] = {}
     rows = union_all(
         select(Like.post_id, Like.user_id, Like.created_at)
         .where(Like.user_id.in_(followees), Like.created_at >= since),
         select(Save.post_id, Save.user_id, Save.created_at)
         .where(Save.user_id.in_(followees), Save.created_at >= since),
     ).subquery()
-    newest_first = select(rows.c.post_id, rows.c.user_id).order_by(rows.c.created_at.desc()).limit(FRESH_LIMIT * 3)
-    for post_id, who in db.session.execute(newest_first):
+    # The newest engagements first, then their posts: the join reads at most the rows the limit keeps.
+    newest = (select(rows.c.post_id, rows.c.user_id, rows.c.created_at)
+              .order_by(rows.c.created_at.desc()).limit(FRESH_LIMIT * 3)).subquery()
+    for post_id, who, author_id, community_id in db.session.execute(
+            select(newest.c.post_id, newest.c.user_id, Post.author_id, Post.community_id)
+            .join(Post, Post.id == newest.c.post_id).where(Post.status == STATUS_PUBLISHED)
+            .order_by(newest.c.created_at.desc())):
+        placed[post_id] = (author_id, community_id)
         if who not in engaged[post_id]:
             engaged[post_id].append(who)
-    new_posts = set(db.session.scalars(select(Post.id).where(Post.author_id.in_(followees), Post.created_at >= since,
-                                                             Post.status == STATUS_PUBLISHED)
-                                       .order_by(Post.created_at.desc()).limit(FRESH_LIMIT)))
-    return engaged, new_posts
+    new_posts = set()
+    for post_id, author_id, community_id in db.session.execute(
+            select(Post.id, Post.author_id, Post.community_id)
+            .where(Post.author_id.in_(followees), Post.created_at >= since, Post.status == STATUS_PUBLISHED)
+            .order_by(Post.created_at.desc()).limit(FRESH_LIMIT)):
+        new_posts.add(post_id)
+        placed[post_id] = (author_id, community_id)
+    return engaged, new_posts, placed
 
 
 def _cold_start(viewer: User, excluded: set[int], hidden: set[int]) -> list[tuple[int, float, dict]]:
@@ -178,18 +192,23 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
     excluded = _already_engaged(viewer.id) | feedback["not_interested"]
 
     candidates: dict[int, list] = {}  # post id → [score, reason]
-    rows = db.session.execute(select(Recommendation.post_id, Recommendation.score, Recommendation.reason)
+    placed: dict[int, tuple[int, int]] = {}  # post id → (author id, community id)
+    rows = db.session.execute(select(Recommendation.post_id, Recommendation.score, Recommendation.reason,
+                                     Recommendation.author_id, Recommendation.community_id)
                               .where(Recommendation.user_id == viewer.id)
                               .order_by(Recommendation.score.desc()).limit(CANDIDATES)).all()
-    top = max((score for _p, score, _r in rows), default=0.0)
-    low = min((score for _p, score, _r in rows), default=0.0)
-    for post_id, score, reason in rows:
+    top = max((row.score for row in rows), default=0.0)
+    low = min((row.score for row in rows), default=0.0)
+    for post_id, score, reason, author_id, community_id in rows:
         candidates[post_id] = [(score - low) / (top - low) if top > low else 1.0, dict(reason or {})]
+        if author_id is not None:
+            placed[post_id] = (author_id, community_id)
 
     # Fresh means since the model was trained, but never more than two days back (if training stalls).
     window_start = now() - timedelta(hours=FRESH_WINDOW_HOURS)
     since = max(model.created_at, window_start) if model else window_start
-    engaged, new_posts = _fresh(viewer.id, since)
+    engaged, new_posts, fresh_placed = _fresh(viewer.id, since)
+    placed.update(fresh_placed)
     for post_id, who in engaged.items():
         entry = candidates.setdefault(post_id, [0.0, {}])
         entry[0] += FOLLOWEE_ENGAGED_WEIGHT * min(1.0, len(who) / 3)
@@ -205,34 +224,48 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
     if cold:
         scored = _cold_start(viewer, excluded, hidden)
         candidates = {post_id: [score, reason] for post_id, score, reason in scored}
+    missing = [post_id for post_id in candidates if post_id not in placed]
+    if missing:  # cold start, and rows published before recommendations carried author and community
+        placed.update((row.id, (row.author_id, row.community_id)) for row in db.session.execute(
+            select(Post.id, Post.author_id, Post.community_id).where(Post.id.in_(missing))))
 
-    facts = {row.id: row for row in db.session.execute(
-        select(Post.id, Post.author_id, Post.community_id, Post.status).where(Post.id.in_(list(candidates))))}
     joined = set(db.session.scalars(select(Membership.community_id).where(Membership.user_id == viewer.id)))
     ranked = []
     for post_id, (score, reason) in candidates.items():
-        fact = facts.get(post_id)
-        if (fact is None or fact.status != STATUS_PUBLISHED or post_id in excluded or fact.author_id == viewer.id
-                or fact.author_id in hidden):
+        author_id, community_id = placed.get(post_id, (None, None))
+        if author_id is None or post_id in excluded or author_id == viewer.id or author_id in hidden:
             continue
-        if fact.community_id in joined:
+        if community_id in joined:
             score += JOINED_WEIGHT
-        if fact.author_id in feedback["fewer_author"]:
+        if author_id in feedback["fewer_author"]:
             score *= FEWER_AUTHOR
-        if fact.community_id in feedback["fewer_community"]:
+        if community_id in feedback["fewer_community"]:
             score *= FEWER_COMMUNITY
         ranked.append((score, post_id, reason))
     ranked.sort(key=lambda entry: (-entry[0], -entry[1]))
-    order = diversify(list(range(len(ranked))), len(ranked),
-                      authors=[str(facts[p].author_id) for _s, p, _r in ranked],
-                      communities=[str(facts[p].community_id) for _s, p, _r in ranked],
+    # Only as far down the order as this page can reach (with room for removed notes, and one more to know
+    # whether another page follows).
+    reach = min(len(ranked), offset + limit + REMOVED_SLACK + 1)
+    order = diversify(list(range(len(ranked))), reach,
+                      authors=[str(placed[p][0]) for _s, p, _r in ranked],
+                      communities=[str(placed[p][1]) for _s, p, _r in ranked],
                       max_per_author=2, max_per_community=4, page_size=PAGE_SIZE)
-    window = [ranked[index] for index in order[offset: offset + limit]]
+    # Status is checked here, on the notes about to be shown: a removed or deleted one is passed over and
+    # the page takes the next, so the cursor moves past every position this page consumed.
+    slice_ = [ranked[index] for index in order[offset: offset + limit + REMOVED_SLACK]]
     posts = {post.id: post for post in db.session.scalars(
-        select(Post).where(Post.id.in_([p for _s, p, _r in window])).options(*card_load_options()))}
-    cards = [Card(posts[p], reason or {"code": "popular", "params": {}}) for _s, p, reason in window if p in posts]
-    has_more = len(order) > offset + limit and offset + limit < PAGE_SIZE * MAX_PAGES
-    return ForYouPage(cards=cards, next_cursor=encode_cursor([offset + limit]) if has_more else None,
+        select(Post).where(Post.id.in_([p for _s, p, _r in slice_]))
+        .options(*card_load_options(), defer(Post.body_md), defer(Post.body_html)))}  # cards show no body
+    cards, consumed = [], offset
+    for _score, post_id, reason in slice_:
+        if len(cards) >= limit:
+            break
+        consumed += 1
+        post = posts.get(post_id)
+        if post is not None and post.status == STATUS_PUBLISHED:
+            cards.append(Card(post, reason or {"code": "popular", "params": {}}))
+    has_more = len(order) > consumed and consumed < PAGE_SIZE * MAX_PAGES
+    return ForYouPage(cards=cards, next_cursor=encode_cursor([consumed]) if has_more else None,
                       model_version=model.version if model else None, cold_start=cold,
                       items=[card.post for card in cards])
 

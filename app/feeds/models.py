@@ -62,6 +62,10 @@ class Recommendation(db.Model):
     score: Mapped[float] = mapped_column(Float)
     reason: Mapped[dict] = mapped_column(JSON, default=dict)  # {"code": …, "params": {…}}
     model_version: Mapped[str] = mapped_column(String(40))
+    # Copied from the post when published, so serving filters and diversifies without reading posts
+    # (a note never changes author or community). Null in rows published before these columns existed.
+    author_id: Mapped[int | None] = mapped_column(Integer)
+    community_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class SimilarPost(db.Model):

@@ -191,6 +191,14 @@ def _publish(model, version: str) -> None:
         rows.extend({"user_id": int(user), "post_id": int(rec.item_id), "score": float(rec.score),
                      "reason": {"code": rec.reason.code, "params": rec.reason.params}, "model_version": version}
                     for rec in recs)
+    # Serving filters and diversifies on author and community: copy them in, so it need not read the posts.
+    post_ids = sorted({row["post_id"] for row in rows})
+    placed = {}
+    for start in range(0, len(post_ids), 5_000):
+        placed.update((post_id, (author_id, community_id)) for post_id, author_id, community_id in db.session.execute(
+            select(Post.id, Post.author_id, Post.community_id).where(Post.id.in_(post_ids[start:start + 5_000]))))
+    for row in rows:
+        row["author_id"], row["community_id"] = placed.get(row["post_id"], (None, None))
     similar = []
     for item in model.data.item_ids:
         for rec in model.similar_items(str(item), k=SIMILAR_PER_POST):

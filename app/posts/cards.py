@@ -4,15 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.posts.models import Like, Post, Save
 
 
 def card_load_options():
-    """Eager loads for a list of cards: author and images in one extra query each."""
-    return (selectinload(Post.author), selectinload(Post.images), selectinload(Post.community))
+    """Eager loads for a list of cards: author and community joined into the posts query, images in one more."""
+    return (joinedload(Post.author), joinedload(Post.community), selectinload(Post.images))
 
 
 @dataclass

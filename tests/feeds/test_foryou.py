@@ -17,7 +17,7 @@ from app.feeds.reasons import describe
 from app.jobs import runner
 from app.jobs.models import JobRun
 from app.posts import engagement
-from app.posts.models import Like
+from app.posts.models import Like, Post
 from app.social.models import Block, Follow
 from tests import factories
 from tests.social.conftest import person
@@ -113,6 +113,40 @@ def test_filters_blocked_removed_own_and_not_interested(ctx, trained):
     assert removed.id not in shown and skip.id not in shown
     assert not [p for p in shown.values() if p.author_id in (blocked_author, reader.id)]
     assert db.session.scalar(select(func.count()).select_from(FeedFeedback)) == 1
+
+
+def test_published_candidates_carry_their_posts_author_and_community(ctx, trained):
+    readers, _posts, _report = trained
+    rows = db.session.execute(select(Recommendation.post_id, Recommendation.author_id, Recommendation.community_id,
+                                     Post.author_id, Post.community_id)
+                              .join(Post, Post.id == Recommendation.post_id)).all()
+    assert rows and all(row[1:3] == row[3:5] for row in rows)
+
+
+def test_a_note_removed_inside_a_page_is_passed_over_and_the_next_page_goes_on(ctx, trained):
+    readers, _posts, _report = trained
+    reader = readers[0]
+    before = [card.post.id for card in foryou.for_you_feed(reader, limit=8).cards]
+    removed = db.session.get(Post, before[3])
+    removed.status = "removed"
+    db.session.commit()
+    first = foryou.for_you_feed(reader, limit=4)
+    second = foryou.for_you_feed(reader, first.next_cursor, limit=4)
+    first_ids, second_ids = [c.post.id for c in first.cards], [c.post.id for c in second.cards]
+    assert first_ids == before[:3] + [before[4]]  # the fourth place goes to the next note
+    assert second_ids[:3] == before[5:8] and removed.id not in second_ids
+    assert not set(first_ids) & set(second_ids)
+
+
+def test_candidates_published_before_they_carried_author_and_community_still_serve(ctx, trained):
+    from sqlalchemy import update
+
+    readers, _posts, _report = trained
+    reader = readers[0]
+    expected = [card.post.id for card in foryou.for_you_feed(reader, limit=10).cards]
+    db.session.execute(update(Recommendation).values(author_id=None, community_id=None))
+    db.session.commit()
+    assert [card.post.id for card in foryou.for_you_feed(reader, limit=10).cards] == expected
 
 
 def test_fewer_from_author_demotes_and_is_remembered(ctx, trained):
@@ -294,3 +328,41 @@ def test_profiles_suggest_people_to_follow_but_never_the_profile_itself(app, cli
     assert profile.status_code == 200 and f'href="/u/{theirs}"' not in section
     assert any(name in section for name in others)
     assert 'id="people-title"' not in app.test_client().get(f"/u/{theirs}").get_data(as_text=True)
+
+
+def test_for_you_over_the_api_gives_reasons_takes_feedback_and_logs_impressions(app, client):
+    from app.accounts import services as accounts
+
+    with app.app_context():
+        readers, _posts = world()
+        training.train_and_publish()
+        reader = db.session.get(type(readers[0]), readers[0].id)
+        _token, secret = accounts.create_token(reader, "test")
+        reader_id = reader.id
+    auth = {"Authorization": f"Bearer {secret}"}
+    assert client.get("/api/v1/feeds/for-you").status_code == 401
+    body = client.get("/api/v1/feeds/for-you?limit=5", headers=auth).get_json()
+    assert len(body["items"]) == 5 and body["model_version"] and body["next_cursor"] and not body["cold_start"]
+    assert all(item["reason"] and item["reason_code"] for item in body["items"])
+    nxt = client.get(f"/api/v1/feeds/for-you?limit=5&offset=5&cursor={body['next_cursor']}", headers=auth).get_json()
+    assert not {i["id"] for i in body["items"]} & {i["id"] for i in nxt["items"]}
+    with app.app_context():
+        logged = db.session.scalars(select(Event.post_id).where(Event.user_id == reader_id,
+                                                                Event.kind == "impression",
+                                                                Event.request_id == body["request_id"])).all()
+    assert sorted(logged) == sorted(i["id"] for i in body["items"])
+
+    skip = body["items"][0]["id"]
+    bad = client.post("/api/v1/feeds/for-you/feedback", json={"post_id": skip, "kind": "meh"}, headers=auth)
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json" and "kind" in bad.get_json()["errors"]
+    missing = client.post("/api/v1/feeds/for-you/feedback", json={"post_id": 10**9, "kind": "not_interested"},
+                          headers=auth)
+    assert missing.status_code == 404
+    done = client.post("/api/v1/feeds/for-you/feedback", json={"post_id": skip, "kind": "not_interested"},
+                       headers=auth)
+    assert done.status_code == 201 and done.get_json()["target_id"] == skip
+    again = client.get("/api/v1/feeds/for-you?limit=40", headers=auth).get_json()
+    assert skip not in {item["id"] for item in again["items"]}
+    assert client.delete(f"/api/v1/feeds/for-you/feedback/{done.get_json()['id']}", headers=auth).status_code == 204
+    back = client.get("/api/v1/feeds/for-you?limit=40", headers=auth).get_json()
+    assert skip in {item["id"] for item in back["items"]}
