@@ -34,6 +34,12 @@ from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
 from .topk import segment_starts, top_k_rows
 
+# How each family's normalised score counts when choosing the reason shown. What people you follow did is the
+# explanation readers trust most: it is shown unless a collaborative signal is more than twice as strong on
+# its own scale. A content match explains an item only when it is clearly stronger than every collaborative one.
+SOCIAL_REASON_WEIGHT = 2.0
+CONTENT_REASON_WEIGHT = 0.5
+
 
 @dataclass
 class Settings:
@@ -732,17 +738,18 @@ class Recommender:
 
         `parts` holds, aligned with `items`, each source's normalised score and the community rank.
         """
-        w = FALLBACK_WEIGHTS
+        # Each family is judged on its own per-user scale (its scores are normalised by the user's best
+        # candidate): summing four collaborative sources against one social source let "because you liked"
+        # bury every "liked by people you follow", even on items a followee had just saved. Social wins ties.
+        # Social scores are zero unless a followee (or, weakly, a followee's followee) engaged with the item.
         has_community = (self.communities[items] != "").astype(np.float64)
+        collaborative = np.max([parts[name] for name in ("ease", "als", "rp3", "neighbours")], axis=0)
         contributions = np.vstack(
             [
-                w["ease"] * parts["ease"]
-                + w["als"] * parts["als"]
-                + w["rp3"] * parts["rp3"]
-                + w["neighbours"] * parts["neighbours"],
-                w["social"] * parts["social"],
-                w["content"] * parts["content"],
-                2 * w["trending"] * parts["community"] * has_community,
+                collaborative,
+                SOCIAL_REASON_WEIGHT * parts["social"] * (1 + 1e-6),
+                CONTENT_REASON_WEIGHT * parts["content"],
+                2 * FALLBACK_WEIGHTS["trending"] * parts["community"] * has_community,
             ]
         )
         best = np.argmax(contributions, axis=0)

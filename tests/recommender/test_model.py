@@ -62,6 +62,32 @@ def test_social_reason_names_a_followee(trained):
     assert all(r.params["user_ids"][0] in followees and "you follow" in r.text() for r in social)
 
 
+def test_a_reason_comes_from_the_family_strongest_on_its_own_scale(trained):
+    import numpy as np
+
+    row = next(r for r in range(trained.data.n_active) if trained.sources.social.trust[r].nnz)
+    X_row = trained.data.X[row]
+    followees = trained.sources.social.trust[row].indices
+    items = np.flatnonzero(np.asarray(trained.sources.social.binary[followees].sum(axis=0)).ravel() > 0)
+    items = np.setdiff1d(items, X_row.indices)[:3]
+    zeros = np.zeros(len(items))
+
+    def parts(**given):
+        return {name: given.get(name, zeros) for name in ("ease", "als", "rp3", "neighbours", "social", "content",
+                                                         "community")}
+
+    # Four collaborative sources at 0.9 each used to outweigh a social score of 1 (and any tie went to them).
+    strong = np.full(len(items), 0.9)
+    social_first = trained._reasons(row, X_row, items, parts(ease=strong, als=strong, rp3=strong, neighbours=strong,
+                                                             social=np.ones(len(items))))
+    assert [r.code for r in social_first] == [R.FOLLOWEES_ENGAGED] * len(items)
+    tie = trained._reasons(row, X_row, items, parts(ease=np.ones(len(items)), social=np.ones(len(items))))
+    assert [r.code for r in tie] == [R.FOLLOWEES_ENGAGED] * len(items)
+    # ... but a collaborative signal more than twice as strong on its own scale explains the item.
+    collaborative = trained._reasons(row, X_row, items, parts(als=np.ones(len(items)), social=np.full(len(items), 0.4)))
+    assert R.FOLLOWEES_ENGAGED not in [r.code for r in collaborative]
+
+
 def test_similar_items_and_people_to_follow(trained):
     item = trained.data.item_ids[0]
     similar = trained.similar_items(item, k=5)
