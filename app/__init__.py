@@ -41,6 +41,22 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+def settle_for_serving() -> None:
+    """Call once a serving process has built its app: load what searches need, then freeze the heap.
+
+    Everything loaded at start-up (libraries, jieba's dictionary) lives as long as the process; frozen, the
+    collector's full passes stop scanning it. Those passes were the For-you page's slowest percentile
+    (150-200 ms pauses against a 21 ms median at 1M posts).
+    """
+    import gc
+
+    from app.search.text import warm_up
+
+    warm_up()
+    gc.collect()
+    gc.freeze()
+
+
 def _start_scheduler_on_first_request(app: Flask) -> None:
     """With JOBS_SCHEDULER=inline, a serving process runs due schedules itself (CLI commands never do)."""
     if app.config.get("JOBS_SCHEDULER") != "inline":

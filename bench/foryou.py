@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import event  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, settle_for_serving  # noqa: E402
 from app.accounts.models import User  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -601,6 +601,7 @@ def main() -> None:
         timed = rng.choice(ordinary, size=min(args.samples, len(ordinary)), replace=False).tolist()
         timed += sorted(heavy & set(readers))
 
+        settle_for_serving()  # as wsgi.py does in every serving process
         print("Timing for_you_feed in-process…", flush=True)
         measured = server_time(app, timed, heavy, args.view_samples)
         rows = measured["rows"]

@@ -52,6 +52,11 @@ def _segmenter():
     return _jieba
 
 
+def warm_up() -> None:
+    """Load jieba's dictionary now (a serving process calls this at start, not on its first search)."""
+    _segmenter()
+
+
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     from whoosh.lang.porter import stem as porter
