@@ -77,6 +77,7 @@ class ForYouPage:
     model_version: str | None
     cold_start: bool = False
     items: list[Post] = field(default_factory=list)
+    hidden: set[int] = field(default_factory=set)  # blocked either way, for the rest of the page to reuse
 
 
 def active_version() -> RecommenderModel | None:
@@ -267,7 +268,7 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
     has_more = len(order) > consumed and consumed < PAGE_SIZE * MAX_PAGES
     return ForYouPage(cards=cards, next_cursor=encode_cursor([consumed]) if has_more else None,
                       model_version=model.version if model else None, cold_start=cold,
-                      items=[card.post for card in cards])
+                      items=[card.post for card in cards], hidden=hidden)
 
 
 def give_feedback(user: User, kind: str, post_id: int) -> FeedFeedback:
@@ -294,12 +295,17 @@ def undo_feedback(user: User, feedback_id: int) -> None:
 
 
 def people_to_follow(viewer: User, limit: int = 6) -> list[tuple[User, str]]:
-    """Suggested people with a reason: the model's picks (friends of friends, shared taste), else active
-    authors in the reader's communities. Never the reader, someone they follow, or anyone blocked."""
-    from app.feeds.reasons import describe
+    """Suggested people, each with the sentence that says why (see suggest_people)."""
+    picks = suggest_people(viewer, limit)
+    return list(zip([user for user, _r in picks], describe([reason for _u, reason in picks]), strict=True))
 
+
+def suggest_people(viewer: User, limit: int = 6, hidden: set[int] | None = None) -> list[tuple[User, dict]]:
+    """Suggested people with a reason code: the model's picks (friends of friends, shared taste), else active
+    authors in the reader's communities. Never the reader, someone they follow, or anyone blocked (`hidden`,
+    when the caller already looked the blocks up)."""
     followed = select(Follow.followee_id).where(Follow.follower_id == viewer.id)
-    hidden = hidden_user_ids(viewer.id) | {viewer.id}
+    hidden = (hidden_user_ids(viewer.id) if hidden is None else hidden) | {viewer.id}
     rows = db.session.execute(select(FollowSuggestion.suggested_id, FollowSuggestion.reason)
                               .where(FollowSuggestion.user_id == viewer.id,
                                      FollowSuggestion.suggested_id.not_in(followed))
@@ -325,8 +331,7 @@ def people_to_follow(viewer: User, limit: int = 6) -> list[tuple[User, str]]:
             if len(picks) >= limit:
                 break
     users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_([p for p, _r in picks])))}
-    texts = describe([reason for _p, reason in picks])
-    return [(users[user_id], text) for (user_id, _r), text in zip(picks, texts, strict=True) if user_id in users]
+    return [(users[user_id], reason) for user_id, reason in picks if user_id in users]
 
 
 def similar_posts(post: Post, viewer: User | None, limit: int = 6) -> list[tuple[Post, str]]:

@@ -30,7 +30,8 @@ def describe(reasons: list[dict]) -> list[str]:
             slugs.add(str(params["community"]))
         if params.get("community_id"):
             community_ids.add(int(params["community_id"]))
-    users = {u.id: u.name for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
+    users = {user_id: display_name or username for user_id, display_name, username in db.session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))} if user_ids else {}
     titles = {pid: title for pid, title in db.session.execute(
         select(Post.id, Post.title).where(Post.id.in_(post_ids)))} if post_ids else {}
     communities = {}

@@ -12,7 +12,14 @@ from app.core.errors import Invalid
 from app.core.pagination import Page
 from app.feeds import services
 from app.feeds.events import ANON_COOKIE, new_request_id, record_impressions
-from app.feeds.foryou import for_you_feed, give_feedback, people_to_follow, record_shown, similar_posts
+from app.feeds.foryou import (
+    for_you_feed,
+    give_feedback,
+    people_to_follow,
+    record_shown,
+    similar_posts,
+    suggest_people,
+)
 from app.feeds.foryou import undo_feedback as remove_feedback
 from app.feeds.reasons import describe
 from app.posts.cards import viewer_state
@@ -65,11 +72,14 @@ def home():
         if needs_onboarding(viewer):
             return redirect(url_for("feeds.welcome"))
         page = for_you_feed(viewer, cursor)
-        reasons = dict(zip([card.post.id for card in page.cards], describe([card.reason for card in page.cards]),
-                           strict=True))
+        picks = suggest_people(viewer, limit=6, hidden=page.hidden)
+        # One describe for the cards and the people strip: names and titles are looked up once.
+        texts = describe([card.reason for card in page.cards] + [reason for _user, reason in picks])
+        reasons = dict(zip([card.post.id for card in page.cards], texts, strict=False))
+        people = list(zip([user for user, _reason in picks], texts[len(page.cards):], strict=True))
         return _render_feed("feeds/home.html", Page(page.items, page.next_cursor), "for_you", "feeds.home", {},
                             feed="for_you", reasons=reasons, model_version=page.model_version,
-                            cold_start=page.cold_start, people=people_to_follow(viewer, limit=6))
+                            cold_start=page.cold_start, people=people)
     page = services.trending_feed(viewer, cursor)
     return _render_feed("feeds/home.html", page, "trending", "feeds.home", {}, feed="trending")
 
