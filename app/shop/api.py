@@ -360,8 +360,13 @@ class CheckoutSchema(Schema):
     payment_id = fields.Integer(attribute="payment.id", dump_only=True)
     amount_cents = fields.Integer(attribute="payment.amount_cents", dump_only=True)
     currency = fields.String(attribute="payment.currency", dump_only=True)
-    redirect_url = fields.Function(lambda started: absolute_url(started.redirect_url), dump_only=True,
-                                   metadata={"description": "Send the buyer here to pay."})
+    redirect_url = fields.Function(lambda started: absolute_url(started.redirect_url) if started.redirect_url
+                                   else None, dump_only=True, allow_none=True,
+                                   metadata={"description": "Send the buyer here to pay; null when a replayed "
+                                                            "checkout can no longer be paid."})
+    refusal = fields.String(dump_only=True, allow_none=True,
+                            metadata={"description": "Why a replayed checkout can no longer be paid, when it "
+                                                     "cannot."})
     orders = fields.Nested(OrderSchema, many=True, dump_only=True)
 
 
@@ -664,17 +669,34 @@ def quote_checkout(data: dict):
     return _quote(checkout.quote_checkout(require_user(), data.get("lines"), data["coupon_code"]))
 
 
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 100},
+    "description": "1–100 printable ASCII characters, unique per checkout you mean to place (a UUID will do). "
+                   "Retrying with the same key and the same body answers the first checkout again (200) "
+                   "instead of placing another; the same key with a different body is refused (422). Keys "
+                   "are yours alone and are forgotten after 24 hours.",
+}
+
+
 @blp.post("/checkout")
 @blp.arguments(CheckoutRequestSchema)
-@blp.response(201, CheckoutSchema)
+@blp.response(201, CheckoutSchema, description="The orders were placed.")
+@blp.alt_response(200, schema=CheckoutSchema,
+                  description="A retry with an Idempotency-Key already used with this body: the checkout that "
+                              "request placed, as it now stands (same payment and orders; `redirect_url` is "
+                              "null with a `refusal` once it can no longer be paid).")
+@blp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
 def place_orders(data: dict):
     """Place the orders for your cart (or `lines`): one per shop, stock held for you until `reserved_until`,
     one payment for them all. Send the buyer to `redirect_url` to pay.
 
     Any refusal (a bad line, a shortfall, a coupon that does not apply) changes nothing. Totals a client
-    sends are ignored; a `unit_price_cents` that is no longer the price is refused.
+    sends are ignored; a `unit_price_cents` that is no longer the price is refused. Send an
+    `Idempotency-Key` header to retry safely after a timeout: the retry answers the same checkout (200).
     """
-    return checkout.check_out(require_user(), data.get("lines"), data["address_id"], data["coupon_code"])
+    started = checkout.check_out(require_user(), data.get("lines"), data["address_id"], data["coupon_code"],
+                                 idempotency_key=request.headers.get("Idempotency-Key"))
+    return (started, 200) if started.replayed else started
 
 
 # --- orders -----------------------------------------------------------------------------------------------

@@ -4,9 +4,14 @@ Every price is read from the SKUs on the server; a price a client sends is only 
 refuses the checkout (the buyer must see what they pay). Stock is reserved with conditional updates
 (`stock = stock - n WHERE stock >= n`, row count checked), in SKU id order so concurrent checkouts cannot
 deadlock; the whole checkout is one transaction, so a refusal anywhere changes nothing.
+
+An API client may send an Idempotency-Key with a checkout (see `check_out`): a retry with the same key and
+body answers the checkout the first request placed instead of placing a second one.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
@@ -28,6 +34,7 @@ from app.shop.models import (
     Address,
     Cart,
     CartItem,
+    CheckoutKey,
     Order,
     OrderEvent,
     OrderLine,
@@ -40,7 +47,7 @@ from app.shop.models import (
     Sku,
 )
 from app.shop.orders import reservation_minutes
-from app.shop.payments import get_provider, start_payment
+from app.shop.payments import get_provider, payment_state, start_payment
 from app.shop.pricing import split_proportionally
 
 MAX_LINES = 50
@@ -249,20 +256,82 @@ def price_checkout(buyer: User, cart_or_lines: Cart | Sequence[Mapping], coupon_
     return priced
 
 
+# --- idempotency keys -------------------------------------------------------------------------------------
+
+KEY_LIFETIME = timedelta(hours=24)  # an older key is forgotten: the same key then places a new checkout
+_KEY = re.compile(r"[\x20-\x7e]{1,100}")  # printable ASCII
+
+
+@dataclass(frozen=True)
+class KeyClaim:
+    """An Idempotency-Key and the fingerprint of the request it came with."""
+
+    key: str
+    request_hash: str
+
+
+class KeyTaken(Exception):
+    """Another transaction recorded the same key first (raised after rolling back)."""
+
+
+def claim_for(key: str, lines: Sequence[Mapping] | None, address_id, coupon_code: str | None) -> KeyClaim:
+    """Check the key's shape (1–100 printable ASCII characters) and fingerprint the request it came with."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        message = _("The Idempotency-Key header must be 1 to 100 printable ASCII characters.")
+        raise Invalid(message, {"Idempotency-Key": [message]})
+    body = json.dumps({"lines": lines, "address_id": address_id, "coupon_code": coupon_code},
+                      sort_keys=True, separators=(",", ":"), default=str)
+    return KeyClaim(key, hashlib.sha256(body.encode()).hexdigest())
+
+
+def _remembered_key(buyer: User, claim: KeyClaim, now: datetime) -> CheckoutKey | None:
+    """The buyer's live record of this key, or None; a key recorded with another request is refused."""
+    row = db.session.scalar(select(CheckoutKey).where(CheckoutKey.buyer_id == buyer.id, CheckoutKey.key == claim.key)
+                            .execution_options(populate_existing=True))
+    if row is None or row.created_at <= now - KEY_LIFETIME:
+        return None
+    if row.request_hash != claim.request_hash:
+        message = _("This Idempotency-Key was already used for a different checkout request. "
+                    "Send a new key for a new request.")
+        raise Invalid(message, {"Idempotency-Key": [message]})
+    return row
+
+
+def _record_key(buyer: User, claim: KeyClaim, now: datetime) -> CheckoutKey:
+    """Insert the key's row before any stock moves. A concurrent checkout with the same key blocks on the
+    unique index until this transaction ends; if it commits, that one fails here with KeyTaken."""
+    db.session.execute(delete(CheckoutKey).where(CheckoutKey.buyer_id == buyer.id, CheckoutKey.key == claim.key,
+                                                 CheckoutKey.created_at <= now - KEY_LIFETIME)
+                       .execution_options(synchronize_session=False))
+    row = CheckoutKey(buyer_id=buyer.id, key=claim.key, request_hash=claim.request_hash, created_at=now)
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise KeyTaken() from None
+    return row
+
+
+# --- placing orders ---------------------------------------------------------------------------------------
+
 def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_id: int,
-                 coupon_code: str | None = None, now: datetime | None = None) -> Checkout:
+                 coupon_code: str | None = None, now: datetime | None = None,
+                 claim: KeyClaim | None = None) -> Checkout:
     """Place one order per shop for what is asked, reserve its stock (and the coupon's use) until the
     reservation deadline, and open one payment for all of them. Refuses, changing nothing, on any bad
-    line, stock shortfall or coupon problem."""
+    line, stock shortfall or coupon problem. With a `claim`, records its key in the same transaction
+    (KeyTaken when a concurrent checkout recorded it first)."""
     now = now or clock_now()
-    _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is the first thing to say
-    address = _buyer_address(buyer, address_id)
-    priced = price_checkout(buyer, cart_or_lines, coupon_code, now)
-    requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
-                                                            priced.subtotals, priced.currency, priced.quote)
-    authors = attributions((line.source_post_id, skus[line.sku_id].product_id) for line in requested)
-
     try:
+        # The key first: a concurrent request with it waits here, before pricing or taking any stock.
+        key_row = _record_key(buyer, claim, now) if claim else None
+        _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is the first thing to say
+        address = _buyer_address(buyer, address_id)
+        priced = price_checkout(buyer, cart_or_lines, coupon_code, now)
+        requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
+                                                                priced.subtotals, priced.currency, priced.quote)
+        authors = attributions((line.source_post_id, skus[line.sku_id].product_id) for line in requested)
+
         for line in sorted(requested, key=lambda line: line.sku_id):
             taken = db.session.execute(
                 update(Sku).where(Sku.id == line.sku_id, Sku.stock >= line.quantity)
@@ -278,6 +347,8 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
                           amount_cents=priced.total_cents)
         db.session.add(payment)
         db.session.flush()
+        if key_row:
+            key_row.payment_id = payment.id
         reserved_until = now + timedelta(minutes=reservation_minutes())
         orders = []
         for shop_id in sorted(by_shop):
@@ -324,11 +395,14 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
 
 @dataclass
 class StartedCheckout:
-    """Placed orders, their payment, and where to send the buyer to pay it."""
+    """Placed orders, their payment, and where to send the buyer to pay it (None, with the `refusal`, when a
+    replayed checkout can no longer be paid). `replayed`: answered from an earlier request's key."""
 
     payment: Payment
     orders: list[Order]
-    redirect_url: str
+    redirect_url: str | None
+    refusal: str | None = None
+    replayed: bool = False
 
 
 def _cart_or_lines(buyer: User, lines: Sequence[Mapping] | None) -> Cart | Sequence[Mapping]:
@@ -345,7 +419,36 @@ def quote_checkout(buyer: User, lines: Sequence[Mapping] | None = None, coupon_c
 
 
 def check_out(buyer: User, lines: Sequence[Mapping] | None, address_id: int, coupon_code: str | None = None,
-              now: datetime | None = None) -> StartedCheckout:
-    """Place the orders for the buyer's cart (or `lines`) and open their payment at the provider."""
-    placed = place_orders(buyer, _cart_or_lines(buyer, lines), address_id, coupon_code, now)
+              now: datetime | None = None, idempotency_key: str | None = None) -> StartedCheckout:
+    """Place the orders for the buyer's cart (or `lines`) and open their payment at the provider.
+
+    With an `idempotency_key` (scoped to the buyer), the first request records the key with a hash of
+    `lines`, `address_id` and `coupon_code` in the checkout's own transaction (a refused checkout records
+    nothing, so the key can be retried). A repeat with the same key and body answers that checkout as it
+    now stands (`replayed`), with the same payment's pay URL, never a second payment; the same key with
+    another body is Invalid. Keys older than KEY_LIFETIME (24 h) are forgotten and may be reused; their
+    rows are replaced then, and nothing else cleans them up.
+    """
+    now = now or clock_now()
+    claim = claim_for(idempotency_key, lines, address_id, coupon_code) if idempotency_key is not None else None
+    if claim:
+        remembered = _remembered_key(buyer, claim, now)
+        if remembered:
+            return _replay(buyer, remembered, now)
+    try:
+        placed = place_orders(buyer, _cart_or_lines(buyer, lines), address_id, coupon_code, now, claim)
+    except KeyTaken:
+        # A concurrent request with this key committed its checkout while we waited on the unique index.
+        return _replay(buyer, _remembered_key(buyer, claim, now), now)
     return StartedCheckout(placed.payment, placed.orders, start_payment(buyer, placed.payment.id, now=now))
+
+
+def _replay(buyer: User, remembered: CheckoutKey | None, now: datetime) -> StartedCheckout:
+    """The checkout a key recorded, as it now stands; its pay URL while it can be paid, else why not.
+    Conflict when that checkout cannot be seen (yet), which a committed key row rules out in practice."""
+    if remembered is None or remembered.payment_id is None:
+        raise Conflict(_("A checkout with this Idempotency-Key is still in progress. Retry in a moment."))
+    db.session.expire_all()  # the orders' status, not what this session saw before
+    state = payment_state(buyer, remembered.payment_id, now=now)
+    return StartedCheckout(state.payment, list(state.payment.orders), state.redirect_url, state.refusal,
+                           replayed=True)

@@ -318,6 +318,23 @@ class PaymentCallback(db.Model):
     received_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
 
+class CheckoutKey(db.Model):
+    """An API client's Idempotency-Key for one checkout: a retry with the same key and body answers that
+    checkout again instead of placing another. Written in the checkout's own transaction, so a refused
+    checkout leaves no row. No job cleans rows up: a key older than checkout.KEY_LIFETIME may be reused,
+    which replaces its row."""
+
+    __tablename__ = "checkout_keys"
+    __table_args__ = (UniqueConstraint("buyer_id", "key", name="uq_checkout_keys_buyer_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 of lines, address_id and coupon_code
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))  # set in the same transaction
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
 # --- orders ---------------------------------------------------------------------------------------------
 
 
