@@ -15,6 +15,10 @@ rows, so any host answers the same. Per request:
      posts and anyone blocked either way;
   4. diversity: at most 2 per author and 4 per community in every page of 20 (recommender.rerank).
 
+A page's cursor carries the moment its first page was read: later pages read fresh signals and the
+reader's own likes, saves and opens as of then, so the order they continue is the one the first page began
+(feedback applies at once; new activity waits for a fresh first page).
+
 Readers with no candidates at all (new, or no model yet) get hot posts from their communities, then
 trending, with the matching reason.
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select, union_all
@@ -61,6 +65,8 @@ COLD_COMMUNITIES = 10
 FOLLOWEE_ENGAGED_WEIGHT, FOLLOWEE_POST_WEIGHT, JOINED_WEIGHT = 0.6, 0.4, 0.15
 FEWER_AUTHOR, FEWER_COMMUNITY = 0.25, 0.5
 MAX_PAGES = 15
+_EPOCH = datetime(1970, 1, 1)
+CLOCK_SKEW = timedelta(minutes=5)
 REMOVED_SLACK = 10  # notes past a page's end it may read in place of removed ones
 
 
@@ -93,13 +99,29 @@ def record_shown(post_ids: list[int], surface: str, viewer: User | None, anon_id
                               model_version=model.version if model else None)
 
 
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
+def _position(cursor: str | None) -> tuple[int, datetime]:
+    """Positions already consumed and the moment the feed is read as of (the first page's, so the order the
+    next pages continue is the one the first page began: later likes and posts wait for a fresh first page)."""
+    moment = now()
+    if not cursor:  # rounded up to the millisecond the cursor carries, so nothing made by now is left out
+        return 0, _EPOCH + timedelta(milliseconds=-((_EPOCH - moment) // timedelta(milliseconds=1)))
     raw = decode_cursor(cursor)
-    if len(raw) != 1 or not isinstance(raw[0], int) or not 0 <= raw[0] <= PAGE_SIZE * MAX_PAGES:
+    valid = (len(raw) in (1, 2) and all(isinstance(value, int) and not isinstance(value, bool) for value in raw)
+             and 0 <= raw[0] <= PAGE_SIZE * MAX_PAGES)
+    as_of = moment  # cursors written before they carried the moment read as of now
+    if valid and len(raw) == 2:
+        try:
+            as_of = _EPOCH + timedelta(milliseconds=raw[1])
+        except OverflowError:
+            valid = False
+        valid = valid and as_of <= moment + CLOCK_SKEW  # another host's clock may run a little ahead
+    if not valid:
         raise Invalid(_("This page link is not valid."), {"cursor": [_("This page link is not valid.")]})
-    return raw[0]
+    return raw[0], as_of
+
+
+def _cursor(consumed: int, as_of: datetime) -> str:
+    return encode_cursor([consumed, (as_of - _EPOCH) // timedelta(milliseconds=1)])
 
 
 def _feedback(user_id: int) -> dict[str, set[int]]:
@@ -110,16 +132,18 @@ def _feedback(user_id: int) -> dict[str, set[int]]:
     return chosen
 
 
-def _already_engaged(user_id: int) -> set[int]:
-    rows = union_all(select(Like.post_id).where(Like.user_id == user_id),
-                     select(Save.post_id).where(Save.user_id == user_id),
-                     select(Event.post_id).where(Event.user_id == user_id, Event.kind == "open"))
+def _already_engaged(user_id: int, as_of: datetime) -> set[int]:
+    rows = union_all(select(Like.post_id).where(Like.user_id == user_id, Like.created_at <= as_of),
+                     select(Save.post_id).where(Save.user_id == user_id, Save.created_at <= as_of),
+                     select(Event.post_id).where(Event.user_id == user_id, Event.kind == "open",
+                                                 Event.created_at <= as_of))
     return {post_id for (post_id,) in db.session.execute(rows) if post_id is not None}
 
 
-def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int], dict[int, tuple[int, int]]]:
-    """Posts followees liked or saved since `since` (with who), followees' posts created since then, and
-    the author and community of each of those posts (published ones only).
+def _fresh(user_id: int, since: datetime, until: datetime) -> tuple[dict[int, list[int]], set[int],
+                                                                    dict[int, tuple[int, int]]]:
+    """Posts followees liked or saved between `since` and `until` (with who), followees' posts created
+    then, and the author and community of each of those posts (published ones only).
 
     Looks at the reader's FRESH_FOLLOWEES most recent followees only, so a reader following thousands
     costs the same as one following a few hundred (ix_likes_user_created / ix_saves_user_created).
@@ -130,9 +154,9 @@ def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int], dict[in
     placed: dict[int, tuple[int, int]] = {}
     rows = union_all(
         select(Like.post_id, Like.user_id, Like.created_at)
-        .where(Like.user_id.in_(followees), Like.created_at >= since),
+        .where(Like.user_id.in_(followees), Like.created_at >= since, Like.created_at <= until),
         select(Save.post_id, Save.user_id, Save.created_at)
-        .where(Save.user_id.in_(followees), Save.created_at >= since),
+        .where(Save.user_id.in_(followees), Save.created_at >= since, Save.created_at <= until),
     ).subquery()
     # The newest engagements first, then their posts: the join reads at most the rows the limit keeps.
     newest = (select(rows.c.post_id, rows.c.user_id, rows.c.created_at)
@@ -147,7 +171,8 @@ def _fresh(user_id: int, since) -> tuple[dict[int, list[int]], set[int], dict[in
     new_posts = set()
     for post_id, author_id, community_id in db.session.execute(
             select(Post.id, Post.author_id, Post.community_id)
-            .where(Post.author_id.in_(followees), Post.created_at >= since, Post.status == STATUS_PUBLISHED)
+            .where(Post.author_id.in_(followees), Post.created_at >= since, Post.created_at <= until,
+                   Post.status == STATUS_PUBLISHED)
             .order_by(Post.created_at.desc()).limit(FRESH_LIMIT)):
         new_posts.add(post_id)
         placed[post_id] = (author_id, community_id)
@@ -186,11 +211,11 @@ def _cold_start(viewer: User, excluded: set[int], hidden: set[int]) -> list[tupl
 
 def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE) -> ForYouPage:
     """One page of the reader's For-you feed, each card with the reason it is there."""
-    offset = _offset(cursor)
+    offset, as_of = _position(cursor)
     model = active_version()
     hidden = hidden_user_ids(viewer.id)
-    feedback = _feedback(viewer.id)
-    excluded = _already_engaged(viewer.id) | feedback["not_interested"]
+    feedback = _feedback(viewer.id)  # live: "not interested" and "fewer" change what comes next
+    excluded = _already_engaged(viewer.id, as_of) | feedback["not_interested"]
 
     candidates: dict[int, list] = {}  # post id → [score, reason]
     placed: dict[int, tuple[int, int]] = {}  # post id → (author id, community id)
@@ -206,9 +231,9 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
             placed[post_id] = (author_id, community_id)
 
     # Fresh means since the model was trained, but never more than two days back (if training stalls).
-    window_start = now() - timedelta(hours=FRESH_WINDOW_HOURS)
+    window_start = as_of - timedelta(hours=FRESH_WINDOW_HOURS)
     since = max(model.created_at, window_start) if model else window_start
-    engaged, new_posts, fresh_placed = _fresh(viewer.id, since)
+    engaged, new_posts, fresh_placed = _fresh(viewer.id, since, as_of)
     placed.update(fresh_placed)
     for post_id, who in engaged.items():
         entry = candidates.setdefault(post_id, [0.0, {}])
@@ -266,7 +291,7 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
         if post is not None and post.status == STATUS_PUBLISHED:
             cards.append(Card(post, reason or {"code": "popular", "params": {}}))
     has_more = len(order) > consumed and consumed < PAGE_SIZE * MAX_PAGES
-    return ForYouPage(cards=cards, next_cursor=encode_cursor([consumed]) if has_more else None,
+    return ForYouPage(cards=cards, next_cursor=_cursor(consumed, as_of) if has_more else None,
                       model_version=model.version if model else None, cold_start=cold,
                       items=[card.post for card in cards], hidden=hidden)
 

@@ -184,6 +184,45 @@ def test_cursor_pages_do_not_repeat_and_tampering_is_refused(ctx, trained):
     assert not {c.post.id for c in first.cards} & {c.post.id for c in second.cards}
     with pytest.raises(Invalid):
         foryou.for_you_feed(readers[0], "tampered")
+    from app.core.pagination import encode_cursor
+
+    far_future = (now() - datetime(1970, 1, 1)) // timedelta(milliseconds=1) + 3_600_000
+    for raw in ([5, far_future], [5, 10 ** 30], [5, "x"], [5, True], [5, 1, 2], [-1], [10_000]):
+        with pytest.raises(Invalid):
+            foryou.for_you_feed(readers[0], encode_cursor(raw))
+    old_style = foryou.for_you_feed(readers[0], encode_cursor([5]), limit=5)  # before cursors carried a moment
+    assert [c.post.id for c in old_style.cards] == [c.post.id for c in second.cards]
+
+
+@pytest.mark.parametrize("change", ["followees_engage", "reader_likes"])
+def test_next_pages_continue_the_order_the_first_page_began(ctx, trained, change):
+    """Likes and posts after the first page (followees', the reader's own) wait for a fresh first page:
+    otherwise they would shift the order under the cursor and repeat or skip notes."""
+    readers, posts, _report = trained
+    reader = readers[0]
+    followees = [db.session.get(type(reader), user_id) for user_id in db.session.scalars(
+        select(Follow.followee_id).where(Follow.follower_id == reader.id))]
+    start = now().replace(microsecond=0) + timedelta(minutes=1)
+    with frozen_at(start):
+        baseline = [card.post.id for card in foryou.for_you_feed(reader, limit=20).cards]
+        first = foryou.for_you_feed(reader, limit=10)
+    assert [card.post.id for card in first.cards] == baseline[:10]
+    with frozen_at(start + timedelta(minutes=1)):
+        if change == "followees_engage":  # a followee's new note the reader's other followees like
+            moved = factories.post(author=followees[0], community_=posts["hikers"][0].community,
+                                   title="Brand new ridge walk")
+            for followee in followees[1:]:
+                engagement.like_post(followee, moved)
+        else:
+            moved = first.cards[0].post
+            engagement.like_post(reader, moved)
+        # Read as of now, the order has moved: the fresh note came in, or the liked one left.
+        current = [card.post.id for card in foryou.for_you_feed(reader, limit=40).cards]
+    assert (moved.id in current) == (change == "followees_engage")
+    assert current[10:20] != baseline[10:20]  # what a cursor reading the live order would show next
+    with frozen_at(start + timedelta(minutes=2)):
+        second = foryou.for_you_feed(reader, first.next_cursor, limit=10)
+    assert [card.post.id for card in second.cards] == baseline[10:20]
 
 
 def test_a_worse_model_does_not_replace_the_current_one(ctx, trained):
