@@ -65,7 +65,7 @@ COLD_COMMUNITIES = 10
 FOLLOWEE_ENGAGED_WEIGHT, FOLLOWEE_POST_WEIGHT, JOINED_WEIGHT = 0.6, 0.4, 0.15
 FEWER_AUTHOR, FEWER_COMMUNITY = 0.25, 0.5
 MAX_PAGES = 15
-_EPOCH = datetime(1970, 1, 1)
+_EPOCH, _MS = datetime(1970, 1, 1), timedelta(milliseconds=1)  # a cursor's moment: milliseconds since the epoch
 CLOCK_SKEW = timedelta(minutes=5)
 REMOVED_SLACK = 10  # notes past a page's end it may read in place of removed ones
 
@@ -104,14 +104,14 @@ def _position(cursor: str | None) -> tuple[int, datetime]:
     next pages continue is the one the first page began: later likes and posts wait for a fresh first page)."""
     moment = now()
     if not cursor:  # rounded up to the millisecond the cursor carries, so nothing made by now is left out
-        return 0, _EPOCH + timedelta(milliseconds=-((_EPOCH - moment) // timedelta(milliseconds=1)))
+        return 0, _EPOCH + _MS * -((_EPOCH - moment) // _MS)
     raw = decode_cursor(cursor)
     valid = (len(raw) in (1, 2) and all(isinstance(value, int) and not isinstance(value, bool) for value in raw)
              and 0 <= raw[0] <= PAGE_SIZE * MAX_PAGES)
     as_of = moment  # cursors written before they carried the moment read as of now
     if valid and len(raw) == 2:
         try:
-            as_of = _EPOCH + timedelta(milliseconds=raw[1])
+            as_of = _EPOCH + _MS * raw[1]
         except OverflowError:
             valid = False
         valid = valid and as_of <= moment + CLOCK_SKEW  # another host's clock may run a little ahead
@@ -121,7 +121,7 @@ def _position(cursor: str | None) -> tuple[int, datetime]:
 
 
 def _cursor(consumed: int, as_of: datetime) -> str:
-    return encode_cursor([consumed, (as_of - _EPOCH) // timedelta(milliseconds=1)])
+    return encode_cursor([consumed, (as_of - _EPOCH) // _MS])
 
 
 def _feedback(user_id: int) -> dict[str, set[int]]:

@@ -75,8 +75,9 @@ def home():
         picks = suggest_people(viewer, limit=6, hidden=page.hidden)
         # One describe for the cards and the people strip: names and titles are looked up once.
         texts = describe([card.reason for card in page.cards] + [reason for _user, reason in picks])
-        reasons = dict(zip([card.post.id for card in page.cards], texts, strict=False))
-        people = list(zip([user for user, _reason in picks], texts[len(page.cards):], strict=True))
+        shown = len(page.cards)
+        reasons = dict(zip([card.post.id for card in page.cards], texts[:shown], strict=True))
+        people = list(zip([user for user, _reason in picks], texts[shown:], strict=True))
         return _render_feed("feeds/home.html", Page(page.items, page.next_cursor), "for_you", "feeds.home", {},
                             feed="for_you", reasons=reasons, model_version=page.model_version,
                             cold_start=page.cold_start, people=people)
