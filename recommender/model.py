@@ -67,6 +67,8 @@ class Settings:
         (64, 20.0, 10.0, "log"),
     )
     als_iterations: int = 6
+    # Random starts of ALS whose scores are averaged; one above max_tuning_interactions (each start costs a fit).
+    als_starts: int = 3
     # Grids are tried only below this many training pairs; above it each grid's first setting is used.
     max_tuning_interactions: int = 3_000_000
     max_tuning_users: int = 1000
@@ -172,7 +174,7 @@ def _fit_sources(
     with clock.phase("ease"):
         ease = fitted.get("ease") or _ease(chosen["ease"], settings).fit(X)
     with clock.phase("als"):
-        als = fitted.get("als") or _als(chosen["als"], settings).fit(X)
+        als = fitted.get("als") or _als(chosen["als"], settings, X.nnz).fit(X)
     with clock.phase("rp3"):
         walk = fitted.get("rp3") or RP3Beta(*chosen["rp3"], settings.rp3_neighbours).fit(X)
     with clock.phase("user knn"):
@@ -190,10 +192,17 @@ def _ranker(settings: Settings) -> LearnedRanker:
     return LearnedRanker(settings.seed, members=settings.ranker_members, max_rows=settings.max_ranker_rows)
 
 
-def _als(params: tuple, settings: Settings) -> ImplicitALS:
+def _als(params: tuple, settings: Settings, pairs: int) -> ImplicitALS:
     factors, regularization, alpha, weighting = params
+    starts = settings.als_starts if pairs <= settings.max_tuning_interactions else 1
     return ImplicitALS(
-        int(factors), regularization, alpha, weighting, iterations=settings.als_iterations, seed=settings.seed
+        int(factors),
+        regularization,
+        alpha,
+        weighting,
+        iterations=settings.als_iterations,
+        seed=settings.seed,
+        starts=starts,
     )
 
 
@@ -422,7 +431,7 @@ class Recommender:
 
         builders = {
             "ease": ease,
-            "als": lambda p: _als(p, settings).fit(inner.X),
+            "als": lambda p: _als(p, settings, inner.X.nnz).fit(inner.X),
             "rp3": lambda p: RP3Beta(*p, settings.rp3_neighbours).fit(inner.X),
             "user_knn": lambda p: UserKNN(*p).fit(inner.X),
         }

@@ -42,6 +42,19 @@ def test_collaborative_sources_follow_co_occurrence():
         assert ranked(data, model.score(me), "me")[0] == "b", type(model).__name__
 
 
+def test_als_starts_average_the_scores_of_independent_random_starts():
+    data = co_occurrence_data()
+    me = data.X[[data.user_index["me"]]]
+    settings = dict(factors=3, regularization=0.1, alpha=5.0, iterations=4)
+    both = ImplicitALS(**settings, seed=5, starts=2).fit(data.X)
+    first = ImplicitALS(**settings, seed=5).fit(data.X)
+    second = ImplicitALS(**settings, seed=5 + 97).fit(data.X)
+    assert both.Y.shape == (data.n_items, 6)
+    assert not np.allclose(first.score(me), second.score(me))  # the starts really differ
+    np.testing.assert_allclose(both.score(me), (first.score(me) + second.score(me)) / 2, rtol=1e-4, atol=1e-6)
+    assert ranked(data, both.score(me), "me")[0] == "b"
+
+
 def test_user_knn_leaves_users_out_of_their_own_neighbours():
     data = build_training_data(interactions([("solo", "a"), ("solo", "x"), ("pal", "a"), ("pal", "y")]))
     solo = data.user_index["solo"]
