@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.core.field_messages import translate_field_errors
+
 log = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -133,7 +135,7 @@ def _webargs_errors(exc: HTTPException) -> dict | None:
             flat.update(location_errors)
         else:
             flat.setdefault("_schema", []).extend(location_errors)
-    return flat
+    return translate_field_errors(flat)
 
 
 def register_error_handlers(app: Flask) -> None:

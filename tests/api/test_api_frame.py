@@ -43,6 +43,32 @@ def test_patch_me_validation_error_is_problem_with_fields(client, app, user):
         assert db.session.get(User, user.id).locale is None
 
 
+def test_field_messages_are_in_the_readers_language(client, app, user):
+    body = {"display_name": 5, "bio": "x" * 501, "locale": "fr", "bogus": 1}
+    token = bearer(token_for(app, user))
+    chinese = client.patch("/api/v1/me", json=body, headers={**token, "Accept-Language": "zh-CN"})
+    assert chinese.status_code == 422 and chinese.content_type == PROBLEM
+    assert chinese.json["errors"] == {
+        "display_name": ["不是有效的字符串。"],
+        "bio": ["长度超过上限 500。"],
+        "locale": ["必须是以下之一：en, zh_Hans。"],
+        "bogus": ["未知字段。"],
+    }
+    english = client.patch("/api/v1/me", json=body, headers={**token, "Accept-Language": "en"})
+    assert english.json["errors"]["bio"] == ["Longer than the maximum length of 500."]
+    assert english.json["errors"]["locale"] == ["Must be one of: en, zh_Hans."]
+    with app.app_context():
+        assert db.session.get(User, user.id).bio != "x" * 501
+
+
+def test_range_messages_keep_their_figures_in_chinese(client):
+    response = client.get("/api/v1/search?q=tea&page=0&per_page=x", headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422 and response.content_type == PROBLEM
+    assert response.json["errors"]["per_page"] == ["不是有效的整数。"]
+    page = response.json["errors"]["page"]
+    assert len(page) == 1 and page[0].startswith("必须大于或等于 1，并且小于或等于 ")
+
+
 def test_malformed_json_is_400_problem(client, app, user):
     response = client.patch("/api/v1/me", data="{not json", content_type="application/json",
                             headers=bearer(token_for(app, user)))
