@@ -384,7 +384,8 @@ class ImplicitALS:
         return self
 
     def _blocks(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each start's item factors (views of Y) and their Gram matrix, computed once per fitted Y."""
+        """Each start's item factors (contiguous copies of its columns of Y) and their Gram matrix, computed once
+        per fitted Y; the number of starts is read from Y's width, so a loaded model needs no extra setting."""
         cached = self.__dict__.get("_item_blocks")
         if cached is None or cached[0] is not self.Y:
             n = max(1, self.Y.shape[1] // max(1, self.factors))
