@@ -407,7 +407,8 @@ class PaymentSchema(Schema):
     amount_cents = fields.Integer(attribute="payment.amount_cents", dump_only=True)
     refunded_cents = fields.Integer(attribute="payment.refunded_cents", dump_only=True)
     currency = fields.String(attribute="payment.currency", dump_only=True)
-    order_ids = fields.Function(lambda state: [order.id for order in state.payment.orders], dump_only=True)
+    order_ids = fields.Function(lambda state: [order.id for order in state.payment.orders], dump_only=True,
+                                metadata={"type": "array", "items": {"type": "integer"}})
     created_at = Timestamp(attribute="payment.created_at", dump_only=True)
     succeeded_at = Timestamp(attribute="payment.succeeded_at", dump_only=True, allow_none=True)
     redirect_url = fields.Function(lambda state: absolute_url(state.redirect_url) if state.redirect_url else None,

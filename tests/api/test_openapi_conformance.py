@@ -104,3 +104,21 @@ def test_error_responses_are_documented_as_problem_json(client, path):
     assert set(response.json) <= set(schema["properties"])
     assert set(schema.get("required", [])) <= set(response.json)
     assert isinstance(response.json["status"], int) and schema["properties"]["status"]["type"] == "integer"
+
+
+def untyped_properties(schema: dict, path: str):
+    for name, prop in schema.get("properties", {}).items():
+        if not any(key in prop for key in ("type", "$ref", "allOf", "anyOf", "oneOf")):
+            yield f"{path}.{name}"
+        yield from untyped_properties(prop, f"{path}.{name}")
+        yield from untyped_properties(prop.get("items", {}), f"{path}.{name}[]")
+
+
+def test_every_property_in_the_document_has_a_type(client):
+    spec = client.get("/api/v1/openapi.json").json
+    missing = [found for name, schema in spec["components"]["schemas"].items()
+               for found in untyped_properties(schema, name)]
+    assert missing == []
+    payment = spec["components"]["schemas"]["Payment"]["properties"]["order_ids"]
+    assert payment["type"] == "array" and payment["items"] == {"type": "integer"}
+    assert spec["components"]["schemas"]["User"]["properties"]["profile_url"]["type"] == "string"
