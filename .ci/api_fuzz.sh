@@ -43,7 +43,7 @@ export DATABASE_URL="" REDIS_URL="" MEDIA_ROOT="" SEARCH_BACKEND=whoosh
 export JOBS_SCHEDULER=off   # no background writers: the same seed gives the same run
 
 started=$SECONDS
-"$BIN/pybabel" compile -q -d app/translations >/dev/null 2>&1 || true
+"$BIN/pybabel" compile -d app/translations >/dev/null 2>&1 || true
 "$BIN/flask" db upgrade >"$WORK/setup.log" 2>&1
 "$BIN/flask" seed-demo --users 20 --posts 120 --products 24 --orders 24 --seed "$SEED" >>"$WORK/setup.log" 2>&1
 TOKEN="$("$BIN/flask" users create-token reader --name api-fuzz --days 1 2>>"$WORK/setup.log")"
