@@ -10,6 +10,7 @@ from app.accounts.models import ApiToken
 from app.api import require_user
 from app.core.i18n import SUPPORTED
 from app.core.pagination import clamp_limit, paginate_desc
+from app.core.timestamps import Timestamp
 from app.extensions import db
 
 blp = Blueprint("accounts_api", __name__, description="Users and the signed-in account")
@@ -24,7 +25,7 @@ class UserSchema(Schema):
     display_name = fields.String(dump_only=True)
     bio = fields.String(dump_only=True)
     avatar_url = fields.Function(avatar_url, dump_only=True, allow_none=True)
-    joined_at = fields.DateTime(attribute="created_at", dump_only=True)
+    joined_at = Timestamp(attribute="created_at", dump_only=True)
     profile_url = fields.Function(
         lambda user: url_for("accounts.profile", username=user.username, _external=True), dump_only=True)
 
@@ -47,9 +48,9 @@ class TokenSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)
     prefix = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    expires_at = fields.DateTime(dump_only=True, allow_none=True)
-    last_used_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    expires_at = Timestamp(dump_only=True, allow_none=True)
+    last_used_at = Timestamp(dump_only=True, allow_none=True)
 
 
 class TokenPageSchema(Schema):
