@@ -33,9 +33,14 @@ def test_deleted_account_is_anonymised_and_cannot_log_in_but_orders_survive(app)
         from tests.posts.conftest import publish
 
         post_id = publish(buyer, factories.community("lip-tints"), title="My lip tint").id
+        from app.search.indexing import rebuild_index
+
+        rebuild_index()
     from tests.conftest import DEFAULT_PASSWORD, MadeUser
 
     made = MadeUser(buyer_id, "buyer", "buyer@example.com", DEFAULT_PASSWORD)
+    found = new_client(app).get("/api/v1/search?q=buyer&type=users").get_json()
+    assert [item["user"]["username"] for item in found["items"]] == ["buyer"]  # indexed before deletion
     browser, other_device = new_client(app), new_client(app)
     log_in(browser, made)
     log_in(other_device, made)
@@ -64,6 +69,10 @@ def test_deleted_account_is_anonymised_and_cannot_log_in_but_orders_survive(app)
         assert db.session.get(Post, post_id).author_id == buyer_id  # the note stays, by "Deleted user"
     assert "Deleted user" in new_client(app).get(f"/p/{post_id}").get_data(as_text=True)
     assert new_client(app).get("/u/buyer").status_code == 404
+    for query in ("buyer", "deleted_"):
+        people = new_client(app).get(f"/api/v1/search?q={query}&type=users").get_json()
+        assert buyer_id not in [item["user"].get("id") for item in people["items"]]
+        assert all("deleted" not in item["user"]["username"] for item in people["items"])
 
 
 def test_shop_owner_with_open_orders_cannot_delete_until_settled(app):
