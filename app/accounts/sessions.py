@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from app.accounts.models import User, UserSession
 from app.core.clock import now
@@ -102,6 +102,19 @@ def revoke_session(user: User, session_id: int) -> UserSession:
         record.revoked_at = now()
         db.session.commit()
     return record
+
+
+# Ended sessions stay listed this long (for a look at what happened), then the daily job removes them.
+ENDED_SESSIONS_KEPT = timedelta(days=30)
+
+
+def purge_ended_sessions(moment: datetime | None = None) -> int:
+    """Delete sessions revoked or expired more than ENDED_SESSIONS_KEPT ago (a daily job; safe to rerun)."""
+    cutoff = (moment or now()) - ENDED_SESSIONS_KEPT
+    count = db.session.execute(delete(UserSession).where(
+        or_(UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff))).rowcount
+    db.session.commit()
+    return count
 
 
 @dataclass(frozen=True)

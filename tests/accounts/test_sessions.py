@@ -191,3 +191,19 @@ def test_describe_user_agent(app):
         assert describe_user_agent("Mozilla/5.0 (Windows NT 10.0) Chrome/131.0 Safari/537.36 Edg/131.0") \
             == "Edge on Windows"
         assert describe_user_agent("") == "Unknown device"
+
+
+def test_ended_sessions_are_purged_after_a_month_and_live_ones_kept(app, make_user):
+    from app.accounts.sessions import purge_ended_sessions
+
+    ann = make_user("ann")
+    old, live = new_client(app), new_client(app)
+    log_in(old, ann)
+    old.post_form("/logout")
+    log_in(live, ann, remember=True)
+    with app.app_context():
+        assert purge_ended_sessions(now() + timedelta(days=29)) == 0
+        assert purge_ended_sessions(now() + timedelta(days=31)) == 1
+        assert purge_ended_sessions(now() + timedelta(days=31)) == 0  # running twice changes nothing
+        assert db.session.scalar(select(UserSession.id)) is not None
+    assert signed_in(live)
