@@ -29,10 +29,9 @@ def sign_in(user: User, *, remember: bool) -> None:
     sessions.end_session(_remember_cookie_secret())
     secret = sessions.start_session(user, remember=remember, user_agent=request.user_agent.string,
                                     ip_address=request.remote_addr or "")
-    language = session.get("lang")
-    session.clear()  # nothing from before the log-in carries over (session fixation)
-    if language:
-        session["lang"] = language
+    # The session is a signed cookie whose value changes here, so a cookie planted before the log-in
+    # gains nothing (no fixation); the CSRF token and language stay.
+    session.pop("_remember_seconds", None)
     login_user(user, remember=remember)
     session[SESSION_KEY] = secret  # login_user stored user.get_id(); the cookies must carry the secret
     if not remember and _remember_cookie_secret():
