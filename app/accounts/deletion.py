@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.accounts import services
 from app.accounts.models import ApiToken, User, UserSession
@@ -31,9 +31,9 @@ def open_shop_orders(user: User) -> int:
 
     in_progress = (OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED,
                    OrderStatus.PARTIALLY_REFUNDED)
-    return len(db.session.scalars(
-        select(Order.id).join(Shop, Shop.id == Order.shop_id)
-        .where(Shop.owner_id == user.id, Order.status.in_(in_progress))).all())
+    return db.session.scalar(
+        select(func.count(Order.id)).join(Shop, Shop.id == Order.shop_id)
+        .where(Shop.owner_id == user.id, Order.status.in_(in_progress)))
 
 
 def delete_account(user: User, password: str) -> User:
