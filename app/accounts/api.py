@@ -5,7 +5,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.accounts import services
+from app.accounts import deletion, services
 from app.accounts.models import ApiToken
 from app.api import require_user
 from app.core.i18n import SUPPORTED
@@ -44,6 +44,11 @@ class MePatchSchema(Schema):
     locale = fields.String(validate=validate.OneOf(SUPPORTED))
 
 
+class DeleteMeSchema(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200),
+                             metadata={"description": "The account's current password, to confirm."})
+
+
 class TokenSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)
@@ -76,6 +81,15 @@ def get_me():
 def patch_me(changes: dict):
     """Change display name, bio or language."""
     return services.update_profile(require_user(), **changes)
+
+
+@blp.delete("/me")
+@blp.arguments(DeleteMeSchema)
+@blp.response(204)
+@blp.alt_response(409, description="The account's shop has orders in progress; settle them first.")
+def delete_me(args: dict):
+    """Delete (anonymise) the account: profile, sessions, tokens and follows go; orders are kept."""
+    deletion.delete_account(require_user(), args["password"])
 
 
 @blp.get("/me/tokens")
