@@ -85,7 +85,8 @@ class PaymentProvider(Protocol):
 
     def create_payment(self, payment: Payment) -> str:
         """Open the payment at the provider; return the URL to send the buyer to. Called again when the
-        buyer comes back to pay, so it must not open a second charge (use payment.id as their order number)."""
+        buyer comes back to pay, so it must not open a second charge (use payment.id as their order number).
+        Close the provider's session at `payment_deadline(payment)`: the stock is held until then, no longer."""
 
     def verify_callback(self, payload: bytes, signature: str) -> CallbackEvent:
         """Check the signature over the raw body and parse it, or raise CallbackRejected."""
@@ -175,6 +176,11 @@ def transition_payment(payment: Payment, to_status: PaymentStatus, *, values: di
     for key, value in changes.items():
         set_committed_value(payment, key, value)
     return True
+
+
+def payment_deadline(payment: Payment) -> datetime | None:
+    """The end of the payment window: when the first of its orders stops holding stock."""
+    return min((order.reserved_until for order in payment.orders), default=None)
 
 
 def payment_of(buyer: User, payment_id: int) -> Payment:
