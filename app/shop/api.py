@@ -702,6 +702,11 @@ def place_orders(data: dict):
     Any refusal (a bad line, a shortfall, a coupon that does not apply) changes nothing. Totals a client
     sends are ignored; a `unit_price_cents` that is no longer the price is refused. Send an
     `Idempotency-Key` header to retry safely after a timeout: the retry answers the same checkout (200).
+
+    Holds are capped per buyer: a checkout that would leave you more than MAX_UNPAID_ORDERS orders awaiting
+    payment, or more than MAX_HELD_UNITS_PER_SKU units of one option in them, answers 409 with type
+    `urn:tastemaker:problem:hold-limit-reached` (pay for or cancel an order first). Checkouts are
+    rate-limited per account and per client address, shared with the checkout page (429).
     """
     started = checkout.check_out(require_user(), data.get("lines"), data["address_id"], data["coupon_code"],
                                  idempotency_key=request.headers.get("Idempotency-Key"))

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.core.errors import Conflict, DomainError
 from app.extensions import db
-from app.shop import checkout, orders, tags
+from app.shop import cart, checkout, orders, tags
 from app.shop.checkout import HoldLimitReached
 from app.shop.models import Order, OrderLine, OrderStatus, Sku
 from tests import factories
@@ -165,6 +165,8 @@ def test_a_creator_buying_from_their_own_note_is_not_credited(world):
                                                   "source_post_id": note.id}], world.address_id, now=NOW)
     line = placed.orders[0].lines[0]
     assert (line.source_post_id, line.source_author_id) == (None, None)
+    cart.add_to_cart(world.buyer, world.sku_id, 1, source_post_id=note.id)  # nor through the cart
+    assert cart.cart_of(world.buyer).items[0].source_post_id is None
     # Someone else buying from the same note credits its author.
     other, other_address = buyer_with_address("fan")
     placed = checkout.place_orders(other, [{"sku_id": world.sku_id, "quantity": 1, "source_post_id": note.id}],
