@@ -21,7 +21,8 @@ provider (Stripe's Idempotency-Key, Alipay's out_request_no) so a retried refund
 
 The sandbox provider stands in for a real one in development and tests: its pay page is
 /pay/sandbox/<payment_id>, and its callbacks are JSON bodies signed with HMAC-SHA256 under a key derived
-from SECRET_KEY.
+from SECRET_KEY. Its Pay button moves no money, so its routes exist only while PAYMENT_PROVIDER=sandbox,
+and production refuses to start with it unless ALLOW_SANDBOX_PAYMENTS=1 (a staging server).
 
 Idempotency: a payment moves created → succeeded with a conditional UPDATE, so of two identical
 callbacks (replayed, or delivered twice at once) exactly one pays the orders; the other is logged as a
