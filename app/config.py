@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,10 @@ ENVIRONMENTS = ("development", "production", "test")
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def _flag(name: str) -> bool:
+    return (_env(name, "") or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def normalise_database_url(url: str) -> str:
@@ -89,6 +94,17 @@ class Config:
         self.ORDER_AUTO_COMPLETE_DAYS = int(_env("ORDER_AUTO_COMPLETE_DAYS", "10"))
         self.ORDER_MAX_QUANTITY = int(_env("ORDER_MAX_QUANTITY", "99"))
         self.PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER", "sandbox")
+        # The sandbox marks orders paid with no money: production refuses it unless this says "staging".
+        self.ALLOW_SANDBOX_PAYMENTS = _flag("ALLOW_SANDBOX_PAYMENTS")
+        # How long a provider keeps a payment open. It is the reservation: one figure, so a buyer can never
+        # pay for stock that is no longer held, nor hold stock for longer than they could pay for it.
+        self.PAYMENT_WINDOW_MINUTES = int(_env("PAYMENT_WINDOW_MINUTES", str(self.ORDER_RESERVATION_MINUTES)))
+        # Holds: what one buyer may keep reserved without paying (app/shop/checkout.py), and how often they
+        # may check out — per account, and per client address whoever is signed in.
+        self.MAX_UNPAID_ORDERS = int(_env("MAX_UNPAID_ORDERS", "5"))
+        self.MAX_HELD_UNITS_PER_SKU = int(_env("MAX_HELD_UNITS_PER_SKU", "10"))
+        self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10/minute;60/hour")
+        self.CHECKOUT_IP_RATE_LIMIT = _env("CHECKOUT_IP_RATE_LIMIT", "30/minute;300/hour")
 
 
     def _generated_secret_key(self) -> str:
@@ -122,6 +138,8 @@ class TestConfig(Config):
         self.SQLALCHEMY_ENGINE_OPTIONS = {}
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.JOBS_SCHEDULER = "off"  # tests run schedules explicitly
+        # Tests check out many times a minute; tests of the checkout limits set their own.
+        self.CHECKOUT_RATE_LIMIT = self.CHECKOUT_IP_RATE_LIMIT = "1000/minute"
         # Never the real instance/search; tests/conftest.py make_config points it into the test's tmp_path.
         self.SEARCH_INDEX_DIR = Path(tempfile.gettempdir()) / f"tastemaker-test-search-{secrets.token_hex(6)}"
 
@@ -130,8 +148,32 @@ PRESETS = {"development": DevelopmentConfig, "production": ProductionConfig, "te
 
 
 def config_from_environment() -> Config:
-    """Build the Config for TASTEMAKER_ENV (default development)."""
+    """Build the Config for TASTEMAKER_ENV (default development); refuses an unsafe one (check_settings)."""
     name = _env("TASTEMAKER_ENV", "development")
     if name not in PRESETS:
         raise RuntimeError(f"TASTEMAKER_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
-    return PRESETS[name]()
+    config = PRESETS[name]()
+    check_settings({key: getattr(config, key) for key in dir(config) if key.isupper()})
+    return config
+
+
+def check_settings(settings: Mapping) -> None:
+    """Refuse to start on settings that would lose money or let buyers hoard stock (create_app calls this
+    on the final configuration, so a Config changed after construction is checked too)."""
+    if settings.get("ENV_NAME") == "production" and settings.get("PAYMENT_PROVIDER", "sandbox") == "sandbox" \
+            and not settings.get("ALLOW_SANDBOX_PAYMENTS"):
+        raise RuntimeError(
+            "Refusing to start in production with PAYMENT_PROVIDER=sandbox: its Pay button marks orders paid "
+            "with no money. Configure a real provider, or set ALLOW_SANDBOX_PAYMENTS=1 on a staging server.")
+    reservation = settings.get("ORDER_RESERVATION_MINUTES", 15)
+    window = settings.get("PAYMENT_WINDOW_MINUTES", reservation)
+    if not isinstance(reservation, int) or reservation < 1:
+        raise RuntimeError("ORDER_RESERVATION_MINUTES must be a whole number of minutes, at least 1.")
+    if window != reservation:
+        raise RuntimeError(
+            f"PAYMENT_WINDOW_MINUTES ({window}) and ORDER_RESERVATION_MINUTES ({reservation}) must be the same "
+            "figure: stock is held exactly as long as the buyer may pay for it.")
+    for name in ("MAX_UNPAID_ORDERS", "MAX_HELD_UNITS_PER_SKU"):
+        value = settings.get(name, 1)
+        if not isinstance(value, int) or value < 1:
+            raise RuntimeError(f"{name} must be a whole number, at least 1.")

@@ -350,9 +350,14 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
         if rng.random() < 0.18:
             coupon = rng.choice(["WELCOME10", "SPRING20", codes.get(first.vertical, "WELCOME10")])
         try:
-            placed = checkout.place_orders(buyer, lines, address_of[buyer.id], coupon, now=placed_at)
-        except DomainError:  # the coupon did not apply then (expired, minimum not met, used up…)
-            placed = checkout.place_orders(buyer, lines, address_of[buyer.id], None, now=placed_at)
+            try:
+                placed = checkout.place_orders(buyer, lines, address_of[buyer.id], coupon, now=placed_at)
+            except checkout.HoldLimitReached:
+                raise
+            except DomainError:  # the coupon did not apply then (expired, minimum not met, used up…)
+                placed = checkout.place_orders(buyer, lines, address_of[buyer.id], None, now=placed_at)
+        except checkout.HoldLimitReached:
+            continue  # this buyer already has as much awaiting payment as anyone may
         for line in lines:
             stock[line["sku_id"]] -= line["quantity"]
         _walk(scenario, placed, buyer, users, owner_of, sandbox, placed_at, rng)

@@ -19,10 +19,12 @@ from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp
+from app.extensions import limiter
 from app.feeds.shopping import also_bought
 from app.shop import cart as carts
 from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
 from app.shop.checkout import MAX_ID
+from app.shop.limits import account_key, address_key, checkout_ip_rate_limit, checkout_rate_limit
 from app.shop.models import CouponKind, OrderStatus, ProductStatus
 
 blp = Blueprint("shop_api", __name__, description="Storefront: shops, products, cart, checkout, orders, "
@@ -112,9 +114,14 @@ class ProductSchema(Schema):
 
 
 class RatingSchema(Schema):
-    average = fields.Float(allow_none=True, metadata={"description": "Mean stars of the reviews that rate it; "
-                                                                     "null before the first."})
-    count = fields.Integer()
+    average = fields.Float(allow_none=True, metadata={"description": "Mean stars over its reviewers, each counted "
+                                                                     "once with their newest review; null before "
+                                                                     "the first."})
+    count = fields.Integer(metadata={"description": "Reviewers who rate it (one rating per person)."})
+    verified_average = fields.Float(allow_none=True,
+                                    metadata={"description": "Mean stars of the reviewers who bought it (a paid "
+                                                             "order not refunded in full); null when none has."})
+    verified_count = fields.Integer(metadata={"description": "Reviewers who bought it."})
 
 
 class ProductDetailSchema(ProductSchema):
@@ -680,6 +687,8 @@ IDEMPOTENCY_KEY_PARAMETER = {
 
 
 @blp.post("/checkout")
+@limiter.shared_limit(checkout_rate_limit, scope="checkout", key_func=account_key)
+@limiter.shared_limit(checkout_ip_rate_limit, scope="checkout-ip", key_func=address_key)
 @blp.arguments(CheckoutRequestSchema)
 @blp.response(201, CheckoutSchema, description="The orders were placed.")
 @blp.alt_response(200, schema=CheckoutSchema,
@@ -694,6 +703,11 @@ def place_orders(data: dict):
     Any refusal (a bad line, a shortfall, a coupon that does not apply) changes nothing. Totals a client
     sends are ignored; a `unit_price_cents` that is no longer the price is refused. Send an
     `Idempotency-Key` header to retry safely after a timeout: the retry answers the same checkout (200).
+
+    Holds are capped per buyer: a checkout that would leave you more than MAX_UNPAID_ORDERS orders awaiting
+    payment, or more than MAX_HELD_UNITS_PER_SKU units of one option in them, answers 409 with type
+    `urn:tastemaker:problem:hold-limit-reached` (pay for or cancel an order first). Checkouts are
+    rate-limited per account and per client address, shared with the checkout page (429).
     """
     started = checkout.check_out(require_user(), data.get("lines"), data["address_id"], data["coupon_code"],
                                  idempotency_key=request.headers.get("Idempotency-Key"))

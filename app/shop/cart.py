@@ -54,8 +54,8 @@ def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None 
     quantity = parse_quantity(quantity)
     sku = sku_for_sale(sku_id)
     check_product(sku, product_id)
-    if source_post_id is not None and not attributions([(source_post_id, sku.product_id)]):
-        source_post_id = None  # a card from a removed or unknown note earns no attribution
+    if source_post_id is not None and not attributions([(source_post_id, sku.product_id)], user.id):
+        source_post_id = None  # a card from a removed or unknown note, or the buyer's own, earns no attribution
     cart = cart_of(user)
     held = db.session.scalar(select(CartItem.quantity).where(CartItem.cart_id == cart.id,
                                                              CartItem.sku_id == sku.id)) or 0

@@ -7,6 +7,13 @@ deadlock; the whole checkout is one transaction, so a refusal anywhere changes n
 
 An API client may send an Idempotency-Key with a checkout (see `check_out`): a retry with the same key and
 body answers the checkout the first request placed instead of placing a second one.
+
+Holds are capped per buyer, so nobody can keep a product "sold out" without paying: at most
+MAX_UNPAID_ORDERS orders awaiting payment at once, and at most MAX_HELD_UNITS_PER_SKU units of one SKU in
+them (counting the checkout being placed). The count is taken under a lock on the buyer's own users row
+(FOR NO KEY UPDATE on PostgreSQL, which leaves the row free for the foreign-key checks of notifications and
+orders; SQLite lets one writer through at a time), so two concurrent checkouts by one buyer are counted
+one after the other. A hold lasts ORDER_RESERVATION_MINUTES, which is also the payment window.
 """
 from __future__ import annotations
 
@@ -19,7 +26,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -155,9 +162,10 @@ def _buyer_address(buyer: User, address_id) -> Address:
     return address
 
 
-def attributions(pairs) -> dict[tuple[int, int], int]:
+def attributions(pairs, buyer_id: int | None = None) -> dict[tuple[int, int], int]:
     """(post id, product id) → the post's author, for the notes a purchase started from: only a published
-    note that tags that very product earns the attribution (a card cannot be borrowed for another product)."""
+    note that tags that very product earns the attribution (a card cannot be borrowed for another product),
+    and never the buyer's own note (nobody earns from their own purchase)."""
     wanted = {(post_id, product_id) for post_id, product_id in pairs if is_id(post_id) and is_id(product_id)}
     if not wanted:
         return {}
@@ -168,7 +176,7 @@ def attributions(pairs) -> dict[tuple[int, int], int]:
                PostProduct.product_id.in_({product_id for _p, product_id in wanted}),
                Post.status == STATUS_PUBLISHED))
     return {(row.post_id, row.product_id): row.author_id for row in rows
-            if (row.post_id, row.product_id) in wanted}
+            if (row.post_id, row.product_id) in wanted and row.author_id != buyer_id}
 
 
 @dataclass
@@ -312,6 +320,59 @@ def _record_key(buyer: User, claim: KeyClaim, now: datetime) -> CheckoutKey:
     return row
 
 
+# --- holds: what one buyer may keep reserved without paying ----------------------------------------------
+
+class HoldLimitReached(Conflict):
+    """The buyer already holds as much unpaid as they may (409, a stable code for API clients)."""
+
+    code = "hold-limit-reached"
+
+
+def max_unpaid_orders() -> int:
+    return int(current_app.config.get("MAX_UNPAID_ORDERS", 5))
+
+
+def max_held_units_per_sku() -> int:
+    return int(current_app.config.get("MAX_HELD_UNITS_PER_SKU", 10))
+
+
+def _lock_buyer(buyer: User) -> None:
+    """Serialise one buyer's checkouts until this transaction ends (a no-op on SQLite, whose writers queue)."""
+    db.session.execute(select(User.id).where(User.id == buyer.id).with_for_update(key_share=True))
+
+
+def _held(buyer: User, now: datetime):
+    """The buyer's orders still holding stock for them: awaiting payment, reservation not yet run out."""
+    return (Order.buyer_id == buyer.id, Order.status == OrderStatus.PENDING_PAYMENT, Order.reserved_until > now)
+
+
+def check_holds(buyer: User, priced: PricedCheckout, now: datetime) -> None:
+    """Refuse (HoldLimitReached) a checkout that would leave the buyer more than MAX_UNPAID_ORDERS orders
+    awaiting payment, or more than MAX_HELD_UNITS_PER_SKU units of one SKU in them. Call it under
+    `_lock_buyer`, so a concurrent checkout of the same buyer counts after this one commits."""
+    unpaid = db.session.scalar(select(func.count(Order.id)).where(*_held(buyer, now)))
+    if unpaid + len(priced.by_shop) > max_unpaid_orders():
+        message = _("You have %(count)d orders awaiting payment, and at most %(max)d can wait at once. "
+                    "Pay for or cancel one before placing another.", count=unpaid, max=max_unpaid_orders())
+        raise HoldLimitReached(message, {"lines": [message]})
+    held = dict(db.session.execute(
+        select(OrderLine.sku_id, func.sum(OrderLine.quantity)).join(Order, Order.id == OrderLine.order_id)
+        .where(*_held(buyer, now), OrderLine.sku_id.in_([line.sku_id for line in priced.requested]))
+        .group_by(OrderLine.sku_id)).all())
+    errors: dict[str, list[str]] = {}
+    for index, line in enumerate(priced.requested):
+        already = int(held.get(line.sku_id) or 0)
+        if already + line.quantity > max_held_units_per_sku():
+            title = priced.skus[line.sku_id].product.title
+            errors[f"lines.{index}.quantity"] = [
+                _("You can hold at most %(max)d of %(title)s unpaid at a time; you already hold %(held)d.",
+                  max=max_held_units_per_sku(), title=title, held=already) if already else
+                _("You can hold at most %(max)d of %(title)s unpaid at a time.",
+                  max=max_held_units_per_sku(), title=title)]
+    if errors:
+        raise HoldLimitReached(next(iter(errors.values()))[0], errors)
+
+
 # --- placing orders ---------------------------------------------------------------------------------------
 
 def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_id: int,
@@ -330,7 +391,10 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
         priced = price_checkout(buyer, cart_or_lines, coupon_code, now)
         requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
                                                                 priced.subtotals, priced.currency, priced.quote)
-        authors = attributions((line.source_post_id, skus[line.sku_id].product_id) for line in requested)
+        _lock_buyer(buyer)
+        check_holds(buyer, priced, now)
+        authors = attributions(((line.source_post_id, skus[line.sku_id].product_id) for line in requested),
+                               buyer.id)
 
         for line in sorted(requested, key=lambda line: line.sku_id):
             taken = db.session.execute(

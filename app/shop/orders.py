@@ -59,7 +59,10 @@ SALES_MOVING = (OrderStatus.PAID, OrderStatus.CANCELLED, *REFUND_STATES)
 
 
 def reservation_minutes() -> int:
-    return int(current_app.config.get("ORDER_RESERVATION_MINUTES", 15))
+    """How long checkout holds stock: ORDER_RESERVATION_MINUTES, never longer than the payment window
+    (PAYMENT_WINDOW_MINUTES; app/config.py refuses to start when the two differ)."""
+    reservation = int(current_app.config.get("ORDER_RESERVATION_MINUTES", 15))
+    return min(reservation, int(current_app.config.get("PAYMENT_WINDOW_MINUTES", reservation)))
 
 
 def return_window_days() -> int:

@@ -21,7 +21,8 @@ provider (Stripe's Idempotency-Key, Alipay's out_request_no) so a retried refund
 
 The sandbox provider stands in for a real one in development and tests: its pay page is
 /pay/sandbox/<payment_id>, and its callbacks are JSON bodies signed with HMAC-SHA256 under a key derived
-from SECRET_KEY.
+from SECRET_KEY. Its Pay button moves no money, so its routes exist only while PAYMENT_PROVIDER=sandbox,
+and production refuses to start with it unless ALLOW_SANDBOX_PAYMENTS=1 (a staging server).
 
 Idempotency: a payment moves created → succeeded with a conditional UPDATE, so of two identical
 callbacks (replayed, or delivered twice at once) exactly one pays the orders; the other is logged as a
@@ -85,7 +86,8 @@ class PaymentProvider(Protocol):
 
     def create_payment(self, payment: Payment) -> str:
         """Open the payment at the provider; return the URL to send the buyer to. Called again when the
-        buyer comes back to pay, so it must not open a second charge (use payment.id as their order number)."""
+        buyer comes back to pay, so it must not open a second charge (use payment.id as their order number).
+        Close the provider's session at `payment_deadline(payment)`: the stock is held until then, no longer."""
 
     def verify_callback(self, payload: bytes, signature: str) -> CallbackEvent:
         """Check the signature over the raw body and parse it, or raise CallbackRejected."""
@@ -175,6 +177,11 @@ def transition_payment(payment: Payment, to_status: PaymentStatus, *, values: di
     for key, value in changes.items():
         set_committed_value(payment, key, value)
     return True
+
+
+def payment_deadline(payment: Payment) -> datetime | None:
+    """The end of the payment window: when the first of its orders stops holding stock."""
+    return min((order.reserved_until for order in payment.orders), default=None)
 
 
 def payment_of(buyer: User, payment_id: int) -> Payment:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -26,7 +26,18 @@ from app.posts.product_tags import ProductTagRequest, register_product_tagging
 from app.posts.services import can_edit, visible_filter_ids
 from app.search.indexing import queue_product
 from app.shop.checkout import is_id
-from app.shop.models import PostProduct, Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
+from app.shop.models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    PostProduct,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Shop,
+    ShopStatus,
+    Sku,
+)
 
 MAX_PRODUCTS = 6
 SEARCH_LIMIT_MAX = 20
@@ -85,8 +96,12 @@ class ProductCard:
 
 @dataclass(frozen=True)
 class ProductRating:
+    """One rating per reviewer (their newest review); the verified figures count only reviewers who bought it."""
+
     average: float | None  # None: no review rates it yet
-    count: int
+    count: int  # reviewers, not reviews
+    verified_average: float | None = None
+    verified_count: int = 0
 
 
 def _field_error(field: str, message: str) -> Invalid:
@@ -337,24 +352,50 @@ def reviews_rating(product_id: int, viewer: User | None, limit: int = 12) -> lis
     return list(db.session.scalars(query))
 
 
+# A buyer whose order reached one of these (paid, and not refunded in full) bought the product.
+BOUGHT_STATES = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED)
+
+
+def _average(total, count) -> float | None:
+    return round(float(total), 2) if count else None
+
+
 def product_ratings(product_ids: Sequence[int], session: Session | None = None) -> dict[int, ProductRating]:
-    """Average stars and count of the published reviews that rate each product (one query for any number;
-    `session`: another than the request's, as the search indexer's)."""
+    """Average stars of each product over its reviewers, and over those of them who bought it (one query
+    for any number of products; `session`: another than the request's, as the search indexer's).
+
+    Each reviewer counts once, with their newest published review that rates the product: a newer review
+    replaces the older rating, so one account cannot pile up stars. Nothing is stored, so the figure is
+    always what the rows say, whatever reviews are written, edited or removed at the same time.
+    """
     ratings = {product_id: ProductRating(None, 0) for product_id in product_ids}
     if not ratings:
         return ratings
-    for product_id, average, count in (session or db.session).execute(
-            select(PostProduct.product_id, func.avg(Post.rating), func.count(Post.id))
-            .join(Post, Post.id == PostProduct.post_id)
-            .where(PostProduct.product_id.in_(list(ratings)), PostProduct.is_rated.is_(True),
-                   Post.kind == KIND_REVIEW, Post.status == STATUS_PUBLISHED, Post.rating.is_not(None))
-            .group_by(PostProduct.product_id)):
-        ratings[product_id] = ProductRating(round(float(average), 2) if count else None, count)
+    bought = (select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
+              .where(OrderLine.product_id == PostProduct.product_id, Order.buyer_id == Post.author_id,
+                     Order.status.in_([str(state) for state in BOUGHT_STATES]))
+              .exists())
+    reviews = (
+        select(PostProduct.product_id, Post.rating,
+               case((bought, 1), else_=0).label("verified"),
+               func.row_number().over(partition_by=(PostProduct.product_id, Post.author_id),
+                                      order_by=(Post.created_at.desc(), Post.id.desc())).label("newest"))
+        .join(Post, Post.id == PostProduct.post_id)
+        .where(PostProduct.product_id.in_(list(ratings)), PostProduct.is_rated.is_(True),
+               Post.kind == KIND_REVIEW, Post.status == STATUS_PUBLISHED, Post.rating.is_not(None))
+    ).subquery()
+    verified_stars = case((reviews.c.verified == 1, reviews.c.rating))
+    for product_id, average, count, verified_average, verified_count in (session or db.session).execute(
+            select(reviews.c.product_id, func.avg(reviews.c.rating), func.count(),
+                   func.avg(verified_stars), func.count(verified_stars))
+            .where(reviews.c.newest == 1).group_by(reviews.c.product_id)):
+        ratings[product_id] = ProductRating(_average(average, count), count,
+                                            _average(verified_average, verified_count), verified_count)
     return ratings
 
 
 def product_rating(product_id: int) -> ProductRating:
-    """Average stars and count of the published reviews that rate a product."""
+    """A product's stars over its reviewers (each one's newest review), and over those who bought it."""
     return product_ratings([product_id])[product_id]
 
 

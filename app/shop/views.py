@@ -16,7 +16,7 @@ from app.communities.models import Community
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.feeds.events import ANON_COOKIE
 from app.feeds.foryou import record_shown
 from app.feeds.shopping import also_bought
@@ -35,9 +35,18 @@ from app.shop.forms import (
     SkuForm,
     StockForm,
 )
+from app.shop.limits import (
+    account_key,
+    address_key,
+    checkout_ip_rate_limit,
+    checkout_rate_limit,
+    not_placing_orders,
+)
 from app.shop.models import OrderStatus, ProductStatus, ShopStatus
 
 bp = Blueprint("shop", __name__)
+# The sandbox provider's pages, registered by create_app only while PAYMENT_PROVIDER is "sandbox".
+sandbox_bp = Blueprint("sandbox", __name__)
 
 GUEST_CART = "guest_cart"  # session key: a visitor's cart until they log in
 
@@ -368,6 +377,10 @@ def _merge_guest_cart(sender, user, **extra):
 # --- checkout and payment ---------------------------------------------------------------------------------
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@limiter.shared_limit(checkout_rate_limit, scope="checkout", key_func=account_key, methods=["POST"],
+                      exempt_when=not_placing_orders)
+@limiter.shared_limit(checkout_ip_rate_limit, scope="checkout-ip", key_func=address_key, methods=["POST"],
+                      exempt_when=not_placing_orders)
 def checkout_page():
     if not current_user.is_authenticated:
         flash(_("Log in to check out; your cart is kept."), "info")
@@ -442,7 +455,7 @@ def pay(payment_id: int):
         return redirect(url_for("shop.my_orders"))
 
 
-@bp.route("/pay/sandbox/<int:payment_id>", methods=["GET", "POST"])
+@sandbox_bp.route("/pay/sandbox/<int:payment_id>", methods=["GET", "POST"])
 @login_required
 def sandbox_pay(payment_id: int):
     """The sandbox provider's hosted page. Pay or Decline sends the signed callback a real provider would
@@ -465,7 +478,7 @@ def sandbox_pay(payment_id: int):
     return render_template("shop/sandbox_pay.html", payment=payment, form=StockForm())
 
 
-@bp.post("/payments/callback/sandbox")
+@sandbox_bp.post("/payments/callback/sandbox")
 @csrf.exempt
 def sandbox_callback():
     """Server-to-server: the body is signed with HMAC-SHA256 in the X-Sandbox-Signature header."""

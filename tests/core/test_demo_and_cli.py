@@ -57,6 +57,7 @@ def test_production_refuses_to_start_with_demo_accounts(app, monkeypatch):
     app.test_cli_runner().invoke(args=["seed-demo", "--users", "0", "--posts", "0", "--products", "0", "--orders", "0"])
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    monkeypatch.setenv("ALLOW_SANDBOX_PAYMENTS", "1")  # past the payment check, to the demo-account one
     with pytest.raises(RuntimeError, match="demo accounts"):
         create_app(ProductionConfig())
 

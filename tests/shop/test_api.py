@@ -508,7 +508,7 @@ def test_a_product_tells_its_rating_the_notes_featuring_it_and_what_buyers_also_
         tags.set_post_products(creator, review, [shop.product_id], reviewed_product_id=shop.product_id)
         review_id = review.id
     body = client.get(f"/api/v1/products/{shop.product_id}").json
-    assert body["rating"] == {"average": 4.0, "count": 1}
+    assert body["rating"] == {"average": 4.0, "count": 1, "verified_average": None, "verified_count": 0}
     assert body["featuring_post_ids"] == [review_id]
     assert body["also_bought_ids"] == []
     spec = client.get("/api/v1/openapi.json").json

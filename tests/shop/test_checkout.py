@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
-from app.shop import cart, checkout, coupons, tags
+from app.shop import cart, checkout, coupons, payments, tags
 from app.shop.models import CartItem, Order, OrderEvent, OrderStatus, Payment, Sku
 from tests import factories
 from tests.shop.conftest import buy, buyer_with_address, fresh, open_shop, product_with_sku, snapshot, user
@@ -41,9 +41,16 @@ def test_a_cart_with_two_shops_becomes_two_orders_paid_together(world):
 
 
 def test_reservation_minutes_come_from_config(world, app):
-    app.config["ORDER_RESERVATION_MINUTES"] = 30
+    app.config["ORDER_RESERVATION_MINUTES"] = app.config["PAYMENT_WINDOW_MINUTES"] = 30
     order = buy(world.buyer, world.address_id, world.sku_id, now=NOW).orders[0]
     assert order.reserved_until == NOW + timedelta(minutes=30)
+
+
+def test_stock_is_never_held_longer_than_the_payment_window(world, app):
+    app.config["ORDER_RESERVATION_MINUTES"], app.config["PAYMENT_WINDOW_MINUTES"] = 30, 10
+    placed = buy(world.buyer, world.address_id, world.sku_id, now=NOW)
+    assert placed.orders[0].reserved_until == NOW + timedelta(minutes=10)
+    assert payments.payment_deadline(placed.payment) == NOW + timedelta(minutes=10)
 
 
 def test_a_price_sent_by_the_client_is_never_used(world):
@@ -134,10 +141,10 @@ def test_the_conditional_reservation_decides_when_stock_went_after_the_check(wor
     """The pre-check saw 10 units; a rival sale empties the shelf just before the UPDATE: nothing is sold."""
     original = checkout.attributions
 
-    def rival_sale_in_between(post_ids):
+    def rival_sale_in_between(pairs, *args):
         with db.engine.begin() as conn:  # another connection, committed: a racing checkout
             conn.execute(Sku.__table__.update().where(Sku.id == world.sku_id).values(stock=1))
-        return original(post_ids)
+        return original(pairs, *args)
 
     monkeypatch.setattr(checkout, "attributions", rival_sale_in_between)
     with pytest.raises(Conflict) as refused:

@@ -197,7 +197,7 @@ def test_product_rating_averages_the_published_reviews_that_rate_it(shelf):
     product = shelf.ids[0]
     assert tags.product_rating(product) == tags.ProductRating(None, 0)
     for stars in (5, 4, 4):
-        publish(shelf.author, shelf.community, kind="review", rating=stars, product_ids=[product])
+        publish(user(), shelf.community, kind="review", rating=stars, product_ids=[product])
     publish(shelf.author, shelf.community, kind="review", rating=1, product_ids=[product, shelf.ids[1]],
             reviewed_product_id=shelf.ids[1])  # tags it, rates another
     publish(shelf.author, shelf.community, product_ids=[product])  # a note: no rating
