@@ -10,6 +10,7 @@ from app.accounts.forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm
 from app.core.errors import Invalid
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.i18n import normalise_language
+from app.core.uploads import upload_rate_limit
 from app.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
@@ -111,6 +112,7 @@ def profile(username: str):
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
+@upload_rate_limit
 def settings():
     form = ProfileForm(obj=current_user)
     if request.method == "GET":

@@ -19,6 +19,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.core.pagination import Page
+from app.core.uploads import upload_rate_limit
 from app.feeds.shopping import also_bought
 from app.shop import cart as carts
 from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
@@ -568,6 +569,7 @@ def set_product_status(data: dict, product_id: int):
 
 
 @blp.post(f"/products/<{ID}:product_id>/images")
+@upload_rate_limit
 @blp.arguments(ProductImagesSchema, location="files")
 @blp.response(200, ProductSchema)
 def add_product_images(files: dict, product_id: int):
