@@ -60,7 +60,7 @@ class Config:
         # headers before decoding (a baseline JPEG at the reduced scale it is decoded at); how many requests
         # per process decode at once and how long another waits for a turn before a 503; uploads per account.
         self.UPLOAD_PIXEL_BUDGET_MP = float(_env("UPLOAD_PIXEL_BUDGET_MP", "60"))
-        self.UPLOAD_IMAGE_MAX_MP = float(_env("UPLOAD_IMAGE_MAX_MP", "25"))
+        self.UPLOAD_IMAGE_MAX_MP = float(_env("UPLOAD_IMAGE_MAX_MP", "16"))
         self.IMAGE_WORKERS = int(_env("IMAGE_WORKERS", "2"))
         self.IMAGE_WORK_TIMEOUT = float(_env("IMAGE_WORK_TIMEOUT", "10"))
         self.UPLOAD_RATE_LIMIT = _env("UPLOAD_RATE_LIMIT", "30/hour")

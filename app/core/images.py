@@ -1,21 +1,23 @@
 """Uploaded images: proven to be real images with Pillow, EXIF dropped, re-encoded, stored under MEDIA_ROOT.
 
-Decoding is what an upload really costs: a 400 KB PNG can decode to 144 MB, and nine of them took 20 s and
-1.4 GB. So an upload is turned into the WebP files we store in bounded steps:
+Decoding is what an upload really costs: a 100 KB PNG can decode to 108 MB, and nine of them took 22 s
+and 1.3 GB. So an upload is turned into the WebP files we store in bounded steps:
 
 1. Every file of a request is probed from its header (`Image.open` reads no pixels). The pixels it will
-   decode are checked against UPLOAD_IMAGE_MAX_MP and summed against UPLOAD_PIXEL_BUDGET_MP *before*
-   anything is decoded; a request over either is refused with a message that names the limit.
-2. A baseline JPEG is decoded at 1/2, 1/4 or 1/8 scale (`draft`) when what we store is smaller, so a
-   48 MP photo decodes as 3 MP; it is counted at that size. PNG, WebP, GIF and progressive JPEG cannot be
-   decoded smaller (libjpeg keeps every coefficient of a progressive file), so they count at full size,
-   and a GIF or animated WebP only ever has its first frame decoded.
+   decode are checked against UPLOAD_IMAGE_MAX_MP (default 16) and summed against UPLOAD_PIXEL_BUDGET_MP
+   (default 60) *before* anything is decoded; a request over either is refused with a message naming it.
+2. A baseline JPEG is decoded at 1/2, 1/4 or 1/8 scale (`draft`) when what we store is smaller, and is
+   counted at that size: a 24 MP camera photo stored 1080 wide decodes, and counts, as 1.5 MP. PNG, WebP,
+   GIF and progressive JPEG cannot be decoded smaller (libjpeg keeps every coefficient of a progressive
+   file), so they count at full size; a GIF or animated WebP only ever has its first frame decoded.
 3. Each image is shrunk to the largest size we store right after decoding and encoded to WebP bytes before
-   the next is decoded, so a request holds one decoded image at a time (about 9 bytes per pixel of it at
-   worst, for RGBA).
-4. At most IMAGE_WORKERS requests per process do this at once; others wait IMAGE_WORK_TIMEOUT seconds,
-   then get a 503 "busy" instead of piling up.
-With the defaults a request peaks well under 300 MB (tests/core/test_images.py measures it).
+   the next is decoded, so a request holds one decoded image at a time. Per decoded pixel that costs about
+   4 bytes for RGB PNG, 9 for RGBA/LA PNG, 7 for progressive JPEG and 16.5 for WebP (Pillow decodes it
+   through three full-size buffers): at the 16 MP ceiling a request peaks near 265 MB, under the 300 MB
+   that tests/posts/test_upload_costs.py asserts, and a refused request decodes nothing.
+4. At most IMAGE_WORKERS (default 2) requests per process do this at once; others wait IMAGE_WORK_TIMEOUT
+   seconds (default 10), then get a 503 "busy" instead of piling up. So image work holds at most about
+   IMAGE_WORKERS × 16.5 B × UPLOAD_IMAGE_MAX_MP of memory per process (≈ 530 MB with the defaults).
 """
 from __future__ import annotations
 
