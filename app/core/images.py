@@ -108,6 +108,10 @@ def _field_error(field: str, message: str) -> Invalid:
     return Invalid(message, {field: [message]})
 
 
+def _not_an_image(field: str) -> Invalid:
+    return _field_error(field, _("This file is not an image we can read (use JPEG, PNG, WebP or GIF)."))
+
+
 def _megapixels(pixels: float) -> str:
     return f"{pixels / 1_000_000:.1f}".removesuffix(".0")
 
@@ -126,7 +130,7 @@ def _upright_need(need: tuple[int, int], orientation: int) -> tuple[int, int]:
 def _opened(data: bytes, need: tuple[int, int]) -> tuple[Image.Image, int, int]:
     """The image with only its header read, set to decode a baseline JPEG at the smallest scale that still
     covers `need`; its EXIF orientation; and its full pixel count."""
-    image = Image.open(io.BytesIO(data))
+    image = Image.open(io.BytesIO(data), formats=sorted(ACCEPTED_FORMATS))  # no other format's parser runs
     full_pixels = image.width * image.height
     orientation = _orientation(image.info.get("exif"))
     if image.format == "JPEG" and not image.info.get("progressive"):
@@ -154,17 +158,14 @@ def _probe(data: bytes, field: str, max_bytes: int | None, need: tuple[int, int]
         raise _field_error(field, _("Choose an image file."))
     if max_bytes is not None and len(data) > max_bytes:
         raise _field_error(field, _("The image is larger than %(limit)s MB.", limit=max_bytes // (1024 * 1024)))
-    not_image = _("This file is not an image we can read (use JPEG, PNG, WebP or GIF).")
     try:
         image, orientation, full_pixels = _opened(data, need)
-        if image.format not in ACCEPTED_FORMATS:
-            raise _field_error(field, not_image)
+        if image.format not in ACCEPTED_FORMATS:  # e.g. MPO, which the JPEG parser also opens
+            raise _not_an_image(field)
         probe = _Probe(image.size, orientation)
         image.verify()  # PNG: every chunk's CRC, without inflating the pixels
-    except Invalid:
-        raise
     except DECODE_ERRORS:
-        raise _field_error(field, not_image) from None
+        raise _not_an_image(field) from None
     limit = int(current_app.config["UPLOAD_IMAGE_MAX_MP"] * 1_000_000)
     if probe.pixels > limit or full_pixels > Image.MAX_IMAGE_PIXELS:  # the latter: Pillow's bomb warning
         raise _field_error(field, _("This image has too many pixels (%(size)s megapixels; at most %(limit)s). "
@@ -189,8 +190,7 @@ def _render(data: bytes, probe: _Probe, need: tuple[int, int], renditions: Seque
         image = _opened(data, need)[0]
         image.load()
     except DECODE_ERRORS:
-        not_image = _("This file is not an image we can read (use JPEG, PNG, WebP or GIF).")
-        raise _field_error(field, not_image) from None
+        raise _not_an_image(field) from None
     keep = "RGBA" if image.mode in ("RGBA", "LA", "P", "PA") else "RGB"
     if image.mode not in RESIZABLE_MODES:
         image = image.convert(keep)
