@@ -97,6 +97,8 @@ def prepare_uploads(uploads: Sequence[bytes], renditions: Sequence[Rendition], *
     many bytes, too many pixels, or a request over the pixel budget — all before any pixel is decoded —
     and Busy when no image worker frees up in time. Nothing is written; see `store_encoded`.
     """
+    if not uploads:
+        return []  # nothing to decode: do not wait for an image worker
     need = _decode_size(renditions)
     probes = [_probe(data, field, max_bytes, need) for data in uploads]
     _check_budget(probes, field)

@@ -126,6 +126,7 @@ def test_image_work_waits_for_a_free_worker_then_answers_busy(image_ctx):
             images.prepare_upload(data, DISPLAY)
         assert busy.value.status == 503 and busy.value.retry_after == 1
         assert busy.value.message == "Too many images are being processed right now. Try again in a minute."
+        assert images.prepare_uploads([], DISPLAY) == []  # an edit without new images does not wait
         slots.release()  # one finishes: the next upload gets its turn
         assert len(images.prepare_upload(data, DISPLAY)) == 2
     finally:
