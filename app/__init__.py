@@ -74,7 +74,7 @@ def _start_scheduler_on_first_request(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (imports the whole schema)
-    from app.accounts.models import User
+    from app.accounts.sessions import session_for_secret as user_session_for
     from app.core.i18n import select_locale
 
     db.init_app(app)
@@ -91,8 +91,15 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(secret: str):
+        """The session cookie and the remember cookie carry a per-log-in secret, not the user id."""
+        from app.accounts.cookies import forget_dead_login
+
+        record = user_session_for(secret)
+        if record is None:
+            forget_dead_login(secret)
+            return None
+        return record.user
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,12 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        # Every log-in is a server-side record (app/accounts/sessions.py). "Remember me" lasts this long from
+        # log-in; a log-in without it ends when the browser closes or after SESSION_IDLE_HOURS unused.
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=int(_env("REMEMBER_COOKIE_DAYS", "30")))
+        self.SESSION_IDLE_HOURS = int(_env("SESSION_IDLE_HOURS", "12"))
+        # Failed log-ins per account (any address), on top of AUTH_LIMIT per address.
+        self.LOGIN_ACCOUNT_RATE_LIMIT = _env("LOGIN_ACCOUNT_RATE_LIMIT", "10 per hour")
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_TRANSLATION_DIRECTORIES = "translations"

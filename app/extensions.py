@@ -1,4 +1,6 @@
 """Flask extensions, created here and bound to the app in create_app."""
+import http
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -8,6 +10,8 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+
+from app.core.errors import PROBLEM_MIMETYPE, ProblemSchema
 
 # Named constraints so Alembic can alter them on SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -22,8 +26,22 @@ NAMING_CONVENTION = {
 class ProblemApi(Api):
     """flask-smorest Api that leaves error pages to app.core.errors (HTML or problem+json by path)."""
 
+    ERROR_SCHEMA = ProblemSchema
+
     def _register_error_handlers(self):
         pass
+
+    def _register_responses(self):
+        """Document every error response (each operation's `default`, and the 422 of its arguments) as
+        the problem+json that app.core.errors sends, instead of flask-smorest's own JSON error shape."""
+        problem = {PROBLEM_MIMETYPE: {"schema": self.ERROR_SCHEMA}}
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = problem
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, {
+            "description": "An error, as an RFC 9457 problem document.", "content": problem}, lazy=True)
 
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))

@@ -5,11 +5,12 @@ from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.accounts import services
+from app.accounts import deletion, services
 from app.accounts.models import ApiToken
 from app.api import require_user
 from app.core.i18n import SUPPORTED
 from app.core.pagination import clamp_limit, paginate_desc
+from app.core.timestamps import Timestamp
 from app.extensions import db
 
 blp = Blueprint("accounts_api", __name__, description="Users and the signed-in account")
@@ -24,7 +25,7 @@ class UserSchema(Schema):
     display_name = fields.String(dump_only=True)
     bio = fields.String(dump_only=True)
     avatar_url = fields.Function(avatar_url, dump_only=True, allow_none=True)
-    joined_at = fields.DateTime(attribute="created_at", dump_only=True)
+    joined_at = Timestamp(attribute="created_at", dump_only=True)
     profile_url = fields.Function(
         lambda user: url_for("accounts.profile", username=user.username, _external=True), dump_only=True)
 
@@ -43,13 +44,18 @@ class MePatchSchema(Schema):
     locale = fields.String(validate=validate.OneOf(SUPPORTED))
 
 
+class DeleteMeSchema(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200),
+                             metadata={"description": "The account's current password, to confirm."})
+
+
 class TokenSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(dump_only=True)
     prefix = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    expires_at = fields.DateTime(dump_only=True, allow_none=True)
-    last_used_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    expires_at = Timestamp(dump_only=True, allow_none=True)
+    last_used_at = Timestamp(dump_only=True, allow_none=True)
 
 
 class TokenPageSchema(Schema):
@@ -75,6 +81,15 @@ def get_me():
 def patch_me(changes: dict):
     """Change display name, bio or language."""
     return services.update_profile(require_user(), **changes)
+
+
+@blp.delete("/me")
+@blp.arguments(DeleteMeSchema)
+@blp.response(204)
+@blp.alt_response(409, description="The account's shop has orders in progress; settle them first.")
+def delete_me(args: dict):
+    """Delete (anonymise) the account: profile, sessions, tokens and follows go; orders are kept."""
+    deletion.delete_account(require_user(), args["password"])
 
 
 @blp.get("/me/tokens")

@@ -24,3 +24,18 @@ def create_admin(username: str, email: str, password: str):
         detail = "; ".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
         raise click.ClickException(detail) from None
     click.echo(f"{user.username} is now a site administrator.")
+
+
+@users_cli.command("create-token")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="What the token is for (1–60 characters).")
+@click.option("--days", type=click.IntRange(1, 366), default=None, help="Expire after this many days (default never).")
+def create_token(username: str, name: str, days: int | None):
+    """Create a personal access token for USERNAME and print its secret (shown only once)."""
+    try:
+        user = services.get_user_by_username(username)
+        _token, secret = services.create_token(user, name, expires_in_days=days)
+    except DomainError as exc:
+        detail = "; ".join(m for msgs in exc.errors.values() for m in msgs) or exc.message
+        raise click.ClickException(detail) from None
+    click.echo(secret)

@@ -1,4 +1,4 @@
-"""User and ApiToken."""
+"""User, ApiToken, UserSession (one per log-in) and OutboundEmail (the email outbox)."""
 from __future__ import annotations
 
 import secrets
@@ -41,6 +41,7 @@ class User(UserMixin, db.Model):
     is_merchant: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # anonymised at the owner's request
     onboarded_at: Mapped[datetime | None] = mapped_column(DateTime)  # picked communities on first log-in
     invite_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_invite_code)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -55,12 +56,16 @@ class User(UserMixin, db.Model):
 
     @property
     def name(self) -> str:
-        """What to show: the display name, falling back to the username."""
+        """What to show: the display name, falling back to the username ("Deleted user" once deleted)."""
+        if self.deleted_at is not None:
+            from flask_babel import gettext as _
+
+            return _("Deleted user")
         return self.display_name or self.username
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
-        return self.suspended_at is None
+        return self.suspended_at is None and self.deleted_at is None
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -85,3 +90,38 @@ class ApiToken(db.Model):
 
     def is_usable(self, moment: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)
+
+
+class UserSession(db.Model):
+    """One log-in on one device. Only a SHA-256 of its secret is stored; the secret lives in the signed
+    Flask session (and, with "remember me", in the remember cookie), so revoking the row ends both."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class OutboundEmail(db.Model):
+    """An email waiting in the outbox for the mail sender (rows are kept as a record once sent)."""
+
+    __tablename__ = "email_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

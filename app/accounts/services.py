@@ -4,14 +4,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts import sessions
+from app.accounts.mail import queue_email
 from app.accounts.models import ApiToken, User
 from app.core import images
 from app.core.clock import now
@@ -50,10 +54,27 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+# Bidirectional marks, embeddings, overrides and isolates reorder how a name reads ("moc.elgoog" shown
+# as "google.com"); with control characters and line separators they are never part of a real name.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def check_name_characters(value: str, field: str) -> str:
+    """Refuse control, bidirectional-override/isolate and line-separator characters in a name.
+
+    The one check for usernames and display names, used by registration, settings and the API.
+    Joiners used inside emoji (U+200D) stay allowed."""
+    for char in value:
+        if char in BIDI_CONTROLS or unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise _field_error(field, _("Remove invisible control or text-direction characters."))
+    return value
+
+
 def check_username(username: str, *, allow_reserved: bool = False) -> str:
     """Return the username if it is well formed and not reserved, else raise Invalid."""
-    username = (username or "").strip()
-    if not USERNAME_RE.match(username):
+    username = check_name_characters((username or "").strip(), "username")
+    if not USERNAME_RE.fullmatch(username):
         raise _field_error("username", _(
             "Use 3–30 letters, digits or underscores, starting with a letter."))
     if not allow_reserved and username.lower() in RESERVED_USERNAMES:
@@ -97,25 +118,36 @@ def get_user_by_username(username: str) -> User:
     return user
 
 
+class EmailAlreadyRegistered(Invalid):
+    """The email belongs to an account. Pages must not say so (see `sign_up`); the CLI may."""
+
+    def __init__(self, owner_id: int):
+        message = _("An account with this email already exists.")
+        super().__init__(message, {"email": [message]})
+        self.owner_id = owner_id
+
+
 def register_user(username: str, email: str, password: str, *, invite_code: str | None = None,
                   display_name: str = "", locale: str | None = None, allow_reserved: bool = False) -> User:
-    """Create a reader account; duplicate names or emails (in any case) are refused."""
+    """Create a reader account; duplicate names or emails (in any case) are refused.
+
+    The email is checked last, after everything a visitor can see anyway (usernames are public), so
+    `EmailAlreadyRegistered` is raised only when the sign-up would otherwise have succeeded."""
     username = check_username(username, allow_reserved=allow_reserved)
     email = check_email(email)
     check_password_strength(password, username)
-    errors: dict[str, list[str]] = {}
+    display_name = check_name_characters((display_name or "").strip(), "display_name")[:60]
     if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
-        errors["username"] = [_("This username is taken.")]
-    if db.session.scalar(select(User.id).where(User.email_key == email.lower())):
-        errors["email"] = [_("An account with this email already exists.")]
-    if errors:
-        raise Invalid(next(iter(errors.values()))[0], errors)
+        raise _field_error("username", _("This username is taken."))
+    owner_id = db.session.scalar(select(User.id).where(User.email_key == email.lower()))
+    if owner_id:
+        raise EmailAlreadyRegistered(owner_id)
     inviter = None
     if invite_code:
         inviter = db.session.scalar(select(User).where(User.invite_code == invite_code))
     user = User(
         username=username, username_key=username.lower(), email=email, email_key=email.lower(),
-        password_hash=hash_password(password), display_name=(display_name or "").strip()[:60],
+        password_hash=hash_password(password), display_name=display_name,
         locale=locale if locale in SUPPORTED else None, invited_by=inviter,
     )
     db.session.add(user)
@@ -125,8 +157,43 @@ def register_user(username: str, email: str, password: str, *, invite_code: str 
         db.session.commit()
     except IntegrityError:  # a concurrent registration took the name or email first
         db.session.rollback()
-        raise _field_error("username", _("This username or email is already registered.")) from None
+        owner_id = db.session.scalar(select(User.id).where(User.email_key == email.lower()))
+        if owner_id and not db.session.scalar(select(User.id).where(User.username_key == username.lower())):
+            raise EmailAlreadyRegistered(owner_id) from None
+        raise _field_error("username", _("This username is taken.")) from None
     return user
+
+
+# One "someone tried to sign up with your email" notice per account per this period, so the form
+# cannot be used to flood someone's inbox.
+SIGNUP_NOTICE_INTERVAL = timedelta(hours=1)
+
+
+def sign_up(username: str, email: str, password: str, **extra) -> User | None:
+    """Registration as the public pages see it: the new user, or None when the email already has an
+    account. Then the owner gets an email notice and the caller answers exactly as it does for any
+    "check your email" outcome, so the form does not tell strangers which emails are registered."""
+    try:
+        return register_user(username, email, password, **extra)
+    except EmailAlreadyRegistered as exc:
+        owner = db.session.get(User, exc.owner_id)
+        with force_locale(owner.locale or "en"):
+            subject = _("Someone tried to sign up to Tastemaker with your email")
+            body = _("Someone (perhaps you) tried to create a new Tastemaker account with this email address. "
+                     "You already have an account: your username is %(username)s. Log in with it as usual. "
+                     "If this was not you, you can ignore this message; nothing was changed.",
+                     username=owner.username)
+        queue_email(owner, "signup_attempt", subject, body, min_interval=SIGNUP_NOTICE_INTERVAL)
+        db.session.commit()
+        return None
+
+
+def login_key(login: str) -> str:
+    """A rate-limit key for the account a log-in form names (username or email alike)."""
+    key = (login or "").strip().lower()[:254]
+    column = User.email_key if "@" in key else User.username_key
+    user_id = db.session.scalar(select(User.id).where(column == key)) if key else None
+    return f"user:{user_id}" if user_id else f"name:{key}"
 
 
 def authenticate(login: str, password: str) -> User:
@@ -146,7 +213,7 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
                    locale: str | None = None) -> User:
     """Change the profile fields that were given."""
     if display_name is not None:
-        display_name = display_name.strip()
+        display_name = check_name_characters(display_name.strip(), "display_name")
         if len(display_name) > 60:
             raise _field_error("display_name", _("Use at most 60 characters."))
         user.display_name = display_name
@@ -173,12 +240,20 @@ def set_avatar(user: User, data: bytes, max_bytes: int) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
+    """Change the password and sign out every other log-in (sessions and remember cookies) of the user;
+    the log-in whose secret is keep_session stays. Personal API tokens are kept: revoke them in Settings."""
     if not check_password_hash(user.password_hash, current or ""):
         raise _field_error("current_password", _("Your current password is not right."))
     check_password_strength(new, user.username, field="new_password")
     user.password_hash = hash_password(new)
+    sessions.revoke_other_sessions(user, keep_session, commit=False)
     db.session.commit()
+
+
+def check_current_password(user: User, password: str, field: str = "password") -> None:
+    if not check_password_hash(user.password_hash, password or ""):
+        raise _field_error(field, _("Your current password is not right."))
 
 
 def set_admin(user: User, is_admin: bool = True) -> User:

@@ -3,11 +3,20 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_babel import ngettext
+from flask_login import current_user, login_required
 
-from app.accounts import services
-from app.accounts.forms import ConfirmForm, LoginForm, PasswordForm, ProfileForm, RegisterForm, TokenForm
-from app.core.errors import Invalid
+from app.accounts import cookies, deletion, services, sessions
+from app.accounts.forms import (
+    ConfirmForm,
+    DeleteAccountForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    TokenForm,
+)
+from app.core.errors import Conflict, Invalid
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.i18n import normalise_language
 from app.core.uploads import upload_rate_limit
@@ -15,17 +24,29 @@ from app.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
-AUTH_LIMIT = "10 per minute; 100 per hour"
+AUTH_LIMIT = "10 per minute; 100 per hour"  # per address
+
+
+def login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def login_account_key() -> str:
+    """The account a log-in names, so guesses spread over many addresses still count together."""
+    return "login-account:" + services.login_key(request.form.get("login", ""))
+
+
+def failed_login(response) -> bool:
+    return response.status_code != 302
 
 
 @bp.before_app_request
 def remember_language_switch():
-    """`?lang=` on any page switches the language, and saves it for a signed-in user."""
+    """`?lang=` on any page switches this session's language. It never saves the account's preference:
+    a GET must not change stored state (a cross-site <img> could do it); Settings saves it by POST."""
     requested = normalise_language(request.args.get("lang"))
     if requested:
         session["lang"] = requested
-        if current_user.is_authenticated and current_user.locale != requested:
-            services.update_profile(current_user, locale=requested)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -36,20 +57,29 @@ def register():
     form = RegisterForm(invite=request.args.get("invite", ""))
     if form.validate_on_submit():
         try:
-            user = services.register_user(form.username.data, form.email.data, form.password.data,
-                                          invite_code=form.invite.data or None, locale=session.get("lang"))
+            user = services.sign_up(form.username.data, form.email.data, form.password.data,
+                                    invite_code=form.invite.data or None, locale=session.get("lang"))
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:
-            login_user(user)
+            if user is None:  # the email has an account; its owner was told, the visitor is not
+                return redirect(url_for("accounts.check_email"))
+            cookies.sign_in(user, remember=False)
             flash(_("Welcome to Tastemaker, %(name)s!", name=user.name), "success")
             return redirect(url_for("feeds.home"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("accounts/register.html", form=form), status
 
 
+@bp.get("/register/check-email")
+def check_email():
+    """Where a sign-up with an already registered email lands: a neutral page, no account details."""
+    return render_template("accounts/check_email.html")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limiter.limit(login_account_limit, key_func=login_account_key, methods=["POST"], deduct_when=failed_login)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("feeds.home"))
@@ -60,7 +90,7 @@ def login():
         except Invalid as exc:
             form.form_errors.append(exc.message)
         else:
-            login_user(user, remember=form.remember.data)
+            cookies.sign_in(user, remember=form.remember.data)
             if user.locale:
                 session["lang"] = user.locale
             flash(_("You are logged in."), "success")
@@ -73,7 +103,7 @@ def login():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
-        logout_user()
+        cookies.sign_out()
         session.pop("lang", None)
         flash(_("You are logged out."), "info")
     return redirect(url_for("feeds.home"))
@@ -140,11 +170,12 @@ def password():
     form = PasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
+            services.change_password(current_user, form.current_password.data, form.new_password.data,
+                                     keep_session=cookies.current_secret())
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:
-            flash(_("Your password is changed."), "success")
+            flash(_("Your password is changed. Your other devices are signed out."), "success")
             return redirect(url_for("accounts.settings"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("accounts/password.html", form=form, section="password"), status
@@ -178,3 +209,55 @@ def revoke_token(token_id: int):
         services.revoke_token(current_user, token_id)
         flash(_("The token is revoked."), "info")
     return redirect(url_for("accounts.tokens"))
+
+
+@bp.get("/settings/devices")
+@login_required
+def devices():
+    """Signed-in devices: where this account is logged in, with sign-out per device or everywhere else."""
+    listed = sessions.signed_in_devices(current_user, cookies.current_secret())
+    return render_template("accounts/devices.html", devices=listed, confirm_form=ConfirmForm(),
+                           section="devices"), 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/settings/devices/<int:session_id>/sign-out")
+@login_required
+def sign_out_device(session_id: int):
+    if ConfirmForm().validate_on_submit():
+        sessions.revoke_session(current_user, session_id)
+        flash(_("That device is signed out."), "info")
+    return redirect(url_for("accounts.devices"))
+
+
+@bp.post("/settings/devices/sign-out-others")
+@login_required
+def sign_out_other_devices():
+    if ConfirmForm().validate_on_submit():
+        count = sessions.revoke_other_sessions(current_user, cookies.current_secret())
+        flash(ngettext("%(num)s other device is signed out.", "%(num)s other devices are signed out.", count),
+              "info")
+    return redirect(url_for("accounts.devices"))
+
+
+@bp.route("/settings/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    """Delete (anonymise) the account after the password is confirmed."""
+    form = DeleteAccountForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            deletion.delete_account(current_user, form.password.data)
+        except Invalid as exc:
+            show_errors_on_form(form, exc)
+        except Conflict as exc:  # the shop still has orders in progress
+            form.form_errors.append(exc.message)
+            status = 409
+        else:
+            cookies.sign_out()
+            session.pop("lang", None)
+            flash(_("Your account is deleted."), "info")
+            return redirect(url_for("feeds.home"))
+    if status == 200 and (form.errors or form.form_errors):
+        status = 422
+    return render_template("accounts/delete.html", form=form, section="delete"), status

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from marshmallow import fields
 
 from app.core.errors import Unauthorized
 from app.extensions import api, csrf, login_manager
@@ -62,6 +63,9 @@ def register_api(app: Flask) -> None:
         }},
         "security": [{"bearerAuth": []}],
     })
+    # Our computed fields (fields.Function) are URLs and labels: say "string" instead of nothing. One
+    # that computes something else declares its type in its metadata, which takes precedence.
+    api.register_field(fields.Function, "string", None)
     api_blueprints = (accounts_blp, social_blp, communities_blp, posts_blp, feeds_blp, search_blp, shop_blp)
     names = {blp.name for blp in api_blueprints}
     for blp in api_blueprints:

@@ -12,6 +12,7 @@ from app.api import require_user
 from app.communities import services
 from app.communities.models import VERTICALS
 from app.core.pagination import Page
+from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
 
 blp = Blueprint("communities_api", __name__, description="Communities")
@@ -35,7 +36,7 @@ class CommunitySchema(Schema):
     owner = fields.Function(lambda c: c.owner.username, dump_only=True)
     member_count = fields.Integer(dump_only=True)
     post_count = fields.Integer(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
     url = fields.Function(lambda c: url_for("feeds.community", slug=c.slug, _external=True), dump_only=True)
 
 

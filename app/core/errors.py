@@ -7,6 +7,7 @@ from flask import Flask, Response, json, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from app.core.field_messages import translate_field_errors
@@ -99,6 +100,21 @@ def wants_problem_json() -> bool:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_MIMETYPE])
     return best in ("application/json", PROBLEM_MIMETYPE) and not request.accept_mimetypes.accept_html
+
+
+class ProblemSchema(Schema):
+    """What `problem_response` sends, as the OpenAPI document declares every API error (RFC 9457)."""
+
+    class Meta:
+        unknown = INCLUDE  # RFC 9457 allows extension members
+
+    type = fields.String(required=True, metadata={"description": "urn:tastemaker:problem:<code>, or about:blank."})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(required=True, metadata={"description": "The path that was requested."})
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw(),
+                         metadata={"description": "Messages per field, when the input was not valid."})
 
 
 def problem_response(status: int, detail: str | None = None, *, code: str | None = None,

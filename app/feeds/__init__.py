@@ -1,1 +1,2 @@
-"""Feeds: the home page now; following, community and For you feeds in later issues."""
+"""Feeds: the home page, the Following, community, tag and trending feeds, and For you (the recommender's
+candidates re-scored with fresh social signals)."""

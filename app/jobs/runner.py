@@ -34,6 +34,7 @@ SCHEDULES: dict[str, tuple[str, str]] = {
     "shop-auto-complete": ("app.shop.orders:complete_delivered_orders", "%Y-%m-%d"),
     # Likes and saves change search counts in batches; this writes whatever a quiet minute left waiting.
     "search-flush-counts": ("app.search.indexing:flush_count_refreshes", "%Y-%m-%dT%H:%M"),
+    "accounts-purge-sessions": ("app.accounts.sessions:purge_ended_sessions", "%Y-%m-%d"),
 }
 NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
 

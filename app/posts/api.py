@@ -21,6 +21,7 @@ from app.accounts.services import get_user_by_username
 from app.api import require_user
 from app.core.errors import Invalid
 from app.core.pagination import Page, clamp_limit
+from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
@@ -99,8 +100,8 @@ class PostCardSchema(Schema):
     comment_count = fields.Integer(dump_only=True)
     liked = fields.Boolean(dump_only=True, metadata={"description": "By the signed-in user."})
     saved = fields.Boolean(dump_only=True, metadata={"description": "By the signed-in user."})
-    created_at = fields.DateTime(dump_only=True)
-    edited_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    edited_at = Timestamp(dump_only=True, allow_none=True)
 
 
 class PinSchema(Schema):
@@ -205,7 +206,7 @@ class RevisionSchema(Schema):
     body_md = fields.String(dump_only=True)
     tags = fields.List(fields.String(), dump_only=True)
     rating = fields.Integer(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class RevisionListSchema(Schema):
@@ -242,8 +243,8 @@ class CommentSchema(Schema):
     author = fields.Nested(UserSchema, dump_only=True)
     body = fields.String(dump_only=True)
     body_html = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    edited_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    edited_at = Timestamp(dump_only=True, allow_none=True)
     replies = fields.List(fields.Nested(lambda: CommentSchema()), dump_only=True)
 
 
@@ -268,7 +269,7 @@ class CollectionSchema(Schema):
     is_public = fields.Boolean(dump_only=True)
     item_count = fields.Integer(dump_only=True)
     owner = fields.String(attribute="owner.username", dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
     url = fields.Function(lambda c: url_for("posts.collection", collection_id=c.id, _external=True),
                           dump_only=True)
 

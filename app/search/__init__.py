@@ -1,4 +1,4 @@
-"""Search: posts, communities and people (products later), on Whoosh (embedded) or PostgreSQL (shared).
+"""Search: posts, products, communities and people, on Whoosh (embedded) or PostgreSQL (shared).
 
 `get_backend()` picks the backend from SEARCH_BACKEND; `indexing` keeps the index current (services call
 `queue_post(id)` and friends by name); `services` answers searches for the page and the API.

@@ -107,7 +107,7 @@ def _communities(session: Session, ids: list[int]) -> tuple[list[SearchDocument]
 
 def _users(session: Session, ids: list[int]) -> tuple[list[SearchDocument], list[int]]:
     docs = [user_document(user) for user in session.scalars(select(User).where(User.id.in_(ids)))
-            if user.suspended_at is None]
+            if user.suspended_at is None and user.deleted_at is None]
     return docs, sorted(set(ids) - {doc.ref_id for doc in docs})
 
 

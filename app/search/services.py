@@ -286,7 +286,7 @@ def _load(hits: list[SearchHit], hidden: frozenset[int]) -> dict[tuple[str, int]
             rows[(DOC_COMMUNITY, community.id)] = community
     if ids.get(DOC_USER):
         for user in db.session.scalars(select(User).where(User.id.in_(ids[DOC_USER]))):
-            if user.id not in hidden and user.suspended_at is None:
+            if user.id not in hidden and user.is_active:
                 rows[(DOC_USER, user.id)] = user
     return rows
 

@@ -7,7 +7,6 @@ the server: what a client sends is only compared (`unit_price_cents`) or ignored
 """
 from __future__ import annotations
 
-from datetime import UTC
 from urllib.parse import urljoin
 
 from flask import request, url_for
@@ -19,6 +18,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.core.pagination import Page
+from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
 from app.feeds.shopping import also_bought
 from app.shop import cart as carts
@@ -60,7 +60,7 @@ class ShopSchema(ShopBriefSchema):
     owner = fields.String(attribute="owner.username", dump_only=True)
     logo_url = fields.Function(lambda shop: media_url(shop.logo_path) if shop.logo_path else None,
                                dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class ShopListSchema(Schema):
@@ -109,7 +109,7 @@ class ProductSchema(Schema):
                                                                              "through their notes (basis points)."})
     images = fields.Nested(ProductImageSchema, many=True, dump_only=True)
     skus = fields.Nested(SkuSchema, many=True, dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class RatingSchema(Schema):
@@ -180,12 +180,12 @@ class CartItemSchema(Schema):
     currency = fields.String(attribute="sku.currency", dump_only=True)
     stock_state = fields.Function(lambda item: catalog.stock_state(item.sku), dump_only=True)
     source_post_id = fields.Integer(dump_only=True, allow_none=True)
-    added_at = fields.DateTime(dump_only=True)
+    added_at = Timestamp(dump_only=True)
 
 
 class CartSchema(Schema):
     items = fields.Nested(CartItemSchema, many=True, dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    updated_at = Timestamp(dump_only=True)
 
 
 class CartAddSchema(Schema):
@@ -213,7 +213,7 @@ class AddressSchema(Schema):
     region = fields.String(dump_only=True)
     line1 = fields.String(dump_only=True)
     postal_code = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class AddressListSchema(Schema):
@@ -324,12 +324,12 @@ class OrderSchema(Schema):
     shipping_phone = fields.String(dump_only=True)
     shipping_address = fields.String(dump_only=True)
     tracking_number = fields.String(dump_only=True, allow_none=True)
-    reserved_until = fields.DateTime(dump_only=True, metadata={"description": "Unpaid by then, it is cancelled."})
-    created_at = fields.DateTime(dump_only=True)
-    paid_at = fields.DateTime(dump_only=True, allow_none=True)
-    shipped_at = fields.DateTime(dump_only=True, allow_none=True)
-    completed_at = fields.DateTime(dump_only=True, allow_none=True)
-    cancelled_at = fields.DateTime(dump_only=True, allow_none=True)
+    reserved_until = Timestamp(dump_only=True, metadata={"description": "Unpaid by then, it is cancelled."})
+    created_at = Timestamp(dump_only=True)
+    paid_at = Timestamp(dump_only=True, allow_none=True)
+    shipped_at = Timestamp(dump_only=True, allow_none=True)
+    completed_at = Timestamp(dump_only=True, allow_none=True)
+    cancelled_at = Timestamp(dump_only=True, allow_none=True)
     lines = fields.Nested(OrderLineSchema, many=True, dump_only=True)
 
 
@@ -337,7 +337,7 @@ class OrderEventSchema(Schema):
     from_status = fields.String(dump_only=True, allow_none=True)
     to_status = fields.String(dump_only=True)
     note = fields.String(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class OrderDetailSchema(OrderSchema):
@@ -397,7 +397,7 @@ class RefundSchema(Schema):
     status = fields.String(dump_only=True)
     reason = fields.String(dump_only=True)
     lines = fields.Nested(RefundLineSchema, many=True, dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class PaymentSchema(Schema):
@@ -408,9 +408,10 @@ class PaymentSchema(Schema):
     amount_cents = fields.Integer(attribute="payment.amount_cents", dump_only=True)
     refunded_cents = fields.Integer(attribute="payment.refunded_cents", dump_only=True)
     currency = fields.String(attribute="payment.currency", dump_only=True)
-    order_ids = fields.Function(lambda state: [order.id for order in state.payment.orders], dump_only=True)
-    created_at = fields.DateTime(attribute="payment.created_at", dump_only=True)
-    succeeded_at = fields.DateTime(attribute="payment.succeeded_at", dump_only=True, allow_none=True)
+    order_ids = fields.Function(lambda state: [order.id for order in state.payment.orders], dump_only=True,
+                                metadata={"type": "array", "items": {"type": "integer"}})
+    created_at = Timestamp(attribute="payment.created_at", dump_only=True)
+    succeeded_at = Timestamp(attribute="payment.succeeded_at", dump_only=True, allow_none=True)
     redirect_url = fields.Function(lambda state: absolute_url(state.redirect_url) if state.redirect_url else None,
                                    dump_only=True, allow_none=True,
                                    metadata={"description": "Where to pay, while the checkout can be paid."})
@@ -430,12 +431,12 @@ class CouponSchema(Schema):
     currency = fields.String(dump_only=True)
     shop_id = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "None: site-wide."})
     min_spend_cents = fields.Integer(dump_only=True)
-    starts_at = fields.DateTime(dump_only=True, allow_none=True)
-    ends_at = fields.DateTime(dump_only=True, allow_none=True)
+    starts_at = Timestamp(dump_only=True, allow_none=True)
+    ends_at = Timestamp(dump_only=True, allow_none=True)
     total_uses = fields.Integer(dump_only=True, allow_none=True)
     uses_left = fields.Integer(dump_only=True, allow_none=True)
     per_user_limit = fields.Integer(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class CouponListSchema(Schema):
@@ -450,9 +451,9 @@ class CouponCreateSchema(Schema):
     shop = fields.String(load_default=None, allow_none=True,
                          metadata={"description": "Slug of your shop; omit for a site-wide coupon (admins)."})
     min_spend_cents = fields.Integer(strict=True, load_default=0)
-    starts_at = fields.NaiveDateTime(load_default=None, allow_none=True, timezone=UTC,
-                                     metadata={"description": "ISO 8601; without an offset it is UTC."})
-    ends_at = fields.NaiveDateTime(load_default=None, allow_none=True, timezone=UTC)
+    starts_at = Timestamp(load_default=None, allow_none=True,
+                          metadata={"description": "ISO 8601; without an offset it is UTC."})
+    ends_at = Timestamp(load_default=None, allow_none=True)
     total_uses = fields.Integer(strict=True, load_default=None, allow_none=True)
     per_user_limit = fields.Integer(strict=True, load_default=None, allow_none=True)
     currency = fields.String(load_default="CNY", validate=validate.Length(equal=3))

@@ -9,6 +9,7 @@ from app.accounts.api import PageArgsSchema, UserSchema
 from app.accounts.services import get_user_by_username
 from app.api import require_user
 from app.core.pagination import Page
+from app.core.timestamps import Timestamp
 from app.social import notifications, services
 
 blp = Blueprint("social_api", __name__, description="Social: follows, blocks and notifications")
@@ -45,7 +46,7 @@ class NotificationGroupSchema(Schema):
                                                                  "marking it read marks the group read."})
     kind = fields.String(dump_only=True)
     unread = fields.Boolean(dump_only=True)
-    latest_at = fields.DateTime(dump_only=True)
+    latest_at = Timestamp(dump_only=True)
     count = fields.Integer(dump_only=True)
     actor_count = fields.Integer(dump_only=True)
     actors = fields.List(fields.Nested(ActorSchema), dump_only=True)

@@ -79,6 +79,14 @@ def unfollow(follower: User, followee: User) -> bool:
     return removed
 
 
+def remove_all_follows(user: User) -> int:
+    """Drop every follow from and to the user (account deletion), keeping both sides' counters right.
+    Joins the caller's transaction; the caller commits."""
+    pairs = db.session.execute(select(Follow.follower_id, Follow.followee_id).where(
+        (Follow.follower_id == user.id) | (Follow.followee_id == user.id))).all()
+    return sum(_remove_follow(follower_id, followee_id) for follower_id, followee_id in pairs)
+
+
 def block(blocker: User, blocked: User) -> bool:
     """Block a user: follows both ways are removed, and they cannot follow, comment on or mention you."""
     if blocker.id == blocked.id:

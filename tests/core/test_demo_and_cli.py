@@ -205,3 +205,17 @@ def test_seeded_storefront_holds_every_rule_and_is_deterministic(app, tmp_path, 
     with other.app_context():
         assert _storefront_facts() == first
         db.engine.dispose()
+
+
+def test_create_token_prints_a_secret_that_authenticates_the_api(app, client):
+    app.test_cli_runner().invoke(args=["seed-demo", "--users", "0", "--posts", "0", "--products", "0", "--orders", "0"])
+    result = app.test_cli_runner().invoke(args=["users", "create-token", "reader", "--name", "gate", "--days", "1"])
+    assert result.exit_code == 0, result.output
+    secret = result.output.strip()
+    response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200 and response.get_json()["username"] == "reader"
+
+
+def test_create_token_for_an_unknown_user_fails_cleanly(app):
+    result = app.test_cli_runner().invoke(args=["users", "create-token", "nobody"])
+    assert result.exit_code != 0 and "Traceback" not in result.output

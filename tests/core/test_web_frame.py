@@ -24,14 +24,29 @@ def test_lang_switch_is_remembered_for_the_session(client):
 
 
 def test_user_setting_beats_accept_language(user_client, app, user):
-    user_client.get("/?lang=zh_Hans")  # a signed-in switch is saved to the profile
+    # The preference is saved by the Settings form (a POST), never by a GET.
+    user_client.post_form("/settings", {"display_name": "", "bio": "", "locale": "zh_Hans"})
     from app.accounts.models import User
     from app.extensions import db
 
     with app.app_context():
         assert db.session.get(User, user.id).locale == "zh_Hans"
+    user_client.delete_cookie("session")  # a new browser session: only the stored preference is left
+    from tests.conftest import log_in
+
+    log_in(user_client, user)
     page = user_client.get("/", headers={"Accept-Language": "en-US"}).get_data(as_text=True)
     assert "退出" in page
+
+
+def test_lang_query_on_a_get_switches_the_session_only(user_client, app, user):
+    from app.accounts.models import User
+    from app.extensions import db
+
+    page = user_client.get("/?lang=zh_Hans").get_data(as_text=True)
+    assert 'lang="zh-Hans"' in page  # this session reads Chinese...
+    with app.app_context():
+        assert db.session.get(User, user.id).locale is None  # ...but the account's preference is unchanged
 
 
 def test_security_headers(client):

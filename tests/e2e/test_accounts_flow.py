@@ -53,3 +53,34 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     assert "林小徒步" in page.content()
     page.screenshot(path=str(screenshot_dir / f"profile-zh-{viewport['width']}.png"), full_page=True)
     assert not errors, f"console errors: {errors}"
+
+
+def test_signed_in_devices_sign_out_another_browser(live_app, live_server, browser, screenshot_dir):
+    """Two browsers log in; the laptop sees both in Settings and signs the phone out, which then is."""
+    with live_app.app_context():
+        from app.accounts.services import register_user
+
+        register_user("hiker_lin", "lin@example.com", PASSWORD, display_name="Lin")
+    laptop = browser.new_context(viewport={"width": 1280, "height": 900}, user_agent=(
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")).new_page()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, user_agent=(
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+        "Version/17.5 Mobile/15E148 Safari/604.1")).new_page()
+    for page in (phone, laptop):
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Username or email").fill("hiker_lin")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        assert "You are logged in." in page.content()
+
+    laptop.goto(f"{live_server}/settings")
+    laptop.get_by_role("link", name="Signed-in devices").click()
+    devices = laptop.get_by_test_id("devices")
+    assert "Firefox on Linux" in devices.inner_text() and "Safari on iPhone" in devices.inner_text()
+    laptop.screenshot(path=str(screenshot_dir / "settings-devices-1280.png"), full_page=True)
+    laptop.get_by_role("button", name="Sign out everywhere else").click()
+    assert "1 other device is signed out." in laptop.content()
+    assert "Safari on iPhone" not in laptop.get_by_test_id("devices").inner_text()
+
+    phone.goto(f"{live_server}/settings")
+    assert "/login" in phone.url
