@@ -62,6 +62,14 @@ class Config:
         self.MEDIA_ROOT = Path(_env("MEDIA_ROOT", str(self.INSTANCE_DIR / "media")))
         self.MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_MB", "25")) * 1024 * 1024
         self.AVATAR_MAX_BYTES = 5 * 1024 * 1024
+        # Image uploads (see app/core/images.py): pixels decoded per request and per image, counted from the
+        # headers before decoding (a baseline JPEG at the reduced scale it is decoded at); how many requests
+        # per process decode at once and how long another waits for a turn before a 503; uploads per account.
+        self.UPLOAD_PIXEL_BUDGET_MP = float(_env("UPLOAD_PIXEL_BUDGET_MP", "60"))
+        self.UPLOAD_IMAGE_MAX_MP = float(_env("UPLOAD_IMAGE_MAX_MP", "16"))
+        self.IMAGE_WORKERS = int(_env("IMAGE_WORKERS", "2"))
+        self.IMAGE_WORK_TIMEOUT = float(_env("IMAGE_WORK_TIMEOUT", "10"))
+        self.UPLOAD_RATE_LIMIT = _env("UPLOAD_RATE_LIMIT", "30/hour")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True

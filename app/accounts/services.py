@@ -38,6 +38,7 @@ COMMON_PASSWORDS = frozenset({
 })
 PASSWORD_MIN_LENGTH = 10
 AVATAR_SIZE = 256
+AVATAR_RENDITION = images.Rendition("avatars", AVATAR_SIZE, AVATAR_SIZE, mode="RGB")  # square, cropped
 TOKEN_PREFIX = "tm_"
 DEMO_USERNAMES = ("admin", "reader", "creator", "merchant", "moderator")
 
@@ -231,8 +232,8 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
 
 def set_avatar(user: User, data: bytes, max_bytes: int) -> User:
     """Store a re-encoded square avatar; anything that is not a real image is refused."""
-    image = images.open_uploaded_image(data, field="avatar", max_bytes=max_bytes)
-    path = images.store_webp(images.square_thumbnail(image.convert("RGB"), AVATAR_SIZE), "avatars")
+    (avatar,) = images.prepare_upload(data, [AVATAR_RENDITION], field="avatar", max_bytes=max_bytes)
+    path = images.store_encoded(avatar)
     old, user.avatar_path = user.avatar_path, path
     db.session.commit()
     images.delete_media(old)

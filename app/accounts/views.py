@@ -19,6 +19,7 @@ from app.accounts.forms import (
 from app.core.errors import Conflict, Invalid
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.i18n import normalise_language
+from app.core.uploads import upload_rate_limit
 from app.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
@@ -141,6 +142,7 @@ def profile(username: str):
 
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
+@upload_rate_limit
 def settings():
     form = ProfileForm(obj=current_user)
     if request.method == "GET":

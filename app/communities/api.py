@@ -13,6 +13,7 @@ from app.communities import services
 from app.communities.models import VERTICALS
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp
+from app.core.uploads import upload_rate_limit
 
 blp = Blueprint("communities_api", __name__, description="Communities")
 
@@ -143,6 +144,7 @@ def edit_community(changes: dict, slug: str):
 
 
 @blp.put("/communities/<slug>/banner")
+@upload_rate_limit
 @blp.arguments(BannerSchema, location="files")
 @blp.response(200, CommunityDetailSchema)
 def put_banner(files: dict, slug: str):

@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-from PIL import Image, ImageOps
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -209,10 +208,11 @@ def _owner_by_username(username: str) -> User:
     return owner
 
 
-def _banner_image(data: bytes) -> Image.Image:
+def _banner_image(data: bytes) -> images.EncodedImage:
     """Prove the upload is an image and crop it to the wide banner shape (nothing stored yet)."""
-    image = images.open_uploaded_image(data, field="banner", max_bytes=BANNER_MAX_BYTES)
-    return ImageOps.fit(image.convert("RGB"), BANNER_SIZE, Image.Resampling.LANCZOS)
+    (banner,) = images.prepare_upload(data, [images.Rendition("banners", *BANNER_SIZE, mode="RGB")],
+                                      field="banner", max_bytes=BANNER_MAX_BYTES)
+    return banner
 
 
 def create_community(actor: User, *, slug: str, name: str, vertical: str, owner_username: str,
@@ -225,7 +225,7 @@ def create_community(actor: User, *, slug: str, name: str, vertical: str, owner_
     owner = _owner_by_username(owner_username)
     banner_image = _banner_image(banner) if banner is not None else None
     community = Community(slug=slug, owner_id=owner.id, member_count=1, post_count=0, **fields)
-    banner_path = images.store_webp(banner_image, "banners") if banner_image else None
+    banner_path = images.store_encoded(banner_image) if banner_image else None
     community.banner_path = banner_path
     db.session.add(community)
     try:
@@ -258,7 +258,7 @@ def update_community(actor: User, community: Community, *, name: str | None = No
     for key, value in changes.items():
         setattr(community, key, value)
     if banner_image is not None:
-        community.banner_path = images.store_webp(banner_image, "banners")
+        community.banner_path = images.store_encoded(banner_image)
     if new_owner is not None:
         _transfer_ownership(community, new_owner)
     queue_community(community.id)

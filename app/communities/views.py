@@ -14,6 +14,7 @@ from app.communities.forms import CommunityForm, NewCommunityForm
 from app.communities.models import VERTICALS
 from app.core.errors import Forbidden, Invalid
 from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
+from app.core.uploads import upload_rate_limit
 
 bp = Blueprint("communities", __name__)
 
@@ -55,6 +56,7 @@ def _banner_bytes(form) -> bytes | None:
 
 @bp.route("/c/new", methods=["GET", "POST"])
 @login_required
+@upload_rate_limit
 def create():
     if not current_user.is_admin:
         raise Forbidden(_("Only site admins can create communities."))
@@ -76,6 +78,7 @@ def create():
 
 @bp.route("/c/<slug>/edit", methods=["GET", "POST"])
 @login_required
+@upload_rate_limit
 def edit(slug: str):
     community = services.get_community(slug)
     if not services.can_edit(current_user, community):

@@ -54,6 +54,17 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class Busy(DomainError):
+    """The server is saturated (e.g. every image worker is taken); the same request may succeed later."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, retry_after: int = 30):
+        super().__init__(message, errors)
+        self.retry_after = retry_after
+
+
 # Titles of the error pages, translated at render time.
 ERROR_TITLES = {
     400: _l("Bad request"),
@@ -159,10 +170,12 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else {}
         if wants_problem_json():
-            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            if exc.status == 401:
+                headers["WWW-Authenticate"] = "Bearer"
             return problem_response(exc.status, exc.message, code=exc.code, errors=exc.errors, headers=headers)
-        return error_page(exc.status, exc.message)
+        return error_page(exc.status, exc.message, headers=headers)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -176,17 +189,19 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         headers = dict(exc.get_headers()) if status in (405, 429) else {}
         headers.pop("Content-Type", None)
+        # A limit declared with its own message (flask-limiter's error_message) says which limit was hit.
+        limit_message = getattr(getattr(exc, "limit", None), "error_message", None) and exc.description
         if wants_problem_json():
             errors = _webargs_errors(exc)
             if errors is not None:
                 status = 422 if status == 422 else 400
                 return problem_response(status, _("Some fields are not valid."),
                                         code="validation-error", errors=errors)
-            detail = None
+            detail = limit_message or None
             if status == 400 and exc.description and "JSON" in exc.description:
                 detail = _("The request body is not valid JSON.")
             return problem_response(status, detail, headers=headers)
-        return error_page(status, headers=headers)
+        return error_page(status, limit_message or None, headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

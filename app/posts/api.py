@@ -22,6 +22,7 @@ from app.api import require_user
 from app.core.errors import Invalid
 from app.core.pagination import Page, clamp_limit
 from app.core.timestamps import Timestamp
+from app.core.uploads import upload_rate_limit
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
@@ -398,6 +399,7 @@ def get_post(args: dict, post_id: int):
 
 
 @blp.post("/posts")
+@upload_rate_limit
 @blp.arguments(PostCreateSchema, location="multipart")
 @blp.response(201, PostSchema)
 def create_post(data: dict):
@@ -424,6 +426,7 @@ def edit_post(changes: dict, post_id: int):
 
 
 @blp.post("/posts/<int:post_id>/images")
+@upload_rate_limit
 @blp.arguments(ImagesUploadSchema, location="multipart")
 @blp.response(200, PostSchema)
 def add_images(data: dict, post_id: int):

@@ -11,14 +11,13 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image
 from sqlalchemy import delete, func, insert, select, update
 
 from app.accounts.models import User
 from app.communities.models import Community
 from app.core.clock import now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.images import delete_media, open_uploaded_image, store_webp
+from app.core.images import EncodedImage, Rendition, delete_media, prepare_uploads, store_encoded
 from app.extensions import db
 from app.posts.models import (
     KIND_NOTE,
@@ -50,6 +49,7 @@ TAG_MAX_LENGTH = 40
 IMAGES_MIN, IMAGES_MAX = 1, 9
 IMAGE_MAX_BYTES = 10 * 1024 * 1024
 DISPLAY_WIDTH, THUMB_WIDTH = 1080, 360
+IMAGE_RENDITIONS = (Rendition("posts", DISPLAY_WIDTH), Rendition("posts/thumbs", THUMB_WIDTH, quality=80))
 MENTIONS_NOTIFIED_MAX = 10  # a note mentioning hundreds of people notifies only the first few
 HOT_EPOCH = 1_700_000_000
 HOT_DECAY_SECONDS = 45_000
@@ -178,30 +178,21 @@ def _clean_fields(kind: str, title: str | None, body: str | None, tags: str | li
     return PostFields(title, body, names, rating)
 
 
-def _checked_images(images: list[bytes], already: int = 0) -> list[Image.Image]:
-    """Decode every upload before anything is written, so one bad file changes nothing."""
+def _checked_images(images: list[bytes], already: int = 0) -> list[list[EncodedImage]]:
+    """Prepare every upload (display size and thumbnail) before anything is written, so one bad file
+    changes nothing."""
     total = already + len(images)
     if total > IMAGES_MAX:
         raise _field_error("images", _("A note can have at most %(max)d images.", max=IMAGES_MAX))
     if total < IMAGES_MIN:
         raise _field_error("images", _("Add at least one image."))
-    return [open_uploaded_image(data, "images", IMAGE_MAX_BYTES) for data in images]
+    return prepare_uploads(images, IMAGE_RENDITIONS, field="images", max_bytes=IMAGE_MAX_BYTES)
 
 
-def _resized(image: Image.Image, width: int) -> Image.Image:
-    if image.width <= width:
-        return image
-    height = max(1, round(image.height * width / image.width))
-    return image.resize((width, height), Image.Resampling.LANCZOS)
-
-
-def _store_images(post: Post, images: list[Image.Image], start: int) -> None:
-    for offset, image in enumerate(images):
-        display = _resized(image, DISPLAY_WIDTH)
-        thumb = _resized(image, THUMB_WIDTH)
-        post.images.append(PostImage(position=start + offset, path=store_webp(display, "posts"),
-                                     thumb_path=store_webp(thumb, "posts/thumbs", quality=80),
-                                     width=thumb.width, height=thumb.height))
+def _store_images(post: Post, images: list[list[EncodedImage]], start: int) -> None:
+    for offset, (display, thumb) in enumerate(images):
+        post.images.append(PostImage(position=start + offset, path=store_encoded(display),
+                                     thumb_path=store_encoded(thumb), width=thumb.width, height=thumb.height))
 
 
 def known_usernames(names: list[str]) -> set[str]:

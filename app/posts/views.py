@@ -16,6 +16,7 @@ from werkzeug.routing import BuildError
 from app.communities.models import Community, Membership
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
+from app.core.uploads import upload_rate_limit
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
@@ -106,6 +107,7 @@ def cart_add_url() -> str:
 
 @bp.route("/p/new", methods=["GET", "POST"])
 @login_required
+@upload_rate_limit
 def create():
     form = PostForm()
     form.community.choices = _community_choices(current_user)
@@ -129,6 +131,7 @@ def create():
 
 @bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
+@upload_rate_limit
 def edit(post_id: int):
     post = services.get_post(post_id)
     if not services.can_edit(current_user, post):

@@ -19,6 +19,7 @@ from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp
+from app.core.uploads import upload_rate_limit
 from app.extensions import limiter
 from app.feeds.shopping import also_bought
 from app.shop import cart as carts
@@ -576,6 +577,7 @@ def set_product_status(data: dict, product_id: int):
 
 
 @blp.post(f"/products/<{ID}:product_id>/images")
+@upload_rate_limit
 @blp.arguments(ProductImagesSchema, location="files")
 @blp.response(200, ProductSchema)
 def add_product_images(files: dict, product_id: int):

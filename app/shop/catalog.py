@@ -13,7 +13,7 @@ from app.accounts.models import User
 from app.communities.models import Community
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.images import open_uploaded_image, store_webp
+from app.core.images import Rendition, prepare_uploads, store_encoded
 from app.core.money import MINOR_UNITS
 from app.core.pagination import Page, clamp_limit, paginate_desc
 from app.extensions import db
@@ -140,7 +140,7 @@ def create_product(merchant: User, shop_id: int, *, title: str, description: str
 
 
 def add_product_image(merchant: User, product_id: int, path: str) -> ProductImage:
-    """Attach an already stored image (see app.core.images.store_webp) to a product."""
+    """Attach an already stored image (see app.core.images.store_encoded) to a product."""
     product = _own_product(merchant, product_id)
     position = db.session.scalar(select(func.count()).select_from(ProductImage)
                                  .where(ProductImage.product_id == product.id)) or 0
@@ -233,13 +233,9 @@ def upload_product_images(merchant: User, product_id: int, uploads: list[bytes])
     uploads = [data for data in uploads if data]
     if len(product.images) + len(uploads) > 9:
         raise _field_error("images", _("A product can have at most 9 images."))
-    images = [open_uploaded_image(data, "images", IMAGE_MAX_BYTES) for data in uploads]
-    stored = []
-    for image in images:
-        if image.width > PRODUCT_IMAGE_WIDTH:
-            image = image.resize((PRODUCT_IMAGE_WIDTH, round(image.height * PRODUCT_IMAGE_WIDTH / image.width)))
-        stored.append(add_product_image(merchant, product.id, store_webp(image, "products")))
-    return stored
+    prepared = prepare_uploads(uploads, [Rendition("products", PRODUCT_IMAGE_WIDTH)], field="images",
+                               max_bytes=IMAGE_MAX_BYTES)
+    return [add_product_image(merchant, product.id, store_encoded(image)) for (image,) in prepared]
 
 
 def parse_count(value, field: str, *, signed: bool = False) -> int:

@@ -16,6 +16,7 @@ from app.communities.models import Community
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
+from app.core.uploads import upload_rate_limit
 from app.extensions import csrf, db, limiter
 from app.feeds.events import ANON_COOKIE
 from app.feeds.foryou import record_shown
@@ -160,6 +161,7 @@ def manage(slug: str):
 
 @bp.route("/shop/<slug>/products/new", methods=["GET", "POST"])
 @login_required
+@upload_rate_limit
 def new_product(slug: str):
     shop = _managed_shop(slug)
     form = ProductForm()
