@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from . import reasons as R
-from .data import InputError, Interactions, ItemMeta, TrainingData, build_training_data
+from .data import InputError, Interactions, ItemMeta, TrainingData, build_training_data, owned_items
 from .ranker import (
     FALLBACK_WEIGHTS,
     FEATURES,
@@ -266,7 +266,7 @@ def _holdout(data: TrainingData, share: float, seed: int, fold: int = 0) -> tupl
 
 def _ndcg20(scores: np.ndarray, seen: sp.csr_matrix, truth: sp.csr_matrix) -> float:
     """Mean NDCG@20 of dense scores against binary truth rows, seen items excluded (scores are modified)."""
-    scores[seen.nonzero()] = -np.inf
+    scores[owned_items(seen).nonzero()] = -np.inf
     k = min(20, scores.shape[1] - 1)
     rows, cols = top_k_rows(scores, k)
     rank = np.arange(len(rows)) - segment_starts(rows, scores.shape[0])[rows]
@@ -472,7 +472,7 @@ class Recommender:
         for start in range(0, len(users), batch):
             rows = users[start : start + batch]
             X_rows = inner.X[rows]
-            cands = self._candidates(inner, sources, rows, X_rows)
+            cands = self._candidates(inner, sources, rows, X_rows, owned_items(X_rows))
             features.append(self._features(inner, sources, rows, X_rows, cands))
             labels.append((np.asarray(held[rows[cands.rows], cands.cols]).ravel() > 0).astype(np.int8))
         return np.vstack(features), np.concatenate(labels)
@@ -503,14 +503,10 @@ class Recommender:
         sources: Sources,
         rows: np.ndarray,
         X_rows: sp.csr_matrix,
-        exclude: sp.csr_matrix | None = None,
+        banned: sp.csr_matrix,
     ) -> Candidates:
-        """The union of each source's top items per user (seen and excluded items never), with features."""
+        """The union of each source's top items per user, never a `banned` one (owned_items), with features."""
         dense = self._dense(data, sources, rows, X_rows)
-        banned = X_rows.astype(bool)
-        if exclude is not None:
-            banned = (banned + exclude.astype(bool)).astype(bool)
-        banned = banned.tocsr()
         ban_rows, ban_cols = banned.nonzero()
         n_items, n_rows = data.n_items, len(rows)
         c = min(self.settings.candidates_per_source, n_items)
@@ -571,7 +567,7 @@ class Recommender:
     ) -> np.ndarray:
         """The ranker's feature matrix, one row per candidate, columns in FEATURES order."""
         safe = np.where(rows >= 0, rows, 0)
-        mine = X_rows.astype(bool).astype(np.float32)
+        mine = owned_items(X_rows).astype(np.float32)
         count = mine.getnnz(axis=1)
         user_items = np.log((1 + count) / (1 + data.X.nnz / max(data.n_active, 1))).astype(np.float32)
         user_followees = np.log1p(np.where(rows >= 0, np.diff(data.follows.indptr)[safe], 0)).astype(np.float32)
@@ -597,7 +593,10 @@ class Recommender:
     ) -> list[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
         """Per row: candidate items best first, their scores, and the parts the reasons are built from."""
         data, sources = self.data, self.sources
-        cands = self._candidates(data, sources, rows, X_rows, exclude)
+        # The one exclusion step: what the user has (whatever its weight) or excludes is banned from every
+        # source's nominations and from the fill below.
+        banned = owned_items(X_rows, exclude)
+        cands = self._candidates(data, sources, rows, X_rows, banned)
         norm = {name: cands.values[f"{name}_norm"] for name in NORMALISED}
         if self.ranker.learned and len(cands.rows):
             features = self._features(data, sources, rows, X_rows, cands)
@@ -607,10 +606,6 @@ class Recommender:
         else:
             scores = fallback_score(norm, cands.values["trending"]).astype(np.float32)
         parts = {**norm, "community": cands.values["community"]}
-        banned = X_rows.astype(bool)
-        if exclude is not None:
-            banned = (banned + exclude.astype(bool)).astype(bool)
-        banned = banned.tocsr()
         out = []
         for r in range(len(rows)):
             span = slice(cands.starts[r], cands.starts[r + 1])
@@ -680,10 +675,7 @@ class Recommender:
         batch = _batch_size(data.n_items)
         for start in range(0, len(rows), batch):
             part = rows[start : start + batch]
-            safe = np.where(part >= 0, part, 0)
-            X_rows = data.X[safe]
-            X_rows = sp.diags((part >= 0).astype(np.float64)) @ X_rows
-            X_rows = X_rows.tocsr()
+            X_rows = data.rows_of(part)
             with _thread_limit(self.settings.threads):  # not held across the yields below
                 ranked = self._rank_batch(part, X_rows, self._depth(k, diversity, False))
                 finished = [
