@@ -54,7 +54,8 @@ from app.search.backend import (
     SearchResults,
 )
 from app.search.text import ParsedQuery, analyze, stem
-from app.search.whoosh_columns import ColumnarCodec, ColumnarIndex, SegmentColumns, SegmentView, deleted_mask
+from app.search.whoosh_columns import ColumnarCodec, SegmentColumns, SegmentView, deleted_mask
+from app.search.whoosh_query import ColumnarIndex
 
 log = logging.getLogger(__name__)
 
