@@ -245,6 +245,31 @@ class TrainingData:
         B.data = np.ones_like(B.data)
         return B
 
+    def rows_of(self, rows: np.ndarray) -> sp.csr_matrix:
+        """X's rows of these users, with an empty row where rows[k] < 0 (a user the model does not know)."""
+        known = np.asarray(rows) >= 0
+        sub = self.X[np.where(known, rows, 0)].tocsr()
+        if known.all():
+            return sub
+        counts = np.where(known, np.diff(sub.indptr), 0)
+        keep = np.repeat(known, np.diff(sub.indptr))
+        return sp.csr_matrix((sub.data[keep], sub.indices[keep], np.r_[0, np.cumsum(counts)]), shape=sub.shape)
+
+
+def owned_items(X: sp.spmatrix, exclude: sp.spmatrix | None = None) -> sp.csr_matrix:
+    """True at every stored pair of X (a row's own items) and of `exclude`: what a row is never recommended.
+
+    A pair is the user's whatever its weight. A 0-star rating, or re-ratings that sum to 0, stay stored with
+    the value 0, which `X.nonzero()` and `X.astype(bool)` silently drop; every exclusion goes through here.
+    """
+    owned = X.tocsr(copy=True)
+    owned.sum_duplicates()
+    owned.data = np.ones(len(owned.data), dtype=bool)
+    if exclude is not None:
+        owned = owned + owned_items(exclude)
+        owned.data = np.ones(len(owned.data), dtype=bool)
+    return owned.tocsr()
+
 
 def build_training_data(
     interactions: Interactions,

@@ -11,7 +11,15 @@ from typing import Any, TextIO
 import numpy as np
 
 from .baselines import Peer, default_peers, implicit_available
-from .data import InputError, ItemMeta, build_training_data, read_interactions, read_items, read_social
+from .data import (
+    InputError,
+    ItemMeta,
+    build_training_data,
+    owned_items,
+    read_interactions,
+    read_items,
+    read_social,
+)
 from .metrics import evaluate_rankings
 from .model import Recommender, Settings
 from .split import Split, split_users
@@ -37,7 +45,7 @@ def rank_dense(score, X, rows: np.ndarray, item_ids: np.ndarray, k: int) -> list
     for start in range(0, len(rows), 512):
         part = rows[start : start + 512]
         S = np.array(score(part), dtype=np.float64)
-        seen = X[part].nonzero()
+        seen = owned_items(X[part]).nonzero()
         S[seen] = -np.inf
         kk = min(k, S.shape[1] - 1)
         top = np.argpartition(-S, kk, axis=1)[:, :kk]

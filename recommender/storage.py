@@ -137,7 +137,9 @@ def _weighting(chosen: dict[str, Any], name: str) -> str:
 
 def load(directory: str | Path):
     """Read a model saved by `save`; raises ModelFormatError for an unknown or older format."""
-    from .model import Recommender, Settings, Sources, _ranker
+    from .candidates import Sources
+    from .model import Recommender
+    from .tuning import Settings, build_ranker
 
     metadata = read_metadata(directory)
     directory = Path(directory)
@@ -197,7 +199,7 @@ def load(directory: str | Path):
     popularity.popularity, popularity.trending = a["popularity"], a["trending"]
     popularity.community_rank = a["community_rank"]
     model.sources = Sources(ease, als, rp3, users, social, content, popularity)
-    model.ranker = _ranker(model.settings)
+    model.ranker = build_ranker(model.settings)
     model.ranker.positives = int(metadata.get("ranker_positives", 0))
     if (directory / "ranker.joblib").exists():
         import joblib

@@ -9,10 +9,12 @@ and per-document arrays to it (app.search.whoosh_columns).
 Reading. Readers never take the lock. Each process keeps the current index generation (the segment list
 from the TOC) with the memory-mapped columns of its segments, and compares it with the directory on every
 query (one listdir), so a commit by any process is seen by the next query and unchanged segments are never
-reopened. Searches, suggestions and spelling run on those columns with numpy, with exact totals and
-facet counts. Phrase queries (which need positions) and indexes written before the columns existed use
-Whoosh's own matchers, stopped after QUERY_TIME_LIMIT seconds so no query runs away; a stopped query
-reports its total as a lower bound (`total_exact=False`). `flask search reindex` upgrades an old index.
+reopened. A commit deletes the TOC it replaces and the segments it merged away, so opening the index or a
+generation goes through `_retry_when_replaced`, which reads again what another process's commit removed.
+Searches, suggestions and spelling run on those columns with numpy, with exact totals and facet counts.
+Phrase queries (which need positions) and indexes written before the columns existed use Whoosh's own
+matchers, stopped after QUERY_TIME_LIMIT seconds so no query runs away; a stopped query reports its total
+as a lower bound (`total_exact=False`). `flask search reindex` upgrades an old index.
 """
 from __future__ import annotations
 
@@ -21,9 +23,10 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from whoosh import collectors, sorting
@@ -51,7 +54,8 @@ from app.search.backend import (
     SearchResults,
 )
 from app.search.text import ParsedQuery, analyze, stem
-from app.search.whoosh_columns import ColumnarCodec, ColumnarIndex, SegmentColumns, SegmentView, deleted_mask
+from app.search.whoosh_columns import ColumnarCodec, SegmentColumns, SegmentView, deleted_mask
+from app.search.whoosh_query import ColumnarIndex
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,9 @@ QUERY_TIME_LIMIT = 1.0  # seconds a query on Whoosh's own matchers may run befor
 COUNTS_FILE = "pending-counts"  # keys of documents whose counts (likes, sales, stock) wait for one commit
 COUNTS_DELAY = 10.0  # seconds a batch of count refreshes collects ids before it is written
 COUNTS_BATCH = 1000  # ...or as many ids
+OPEN_ATTEMPTS = 5  # reads of the index's TOC and segments, when another process's commit removed them meanwhile
+
+T = TypeVar("T")
 
 
 class BilingualTokenizer(Tokenizer):
@@ -164,6 +171,27 @@ def _fields(doc: SearchDocument) -> dict:
     return fields
 
 
+class _SegmentGone(FileNotFoundError):
+    """A segment of the TOC being read was merged away (its files deleted) by a newer commit."""
+
+
+def _retry_when_replaced(open_once: Callable[[], T]) -> T:
+    """The one way to open the index or a generation of it: call `open_once`, again if it failed because
+    another process committed meanwhile. A commit writes the new TOC and then deletes the old TOC and the
+    segments it merged away, so a reader that listed the directory just before finds them gone."""
+    for attempt in range(1, OPEN_ATTEMPTS):
+        try:
+            return open_once()
+        except (OSError, EOFError):
+            time.sleep(0.01 * attempt)
+    return open_once()
+
+
+def _warn_no_columns(segment_id: str, exc: Exception) -> None:
+    log.warning("search: segment %s has no usable columns (%s); queries use Whoosh's matchers "
+                "until `flask search reindex`", segment_id, exc)
+
+
 _indexes: dict[str, whoosh_index.Index] = {}
 _indexes_lock = threading.Lock()
 
@@ -196,7 +224,7 @@ class _Generation:
     def searcher(self):
         searcher = getattr(self.local, "searcher", None)
         if searcher is None:
-            searcher = self.local.searcher = self.ix.searcher()
+            searcher = self.local.searcher = _retry_when_replaced(self.ix.searcher)
         return searcher
 
 
@@ -263,11 +291,15 @@ class WhooshBackend(SearchBackend):
         with open(self.directory / ".create.lock", "w") as guard:
             fcntl.flock(guard, fcntl.LOCK_EX)
             try:
-                if whoosh_index.exists_in(str(self.directory), indexname=INDEX_NAME):
-                    return whoosh_index.open_dir(str(self.directory), indexname=INDEX_NAME)
-                return whoosh_index.create_in(str(self.directory), make_schema(), indexname=INDEX_NAME)
+                return _retry_when_replaced(self._open_or_create_once)
             finally:
                 fcntl.flock(guard, fcntl.LOCK_UN)
+
+    def _open_or_create_once(self) -> whoosh_index.Index:
+        # Both read the latest TOC, which a commit in another process may delete between listing and reading.
+        if whoosh_index.exists_in(str(self.directory), indexname=INDEX_NAME):
+            return whoosh_index.open_dir(str(self.directory), indexname=INDEX_NAME)
+        return whoosh_index.create_in(str(self.directory), make_schema(), indexname=INDEX_NAME)
 
     def _columns(self, storage, segment) -> SegmentColumns | None:
         """A segment's columns, opened once per process (segments never change); None for an old segment."""
@@ -277,9 +309,13 @@ class WhooshBackend(SearchBackend):
                 columns = SegmentColumns(storage, segment)
                 if columns.doc_count != segment.doc_count_all():
                     raise ValueError("side files do not match the segment")
+            except FileNotFoundError as exc:
+                if not any(name.startswith(f"{segment_id}.") for name in storage.list()):
+                    raise _SegmentGone(f"segment {segment_id} was merged away") from exc
+                _warn_no_columns(segment_id, exc)
+                columns = None
             except (NameError, KeyError, ValueError, OSError) as exc:
-                log.warning("search: segment %s has no usable columns (%s); queries use Whoosh's matchers "
-                            "until `flask search reindex`", segment_id, exc)
+                _warn_no_columns(segment_id, exc)
                 columns = None
             self._segment_columns[segment_id] = columns
         return self._segment_columns[segment_id]
@@ -315,17 +351,12 @@ class WhooshBackend(SearchBackend):
         with self._lock:
             current = self._generation
             if current is None or current.ix is not ix or current.number != number:
-                for attempt in range(5):
-                    try:
-                        toc = ix._read_toc()  # the segment list, without opening any segment
-                        break
-                    except (OSError, EOFError):  # a commit replaced the TOC while we read it
-                        if attempt == 4:
-                            raise
-                        time.sleep(0.01)
-                current = _Generation(ix, toc.generation, toc.segments, self._columnar(ix, toc))
-                self._generation = current
+                current = self._generation = _retry_when_replaced(lambda: self._open_generation(ix))
         return current
+
+    def _open_generation(self, ix) -> _Generation:
+        toc = ix._read_toc()  # the segment list, without opening any segment
+        return _Generation(ix, toc.generation, toc.segments, self._columnar(ix, toc))
 
     # --- writing --------------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.model import _dense_block
+from recommender.explain import _dense_block
 from recommender.ranker import LearnedRanker
 from recommender.topk import segment_starts
 

@@ -15,7 +15,7 @@ from app.search import whoosh_backend
 from app.search.backend import SearchDocument, SearchQuery
 from app.search.text import parse_query
 from app.search.whoosh_backend import INDEX_NAME, WhooshBackend
-from app.search.whoosh_columns import top_indices
+from app.search.whoosh_query import top_indices
 
 ZH = "防晒 面霜 口红 露营 帐篷 咖啡 火锅 宝宝 穿搭 收纳".split()
 EN = "sunscreen serum tent camping coffee hotpot baby outfit storage lens trail".split()
