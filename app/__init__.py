@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
 
     _init_extensions(app)
+    _register_converters(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -100,6 +101,13 @@ def _init_extensions(app: Flask) -> None:
             forget_dead_login(secret)
             return None
         return record.user
+
+
+def _register_converters(app: Flask) -> None:
+    """`<id:...>` in every route with a row id: 1..2^31-1 in ASCII digits, otherwise a 404."""
+    from app.core.parsing import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts import deletion, services
 from app.accounts.models import ApiToken
 from app.api import require_user
+from app.core.api_input import ApiBlueprint
 from app.core.i18n import SUPPORTED
 from app.core.pagination import clamp_limit, paginate_desc
 from app.core.timestamps import Timestamp
 from app.extensions import db
 
-blp = Blueprint("accounts_api", __name__, description="Users and the signed-in account")
+blp = ApiBlueprint("accounts_api", __name__, description="Users and the signed-in account")
 
 
 def avatar_url(user) -> str | None:

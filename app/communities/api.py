@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.communities import services
 from app.communities.models import VERTICALS
+from app.core.api_input import ApiBlueprint, FileField
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp
 
-blp = Blueprint("communities_api", __name__, description="Communities")
+blp = ApiBlueprint("communities_api", __name__, description="Communities")
 
 
 def _viewer():
@@ -74,7 +73,7 @@ class CommunityPatchSchema(Schema):
 
 
 class BannerSchema(Schema):
-    banner = Upload(required=True)
+    banner = FileField(required=True)
 
 
 class MembershipSchema(Schema):

@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts.api import UserSchema
 from app.communities.api import CommunitySchema
+from app.core.api_input import ApiBlueprint
 from app.extensions import limiter
 from app.posts.api import PostCardSchema, post_cards, viewer_or_none
 from app.search import services
 from app.search.text import MAX_QUERY_CHARS
 from app.search.views import search_rate_limit, visitor_key
 
-blp = Blueprint("search_api", __name__, description="Search notes, products, communities and people")
+blp = ApiBlueprint("search_api", __name__, description="Search notes, products, communities and people")
 
 
 class SearchArgsSchema(Schema):
