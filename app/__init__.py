@@ -79,6 +79,11 @@ def _init_extensions(app: Flask) -> None:
     from app.core.i18n import select_locale
 
     db.init_app(app)
+    with app.app_context():
+        from app.core.db import tune_sqlite
+
+        for engine in db.engines.values():
+            tune_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

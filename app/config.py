@@ -50,6 +50,8 @@ class Config:
             _env("DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR / 'tastemaker.db'}")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # SQLite only: how long a write waits for another writer's lock before "database is locked".
+        self.SQLITE_BUSY_TIMEOUT_SECONDS = float(_env("SQLITE_BUSY_TIMEOUT_SECONDS", "15"))
         self.REDIS_URL = _env("REDIS_URL")
         self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = self.INSTANCE_DIR / "search"  # the Whoosh index
