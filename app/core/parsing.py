@@ -70,26 +70,35 @@ class IdConverter(IntegerConverter):
         return super().to_python(value)
 
 
-class IdField(fields.Integer):
-    """A row id in a JSON body or query string: a whole number from 1 to MAX_ID, else 422."""
+class WholeNumber(fields.Integer):
+    """An integer field whose text form (query strings, multipart fields) is ASCII digits only.
 
-    default_error_messages = {
-        "invalid": "Not a valid integer.",
-        "too_large": "Number too large.",
-        "id_range": _l("Not a valid id."),
-    }
+    marshmallow's Integer runs `int()` on text, which reads "١٢" as 12; a JSON number is taken as it is.
+    """
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("strict", True)
+        kwargs.setdefault("strict", True)  # a JSON 1.5 or true is not a whole number
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            parsed = parse_whole_number(value, max_digits=18, signed=True)
+            if parsed is None:
+                raise self.make_error("invalid")
+            value = parsed
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class IdField(WholeNumber):
+    """A row id in a JSON body, form or query string: a whole number from 1 to MAX_ID, else 422."""
+
+    default_error_messages = {"id_range": _l("Not a valid id.")}
+
+    def __init__(self, **kwargs):
         metadata = {"minimum": 1, "maximum": MAX_ID, **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            parsed = parse_whole_number(value, max_digits=_MAX_ID_DIGITS + 2)
-            if parsed is None:
-                raise self.make_error("invalid")
-            value = parsed
         number = super()._deserialize(value, attr, data, **kwargs)
         if not 1 <= number <= MAX_ID:
             raise FieldError(str(self.error_messages["id_range"]))

@@ -14,7 +14,7 @@ from app.api import require_user
 from app.communities.services import get_community
 from app.core.api_input import ApiBlueprint
 from app.core.pagination import Page, clamp_limit
-from app.core.parsing import IdField
+from app.core.parsing import IdField, WholeNumber
 from app.feeds import services
 from app.feeds.events import new_request_id, record_impressions
 from app.feeds.foryou import for_you_feed, give_feedback, undo_feedback
@@ -28,7 +28,7 @@ OFFSET_MAX = 1_000_000
 
 
 class FeedArgsSchema(PageArgsSchema):
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
+    offset = WholeNumber(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
                             metadata={"description": "How many items of this feed the client has shown before "
                                                      "this page (the position of its first item in the log)."})
 

@@ -5,7 +5,7 @@ and comments.py, exactly as for the HTML pages.
 """
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
@@ -18,8 +18,9 @@ from app.api import require_user
 from app.core.api_input import ApiBlueprint, FileField
 from app.core.errors import Invalid
 from app.core.pagination import Page, clamp_limit
-from app.core.parsing import IdField
+from app.core.parsing import IdField, WholeNumber
 from app.core.timestamps import Timestamp
+from app.core.urls import absolute_url, external_url_for
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
@@ -45,7 +46,7 @@ def anon_id() -> str | None:
 
 
 def media_url(relative: str) -> str:
-    return url_for("core.media", relative=relative, _external=True)
+    return external_url_for("core.media", relative=relative)
 
 
 # --- schemas ----------------------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ class TaggedProductSchema(Schema):
     title = fields.String(dump_only=True)
     shop_name = fields.String(dump_only=True)
     shop_slug = fields.String(dump_only=True)
-    url = fields.Function(lambda card: request.url_root.rstrip("/") + card.url, dump_only=True)
+    url = fields.Function(lambda card: absolute_url(card.url), dump_only=True)
     image_url = fields.Function(lambda card: media_url(card.image_path) if card.image_path else None,
                                 dump_only=True, allow_none=True)
     price_min_cents = fields.Integer(dump_only=True, allow_none=True)
@@ -151,7 +152,7 @@ class PostCreateSchema(Schema):
     kind = fields.String(load_default="note", validate=validate.OneOf(KINDS))
     tags = fields.List(fields.String(), load_default=list,
                        metadata={"description": "Repeat the field, or separate tags with commas or spaces."})
-    rating = fields.Integer(metadata={"description": "1–5; required for reviews."})
+    rating = WholeNumber(metadata={"description": "1–5; required for reviews."})
     images = fields.List(FileField(), load_default=list,
                          metadata={"description": f"{services.IMAGES_MIN}–{services.IMAGES_MAX} JPEG, PNG, "
                                                   "WebP or GIF files; repeat the field for each."})
@@ -164,7 +165,7 @@ class PostPatchSchema(Schema):
     title = fields.String()
     body = fields.String()
     tags = fields.List(fields.String(), metadata={"description": "Replaces the tags (hashtags in the body stay)."})
-    rating = fields.Integer(metadata={"description": "Reviews only."})
+    rating = WholeNumber(metadata={"description": "Reviews only."})
     remove_image_ids = fields.List(IdField(), load_default=list)
     product_ids = fields.List(IdField(), metadata={**PRODUCT_IDS_DOC,
                                                    "description": "Replaces the tagged products."})
@@ -248,7 +249,7 @@ class CollectionSchema(Schema):
     item_count = fields.Integer(dump_only=True)
     owner = fields.String(attribute="owner.username", dump_only=True)
     created_at = Timestamp(dump_only=True)
-    url = fields.Function(lambda c: url_for("posts.collection", collection_id=c.id, _external=True),
+    url = fields.Function(lambda c: external_url_for("posts.collection", collection_id=c.id),
                           dump_only=True)
 
 
@@ -280,7 +281,7 @@ class PostView:
 
     @property
     def url(self) -> str:
-        return url_for("posts.detail", post_id=self._post.id, _external=True)
+        return external_url_for("posts.detail", post_id=self._post.id)
 
     @property
     def tag_names(self) -> list[str]:
@@ -289,7 +290,7 @@ class PostView:
 
 def _gone(post: Post) -> dict:
     """A removed or deleted post: its status (and a moderator's reason), nothing of its content."""
-    shown = {"id": post.id, "status": post.status, "url": url_for("posts.detail", post_id=post.id, _external=True)}
+    shown = {"id": post.id, "status": post.status, "url": external_url_for("posts.detail", post_id=post.id)}
     if post.status == STATUS_REMOVED:
         shown["removed_reason"] = post.removed_reason
     return shown

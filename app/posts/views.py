@@ -17,6 +17,7 @@ from app.communities.models import Community, Membership
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 from app.core.parsing import is_ascii_digits, parse_id
+from app.core.urls import external_url_for
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
@@ -274,7 +275,7 @@ def share(post_id: int):
     record_action("share", user_id=current_user.id if current_user.is_authenticated else None,
                   anon_id=request.cookies.get(ANON_COOKIE), post_id=post.id)
     db.session.commit()
-    link = url_for("posts.detail", post_id=post.id, _external=True)
+    link = external_url_for("posts.detail", post_id=post.id)
     if _is_htmx():
         return render_template("posts/_share_link.html", link=link)
     flash(_("Share this link: %(link)s", link=link), "info")

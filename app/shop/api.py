@@ -7,9 +7,7 @@ the server: what a client sends is only compared (`unit_price_cents`) or ignored
 """
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
-from flask import request, url_for
+from flask import request
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -19,6 +17,7 @@ from app.core.api_input import ApiBlueprint, FileField
 from app.core.pagination import Page
 from app.core.parsing import IdField
 from app.core.timestamps import Timestamp
+from app.core.urls import absolute_url, external_url_for
 from app.feeds.shopping import also_bought
 from app.shop import cart as carts
 from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
@@ -33,12 +32,7 @@ def _viewer():
 
 
 def media_url(relative: str) -> str:
-    return url_for("core.media", relative=relative, _external=True)
-
-
-def absolute_url(url: str) -> str:
-    """The provider's pay URL as a client can follow it (the sandbox's is a path on this site)."""
-    return urljoin(request.host_url, url)
+    return external_url_for("core.media", relative=relative)
 
 
 # --- schemas: shops and catalog ---------------------------------------------------------------------------
@@ -372,7 +366,7 @@ class ShipSchema(Schema):
 
 
 class RefundRequestSchema(Schema):
-    quantities = fields.Dict(keys=fields.Integer(), values=fields.Integer(strict=True), load_default=None,
+    quantities = fields.Dict(keys=IdField(), values=fields.Integer(strict=True), load_default=None,
                              metadata={"description": "Order line id → units to refund; omit it to refund "
                                                       "everything not refunded yet."})
     reason = fields.String(load_default="", validate=validate.Length(max=300))
