@@ -29,7 +29,7 @@ def add_security_headers(app: Flask) -> None:
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if _is_personal(response):
-            response.headers["Cache-Control"] = "private, no-store"
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
