@@ -69,8 +69,13 @@ def load_json_body(raw: bytes | str) -> Any:
         raise Invalid(message, {"_body": [message]})
     try:
         data = json.loads(text)
+    except json.JSONDecodeError:
+        raise
     except RecursionError:  # the depth check should prevent it; never let it become a 500
         message = _("The JSON body is nested too deeply (at most %(max)d levels).", max=MAX_JSON_DEPTH)
+        raise Invalid(message, {"_body": [message]}) from None
+    except ValueError:  # an integer literal longer than Python converts (4300 digits)
+        message = _("The JSON body contains a number that is too long.")
         raise Invalid(message, {"_body": [message]}) from None
     _check_encodable(data)
     return data

@@ -29,8 +29,8 @@ OFFSET_MAX = 1_000_000
 
 class FeedArgsSchema(PageArgsSchema):
     offset = WholeNumber(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
-                            metadata={"description": "How many items of this feed the client has shown before "
-                                                     "this page (the position of its first item in the log)."})
+                         metadata={"description": "How many items of this feed the client has shown before "
+                                                  "this page (the position of its first item in the log)."})
 
 
 class CommunityFeedArgsSchema(FeedArgsSchema):

@@ -230,3 +230,9 @@ def test_links_fall_back_to_server_name_then_localhost(client, app, world):
     app.config.update(SERVER_NAME="shop.example", PREFERRED_URL_SCHEME="https")
     assert client.get(f"/api/v1/posts/{world['post_id']}", headers=headers).json["url"] \
         == f"https://shop.example/p/{world['post_id']}"
+
+
+def test_an_endless_number_in_json_is_refused(client, world):
+    refused = problem(client.patch(f"/api/v1/posts/{world['post_id']}", data='{"rating": ' + "9" * 5000 + "}",
+                                   headers=world["ann"], content_type="application/json"), 422)
+    assert "too long" in refused["detail"]
