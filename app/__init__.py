@@ -38,6 +38,10 @@ def create_app(config: Config | None = None) -> Flask:
     add_security_headers(app)
     if config.ENV_NAME == "production":
         _refuse_demo_accounts(app)
+        if not (app.config.get("PUBLIC_BASE_URL") or app.config.get("SERVER_NAME")):
+            logging.getLogger(__name__).warning(
+                "PUBLIC_BASE_URL is not set: API links will point at http://localhost:5000. Set it to the "
+                "site's public address, e.g. https://tastemaker.example.")
     _start_scheduler_on_first_request(app)
     return app
 
