@@ -27,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO if not app.testing else logging.WARNING)
 
     _init_extensions(app)
+    _register_converters(app)
     _register_blueprints(app)
     _register_cli(app)
     _register_template_helpers(app)
@@ -38,6 +39,10 @@ def create_app(config: Config | None = None) -> Flask:
     add_security_headers(app)
     if config.ENV_NAME == "production":
         _refuse_demo_accounts(app)
+        if not (app.config.get("PUBLIC_BASE_URL") or app.config.get("SERVER_NAME")):
+            logging.getLogger(__name__).warning(
+                "PUBLIC_BASE_URL is not set: API links will point at http://localhost:5000. Set it to the "
+                "site's public address, e.g. https://tastemaker.example.")
     _start_scheduler_on_first_request(app)
     return app
 
@@ -79,6 +84,11 @@ def _init_extensions(app: Flask) -> None:
     from app.core.i18n import select_locale
 
     db.init_app(app)
+    with app.app_context():
+        from app.core.db import tune_sqlite
+
+        for engine in db.engines.values():
+            tune_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -101,6 +111,13 @@ def _init_extensions(app: Flask) -> None:
             forget_dead_login(secret)
             return None
         return record.user
+
+
+def _register_converters(app: Flask) -> None:
+    """`<id:...>` in every route with a row id: 1..2^31-1 in ASCII digits, otherwise a 404."""
+    from app.core.parsing import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -55,6 +55,11 @@ class Config:
             _env("DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR / 'tastemaker.db'}")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Scheme and host of absolute links in API answers (never taken from a request's Host header);
+        # unset: SERVER_NAME with PREFERRED_URL_SCHEME if set, else http://localhost:5000.
+        self.PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+        # SQLite only: how long a write waits for another writer's lock before "database is locked".
+        self.SQLITE_BUSY_TIMEOUT_SECONDS = float(_env("SQLITE_BUSY_TIMEOUT_SECONDS", "15"))
         self.REDIS_URL = _env("REDIS_URL")
         self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = self.INSTANCE_DIR / "search"  # the Whoosh index
@@ -144,6 +149,7 @@ class TestConfig(Config):
         super().__init__()
         self.SQLALCHEMY_DATABASE_URI = "sqlite://"
         self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        self.PUBLIC_BASE_URL = "http://localhost"  # the test client's host
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.JOBS_SCHEDULER = "off"  # tests run schedules explicitly
         # Tests check out many times a minute; tests of the checkout limits set their own.

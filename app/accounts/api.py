@@ -1,23 +1,24 @@
 """/api/v1 routes for the signed-in user and public profiles."""
 from __future__ import annotations
 
-from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts import deletion, services
 from app.accounts.models import ApiToken
 from app.api import require_user
+from app.core.api_input import ApiBlueprint
 from app.core.i18n import SUPPORTED
 from app.core.pagination import clamp_limit, paginate_desc
+from app.core.parsing import WholeNumber
 from app.core.timestamps import Timestamp
+from app.core.urls import external_url_for
 from app.extensions import db
 
-blp = Blueprint("accounts_api", __name__, description="Users and the signed-in account")
+blp = ApiBlueprint("accounts_api", __name__, description="Users and the signed-in account")
 
 
 def avatar_url(user) -> str | None:
-    return url_for("core.media", relative=user.avatar_path, _external=True) if user.avatar_path else None
+    return external_url_for("core.media", relative=user.avatar_path) if user.avatar_path else None
 
 
 class UserSchema(Schema):
@@ -27,7 +28,7 @@ class UserSchema(Schema):
     avatar_url = fields.Function(avatar_url, dump_only=True, allow_none=True)
     joined_at = Timestamp(attribute="created_at", dump_only=True)
     profile_url = fields.Function(
-        lambda user: url_for("accounts.profile", username=user.username, _external=True), dump_only=True)
+        lambda user: external_url_for("accounts.profile", username=user.username), dump_only=True)
 
 
 class MeSchema(UserSchema):
@@ -65,7 +66,7 @@ class TokenPageSchema(Schema):
 
 class PageArgsSchema(Schema):
     cursor = fields.String()
-    limit = fields.Integer(validate=validate.Range(min=1, max=100))
+    limit = WholeNumber(validate=validate.Range(min=1, max=100))
 
 
 @blp.get("/me")

@@ -201,7 +201,7 @@ def tokens():
     return response, status, {"Cache-Control": "no-store"}
 
 
-@bp.post("/settings/tokens/<int:token_id>/revoke")
+@bp.post("/settings/tokens/<id:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
     form = ConfirmForm()
@@ -220,7 +220,7 @@ def devices():
                            section="devices"), 200, {"Cache-Control": "no-store"}
 
 
-@bp.post("/settings/devices/<int:session_id>/sign-out")
+@bp.post("/settings/devices/<id:session_id>/sign-out")
 @login_required
 def sign_out_device(session_id: int):
     if ConfirmForm().validate_on_submit():

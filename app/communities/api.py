@@ -1,21 +1,20 @@
 """/api/v1 routes for communities: directory, details, join/leave, create (admins) and edit (owner/admins)."""
 from __future__ import annotations
 
-from flask import url_for
 from flask_login import current_user
-from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.communities import services
 from app.communities.models import VERTICALS
+from app.core.api_input import ApiBlueprint, FileField
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
+from app.core.urls import external_url_for
 
-blp = Blueprint("communities_api", __name__, description="Communities")
+blp = ApiBlueprint("communities_api", __name__, description="Communities")
 
 
 def _viewer():
@@ -31,13 +30,13 @@ class CommunitySchema(Schema):
     rules_md = fields.String(dump_only=True)
     rules_html = fields.Function(lambda c: str(services.render_rules(c.rules_md)), dump_only=True)
     banner_url = fields.Function(
-        lambda c: url_for("core.media", relative=c.banner_path, _external=True) if c.banner_path else None,
+        lambda c: external_url_for("core.media", relative=c.banner_path) if c.banner_path else None,
         dump_only=True, allow_none=True)
     owner = fields.Function(lambda c: c.owner.username, dump_only=True)
     member_count = fields.Integer(dump_only=True)
     post_count = fields.Integer(dump_only=True)
     created_at = Timestamp(dump_only=True)
-    url = fields.Function(lambda c: url_for("feeds.community", slug=c.slug, _external=True), dump_only=True)
+    url = fields.Function(lambda c: external_url_for("feeds.community", slug=c.slug), dump_only=True)
 
 
 class CommunityDetailSchema(CommunitySchema):
@@ -75,7 +74,7 @@ class CommunityPatchSchema(Schema):
 
 
 class BannerSchema(Schema):
-    banner = Upload(required=True)
+    banner = FileField(required=True)
 
 
 class MembershipSchema(Schema):

@@ -74,6 +74,7 @@ ERROR_TITLES = {
     405: _l("Method not allowed"),
     409: _l("Conflict"),
     413: _l("Upload too large"),
+    415: _l("Unsupported content type"),
     422: _l("Check what you entered"),
     429: _l("Too many requests"),
     500: _l("Something went wrong"),
@@ -87,6 +88,7 @@ ERROR_EXPLANATIONS = {
     405: _l("This address does not accept that kind of request."),
     409: _l("This conflicts with the current state. Reload and try again."),
     413: _l("The file you sent is larger than we accept. Choose a smaller one."),
+    415: _l("This address does not accept that kind of content."),
     422: _l("Some of what you entered is not valid."),
     429: _l("You are doing that too often. Wait a minute and try again."),
     500: _l("An unexpected error happened on our side. It has been logged; please try again later."),
@@ -165,12 +167,27 @@ def _webargs_errors(exc: HTTPException) -> dict | None:
     return translate_field_errors(flat)
 
 
+def _roll_back_session() -> None:
+    """Undo whatever the failed request wrote before rendering anything: the error page reads the database
+    too (the signed-in user, the menu), and a session left in a failed transaction would fail it as well."""
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (a broken connection must not stop the error response)
+        log.warning("Rolling back after an error failed", exc_info=True)
+
+
 def register_error_handlers(app: Flask) -> None:
-    """Route every error through one place: problem+json for the API, a translated page otherwise."""
+    """Route every error through one place: problem+json for the API, a translated page otherwise.
+
+    Each handler rolls the session back first, so an error changes nothing and its page can still query.
+    """
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else {}
+        _roll_back_session()
         if wants_problem_json():
             if exc.status == 401:
                 headers["WWW-Authenticate"] = "Bearer"
@@ -179,6 +196,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        _roll_back_session()
         detail = _("Your form expired or was sent from elsewhere. Reload the page and try again.")
         if wants_problem_json():
             return problem_response(400, detail, code="csrf")
@@ -186,6 +204,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        _roll_back_session()
         status = exc.code or 500
         headers = dict(exc.get_headers()) if status in (405, 429) else {}
         headers.pop("Content-Type", None)
@@ -200,12 +219,19 @@ def register_error_handlers(app: Flask) -> None:
             detail = limit_message or None
             if status == 400 and exc.description and "JSON" in exc.description:
                 detail = _("The request body is not valid JSON.")
+            elif status == 415:
+                detail = _("Send the request body as JSON, with the header Content-Type: application/json.")
             return problem_response(status, detail, headers=headers)
         return error_page(status, limit_message or None, headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):
         log.exception("Unhandled error on %s %s", request.method, request.path)
+        _roll_back_session()
         if wants_problem_json():
             return problem_response(500)
-        return error_page(500)
+        try:
+            return error_page(500)
+        except Exception:  # noqa: BLE001  (the page itself failed: answer without the template)
+            log.exception("The error page failed on %s %s", request.method, request.path)
+            return Response(str(ERROR_EXPLANATIONS[500]), status=500, mimetype="text/plain")

@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from babel.numbers import format_currency
 
+from app.core.parsing import is_ascii_digits
+
 MINOR_UNITS = {"CNY": 2, "USD": 2, "EUR": 2, "JPY": 0}
 
 
@@ -49,8 +51,7 @@ def parse_amount(text, currency: str = "CNY") -> int | None:
     a non-negative amount with at most the currency's decimals."""
     digits = MINOR_UNITS.get(currency, 2)
     cleaned = str(text or "").strip().replace(",", "").lstrip("¥").strip()
-    if not cleaned or len(cleaned) > 15 or not all(c.isdigit() or c == "." for c in cleaned) \
-            or cleaned.count(".") > 1:
+    if not cleaned or len(cleaned) > 15 or cleaned.count(".") > 1 or not is_ascii_digits(cleaned.replace(".", "")):
         return None
     amount = Decimal(cleaned)
     minor = amount.scaleb(digits)

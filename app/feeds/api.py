@@ -6,14 +6,15 @@ the response carries, so a client can pass it on when the reader opens a post.
 from __future__ import annotations
 
 from flask import jsonify
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts.api import PageArgsSchema
 from app.accounts.services import get_user_by_username
 from app.api import require_user
 from app.communities.services import get_community
+from app.core.api_input import ApiBlueprint
 from app.core.pagination import Page, clamp_limit
+from app.core.parsing import IdField, WholeNumber
 from app.feeds import services
 from app.feeds.events import new_request_id, record_impressions
 from app.feeds.foryou import for_you_feed, give_feedback, undo_feedback
@@ -21,15 +22,15 @@ from app.feeds.models import FEEDBACK_KINDS
 from app.feeds.reasons import describe
 from app.posts.api import PostCardSchema, anon_id, post_cards, viewer_or_none
 
-blp = Blueprint("feeds_api", __name__, description="Feeds: pages of post cards")
+blp = ApiBlueprint("feeds_api", __name__, description="Feeds: pages of post cards")
 
 OFFSET_MAX = 1_000_000
 
 
 class FeedArgsSchema(PageArgsSchema):
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
-                            metadata={"description": "How many items of this feed the client has shown before "
-                                                     "this page (the position of its first item in the log)."})
+    offset = WholeNumber(load_default=0, validate=validate.Range(min=0, max=OFFSET_MAX),
+                         metadata={"description": "How many items of this feed the client has shown before "
+                                                  "this page (the position of its first item in the log)."})
 
 
 class CommunityFeedArgsSchema(FeedArgsSchema):
@@ -66,7 +67,7 @@ class ForYouPageSchema(FeedPageSchema):
 
 
 class FeedbackSchema(Schema):
-    post_id = fields.Integer(required=True)
+    post_id = IdField(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(FEEDBACK_KINDS),
                          metadata={"description": "not_interested (this post), fewer_author or fewer_community."})
 
@@ -117,7 +118,7 @@ def for_you_feedback(args: dict):
     return give_feedback(require_user(), args["kind"], args["post_id"])
 
 
-@blp.delete("/feeds/for-you/feedback/<int:feedback_id>")
+@blp.delete("/feeds/for-you/feedback/<id:feedback_id>")
 @blp.response(204)
 def undo_for_you_feedback(feedback_id: int):
     """Take a feedback choice back."""

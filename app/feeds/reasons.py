@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.communities.models import Community
+from app.core.parsing import parse_id
 from app.extensions import db
 from app.posts.models import Post
 
 
 def _ids(values) -> list[int]:
-    return [int(value) for value in values if str(value).isdigit()]
+    return [number for number in map(parse_id, values) if number is not None]
 
 
 def describe(reasons: list[dict]) -> list[str]:
@@ -46,7 +47,8 @@ def _sentence(reason: dict, users: dict, titles: dict, communities: dict) -> str
     code, params = reason.get("code"), reason.get("params") or {}
     names = [users[i] for i in _ids(params.get("user_ids", [])) if i in users]
     others = int(params.get("others", 0) or 0)
-    title = titles.get(int(params["item_id"])) if str(params.get("item_id", "")).isdigit() else None
+    item_id = parse_id(params.get("item_id"))
+    title = titles.get(item_id) if item_id is not None else None
     title = title or params.get("title") or ""
     if code in ("followees_engaged", "followed_by_followees"):
         if not names:

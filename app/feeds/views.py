@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from app.communities.services import complete_onboarding, needs_onboarding, onboarding_choices
 from app.core.errors import Invalid
 from app.core.pagination import Page
+from app.core.parsing import parse_id, parse_whole_number
 from app.feeds import services
 from app.feeds.events import ANON_COOKIE, new_request_id, record_impressions
 from app.feeds.foryou import (
@@ -35,7 +36,7 @@ def _viewer():
 
 def _position() -> int:
     value = request.args.get("pos", "0")
-    return int(value) if value.isdigit() and len(value) < 7 else 0
+    return parse_whole_number(value, max_digits=6) or 0
 
 
 def _render_feed(template: str, page: Page, surface: str, endpoint: str, endpoint_args: dict,
@@ -104,17 +105,17 @@ def welcome():
 @login_required
 def feedback():
     """"Not interested" / "show fewer from this author / community" on a For-you card; remembered."""
-    post_id = request.form.get("post_id", "")
-    if not post_id.isdigit():
+    post_id = parse_id(request.form.get("post_id"))
+    if post_id is None:
         raise Invalid(_("This note does not exist."))
-    choice = give_feedback(current_user, request.form.get("kind", ""), int(post_id))
+    choice = give_feedback(current_user, request.form.get("kind", ""), post_id)
     if request.headers.get("HX-Request"):
         return render_template("feeds/_feedback_done.html", choice=choice)
     flash(_("Got it. Your feed will change."), "success")
     return redirect(url_for("feeds.home"))
 
 
-@bp.post("/feedback/<int:feedback_id>/undo")
+@bp.post("/feedback/<id:feedback_id>/undo")
 @login_required
 def undo_feedback(feedback_id: int):
     remove_feedback(current_user, feedback_id)
@@ -160,7 +161,7 @@ def tag(name: str):
                         tag=tag_, tab=tab)
 
 
-@bp.get("/p/<int:post_id>/similar")
+@bp.get("/p/<id:post_id>/similar")
 def similar(post_id: int):
     """'Similar notes' under a post (loaded by htmx when scrolled into view)."""
     from app.posts.services import ensure_can_view, get_post
@@ -179,7 +180,7 @@ def similar(post_id: int):
 @login_required
 def suggested_people():
     """'People to follow' for the signed-in reader (a sidebar partial, or a page without htmx)."""
-    raw = request.args.get("limit", "6")
-    people = people_to_follow(current_user, limit=min(20, max(1, int(raw))) if raw.isdigit() else 6)
+    limit = parse_whole_number(request.args.get("limit"), max_digits=6)
+    people = people_to_follow(current_user, limit=min(20, max(1, limit)) if limit is not None else 6)
     template = "feeds/_people.html" if request.headers.get("HX-Request") else "feeds/people.html"
     return render_template(template, people=people)

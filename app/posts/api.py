@@ -5,24 +5,23 @@ and comments.py, exactly as for the HTML pages.
 """
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
-from webargs.flaskparser import FlaskParser
-from werkzeug.datastructures import MultiDict
 
 from app.accounts.api import PageArgsSchema, UserSchema
 from app.accounts.models import User
 from app.accounts.services import get_user_by_username
 from app.api import require_user
+from app.core.api_input import ApiBlueprint, FileField
 from app.core.errors import Invalid
 from app.core.pagination import Page, clamp_limit
+from app.core.parsing import IdField, WholeNumber
 from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
+from app.core.urls import absolute_url, external_url_for
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
@@ -31,27 +30,8 @@ from app.posts.cards import viewer_state
 from app.posts.models import KINDS, STATUS_PUBLISHED, STATUS_REMOVED, Post
 from app.posts.product_tags import product_cards
 
-
-class MultipartParser(FlaskParser):
-    """webargs parser with a `multipart` location: form fields and files read by one schema."""
-
-    __location_map__ = dict(multipart="load_multipart", **FlaskParser.__location_map__)
-
-    def load_multipart(self, req, schema):
-        merged = MultiDict(list(req.form.items(multi=True)) + list(req.files.items(multi=True)))
-        return self._makeproxy(merged, schema)
-
-
-class PostsBlueprint(Blueprint):
-    """A Blueprint whose multipart bodies are documented as one multipart/form-data request body."""
-
-    ARGUMENTS_PARSER = MultipartParser()
-    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
-                                             "multipart": "multipart/form-data"}
-
-
-blp = PostsBlueprint("posts_api", __name__, description="Posts: notes and reviews, likes, saves, comments, "
-                                                        "collections")
+blp = ApiBlueprint("posts_api", __name__, description="Posts: notes and reviews, likes, saves, comments, "
+                                                      "collections")
 
 SURFACE_MAX, REQUEST_ID_MAX = 30, 36  # the event log's column sizes
 
@@ -67,7 +47,7 @@ def anon_id() -> str | None:
 
 
 def media_url(relative: str) -> str:
-    return url_for("core.media", relative=relative, _external=True)
+    return external_url_for("core.media", relative=relative)
 
 
 # --- schemas ----------------------------------------------------------------------------------------------
@@ -117,7 +97,7 @@ class TaggedProductSchema(Schema):
     title = fields.String(dump_only=True)
     shop_name = fields.String(dump_only=True)
     shop_slug = fields.String(dump_only=True)
-    url = fields.Function(lambda card: request.url_root.rstrip("/") + card.url, dump_only=True)
+    url = fields.Function(lambda card: absolute_url(card.url), dump_only=True)
     image_url = fields.Function(lambda card: media_url(card.image_path) if card.image_path else None,
                                 dump_only=True, allow_none=True)
     price_min_cents = fields.Integer(dump_only=True, allow_none=True)
@@ -173,12 +153,12 @@ class PostCreateSchema(Schema):
     kind = fields.String(load_default="note", validate=validate.OneOf(KINDS))
     tags = fields.List(fields.String(), load_default=list,
                        metadata={"description": "Repeat the field, or separate tags with commas or spaces."})
-    rating = fields.Integer(metadata={"description": "1–5; required for reviews."})
-    images = fields.List(Upload(), load_default=list,
+    rating = WholeNumber(metadata={"description": "1–5; required for reviews."})
+    images = fields.List(FileField(), load_default=list,
                          metadata={"description": f"{services.IMAGES_MIN}–{services.IMAGES_MAX} JPEG, PNG, "
                                                   "WebP or GIF files; repeat the field for each."})
-    product_ids = fields.List(fields.Integer(), load_default=list, metadata=PRODUCT_IDS_DOC)
-    reviewed_product_id = fields.Integer(metadata=REVIEWED_DOC)
+    product_ids = fields.List(IdField(), load_default=list, metadata=PRODUCT_IDS_DOC)
+    reviewed_product_id = IdField(metadata=REVIEWED_DOC)
     pins = fields.List(fields.String(), load_default=list, metadata=PINS_DOC)
 
 
@@ -186,16 +166,16 @@ class PostPatchSchema(Schema):
     title = fields.String()
     body = fields.String()
     tags = fields.List(fields.String(), metadata={"description": "Replaces the tags (hashtags in the body stay)."})
-    rating = fields.Integer(metadata={"description": "Reviews only."})
-    remove_image_ids = fields.List(fields.Integer(), load_default=list)
-    product_ids = fields.List(fields.Integer(), metadata={**PRODUCT_IDS_DOC,
-                                                          "description": "Replaces the tagged products."})
-    reviewed_product_id = fields.Integer(allow_none=True, metadata=REVIEWED_DOC)
+    rating = WholeNumber(metadata={"description": "Reviews only."})
+    remove_image_ids = fields.List(IdField(), load_default=list)
+    product_ids = fields.List(IdField(), metadata={**PRODUCT_IDS_DOC,
+                                                   "description": "Replaces the tagged products."})
+    reviewed_product_id = IdField(allow_none=True, metadata=REVIEWED_DOC)
     pins = fields.List(fields.String(), metadata=PINS_DOC)
 
 
 class ImagesUploadSchema(Schema):
-    images = fields.List(Upload(), required=True)
+    images = fields.List(FileField(), required=True)
 
 
 class RevisionSchema(Schema):
@@ -219,7 +199,7 @@ class EngagementArgsSchema(Schema):
 
 
 class SaveArgsSchema(EngagementArgsSchema):
-    collection_id = fields.Integer(metadata={"description": "One of your collections; default: your first."})
+    collection_id = IdField(metadata={"description": "One of your collections; default: your first."})
 
 
 class EngagementSchema(Schema):
@@ -256,7 +236,7 @@ class CommentListSchema(Schema):
 class CommentCreateSchema(Schema):
     body = fields.String(required=True, metadata={"description": f"Up to {comment_services.COMMENT_MAX} "
                                                                  "characters."})
-    parent_id = fields.Integer(allow_none=True, metadata={"description": "The comment this replies to."})
+    parent_id = IdField(allow_none=True, metadata={"description": "The comment this replies to."})
 
 
 class CommentPatchSchema(Schema):
@@ -270,7 +250,7 @@ class CollectionSchema(Schema):
     item_count = fields.Integer(dump_only=True)
     owner = fields.String(attribute="owner.username", dump_only=True)
     created_at = Timestamp(dump_only=True)
-    url = fields.Function(lambda c: url_for("posts.collection", collection_id=c.id, _external=True),
+    url = fields.Function(lambda c: external_url_for("posts.collection", collection_id=c.id),
                           dump_only=True)
 
 
@@ -302,7 +282,7 @@ class PostView:
 
     @property
     def url(self) -> str:
-        return url_for("posts.detail", post_id=self._post.id, _external=True)
+        return external_url_for("posts.detail", post_id=self._post.id)
 
     @property
     def tag_names(self) -> list[str]:
@@ -311,7 +291,7 @@ class PostView:
 
 def _gone(post: Post) -> dict:
     """A removed or deleted post: its status (and a moderator's reason), nothing of its content."""
-    shown = {"id": post.id, "status": post.status, "url": url_for("posts.detail", post_id=post.id, _external=True)}
+    shown = {"id": post.id, "status": post.status, "url": external_url_for("posts.detail", post_id=post.id)}
     if post.status == STATUS_REMOVED:
         shown["removed_reason"] = post.removed_reason
     return shown
@@ -380,7 +360,7 @@ def _visible_post(post_id: int) -> Post:
 
 # --- posts ------------------------------------------------------------------------------------------------
 
-@blp.get("/posts/<int:post_id>")
+@blp.get("/posts/<id:post_id>")
 @blp.arguments(PostViewArgsSchema, location="query")
 @blp.response(200, PostSchema)
 def get_post(args: dict, post_id: int):
@@ -412,7 +392,7 @@ def create_post(data: dict):
     return _post_detail(post, user)
 
 
-@blp.patch("/posts/<int:post_id>")
+@blp.patch("/posts/<id:post_id>")
 @blp.arguments(PostPatchSchema)
 @blp.response(200, PostSchema)
 def edit_post(changes: dict, post_id: int):
@@ -425,7 +405,7 @@ def edit_post(changes: dict, post_id: int):
     return _post_detail(post, user)
 
 
-@blp.post("/posts/<int:post_id>/images")
+@blp.post("/posts/<id:post_id>/images")
 @upload_rate_limit
 @blp.arguments(ImagesUploadSchema, location="multipart")
 @blp.response(200, PostSchema)
@@ -437,14 +417,14 @@ def add_images(data: dict, post_id: int):
     return _post_detail(post, user)
 
 
-@blp.delete("/posts/<int:post_id>")
+@blp.delete("/posts/<id:post_id>")
 @blp.response(204)
 def delete_post(post_id: int):
     """Delete a post (author or admins); its address then says it was deleted."""
     services.delete_post(require_user(), services.get_post(post_id))
 
 
-@blp.get("/posts/<int:post_id>/revisions")
+@blp.get("/posts/<id:post_id>/revisions")
 @blp.response(200, RevisionListSchema)
 def list_revisions(post_id: int):
     """Earlier versions of a post, newest first (for those who may edit it)."""
@@ -458,7 +438,7 @@ def list_revisions(post_id: int):
 
 # --- likes and saves --------------------------------------------------------------------------------------
 
-@blp.put("/posts/<int:post_id>/like")
+@blp.put("/posts/<id:post_id>/like")
 @blp.arguments(EngagementArgsSchema, required=False)
 @blp.response(200, EngagementSchema)
 def like(args: dict, post_id: int):
@@ -469,7 +449,7 @@ def like(args: dict, post_id: int):
     return _engagement(post, user)
 
 
-@blp.delete("/posts/<int:post_id>/like")
+@blp.delete("/posts/<id:post_id>/like")
 @blp.response(200, EngagementSchema)
 def unlike(post_id: int):
     """Take a like back (idempotent)."""
@@ -479,7 +459,7 @@ def unlike(post_id: int):
     return _engagement(post, user)
 
 
-@blp.put("/posts/<int:post_id>/save")
+@blp.put("/posts/<id:post_id>/save")
 @blp.arguments(SaveArgsSchema, required=False)
 @blp.response(200, EngagementSchema)
 def save(args: dict, post_id: int):
@@ -490,7 +470,7 @@ def save(args: dict, post_id: int):
     return _engagement(post, user)
 
 
-@blp.delete("/posts/<int:post_id>/save")
+@blp.delete("/posts/<id:post_id>/save")
 @blp.response(200, EngagementSchema)
 def unsave(post_id: int):
     """Remove a post from your collections (idempotent)."""
@@ -502,7 +482,7 @@ def unsave(post_id: int):
 
 # --- comments ---------------------------------------------------------------------------------------------
 
-@blp.get("/posts/<int:post_id>/comments")
+@blp.get("/posts/<id:post_id>/comments")
 @blp.response(200, CommentListSchema)
 def list_comments(post_id: int):
     """All comments of a post as a tree (replies nested two levels), oldest first."""
@@ -513,7 +493,7 @@ def list_comments(post_id: int):
             "comment_count": post.comment_count}
 
 
-@blp.post("/posts/<int:post_id>/comments")
+@blp.post("/posts/<id:post_id>/comments")
 @blp.arguments(CommentCreateSchema)
 @blp.response(201, CommentSchema)
 def add_comment(data: dict, post_id: int):
@@ -523,7 +503,7 @@ def add_comment(data: dict, post_id: int):
     return _comment(comment)
 
 
-@blp.patch("/comments/<int:comment_id>")
+@blp.patch("/comments/<id:comment_id>")
 @blp.arguments(CommentPatchSchema)
 @blp.response(200, CommentSchema)
 def edit_comment(data: dict, comment_id: int):
@@ -532,7 +512,7 @@ def edit_comment(data: dict, comment_id: int):
     return _comment(comment)
 
 
-@blp.delete("/comments/<int:comment_id>")
+@blp.delete("/comments/<id:comment_id>")
 @blp.response(204)
 def delete_comment(comment_id: int):
     """Delete a comment (its author or admins); replies stay under a placeholder."""
@@ -556,14 +536,14 @@ def create_collection(data: dict):
     return engagement.create_collection(require_user(), data["name"], data["is_public"])
 
 
-@blp.get("/collections/<int:collection_id>")
+@blp.get("/collections/<id:collection_id>")
 @blp.response(200, CollectionSchema)
 def get_collection(collection_id: int):
     """A collection: its owner always sees it, others only when it is public."""
     return engagement.get_collection(collection_id, viewer_or_none())
 
 
-@blp.get("/collections/<int:collection_id>/posts")
+@blp.get("/collections/<id:collection_id>/posts")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, PostCardPageSchema)
 def list_collection_posts(args: dict, collection_id: int):
@@ -574,7 +554,7 @@ def list_collection_posts(args: dict, collection_id: int):
     return Page(items=post_cards(page.items, viewer), next_cursor=page.next_cursor)
 
 
-@blp.patch("/collections/<int:collection_id>")
+@blp.patch("/collections/<id:collection_id>")
 @blp.arguments(CollectionPatchSchema)
 @blp.response(200, CollectionSchema)
 def edit_collection(changes: dict, collection_id: int):
@@ -583,7 +563,7 @@ def edit_collection(changes: dict, collection_id: int):
     return engagement.update_collection(user, engagement.get_collection(collection_id, user), **changes)
 
 
-@blp.delete("/collections/<int:collection_id>")
+@blp.delete("/collections/<id:collection_id>")
 @blp.response(204)
 def delete_collection(collection_id: int):
     """Delete a collection; the posts in it are unsaved."""

@@ -18,6 +18,7 @@ from app.communities.models import Community
 from app.core.clock import now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.images import EncodedImage, Rendition, delete_media, prepare_uploads, store_encoded
+from app.core.parsing import parse_whole_number
 from app.extensions import db
 from app.posts.models import (
     KIND_NOTE,
@@ -167,10 +168,7 @@ def _clean_fields(kind: str, title: str | None, body: str | None, tags: str | li
     if len(names) > TAGS_MAX:
         raise _field_error("tags", _("Use at most %(max)d tags.", max=TAGS_MAX))
     if kind == KIND_REVIEW:
-        try:
-            rating = int(rating) if rating not in (None, "") else None
-        except (TypeError, ValueError):
-            rating = None
+        rating = parse_whole_number(rating, max_digits=1) if rating not in (None, "") else None
         if rating is None or not 1 <= rating <= 5:
             raise _field_error("rating", _("A review needs a rating from 1 to 5 stars."))
     else:

@@ -16,7 +16,9 @@ from werkzeug.routing import BuildError
 from app.communities.models import Community, Membership
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
+from app.core.parsing import is_ascii_digits, parse_id
 from app.core.uploads import upload_rate_limit
+from app.core.urls import external_url_for
 from app.extensions import db
 from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
@@ -63,8 +65,7 @@ class ProductRow:
 
 def _form_id(value: str | None) -> int | None:
     """An id sent in a form field, or None when it is not a plausible one (never an error)."""
-    value = (value or "").strip()
-    return int(value) if value.isdecimal() and len(value) <= 9 else None
+    return parse_id(value)
 
 
 def _ticked_product_ids(form: PostForm) -> list[str]:
@@ -129,7 +130,7 @@ def create():
     return render_template("posts/form.html", form=form, post=None, product_rows=_product_rows(form, None)), status
 
 
-@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+@bp.route("/p/<id:post_id>/edit", methods=["GET", "POST"])
 @login_required
 @upload_rate_limit
 def edit(post_id: int):
@@ -143,7 +144,8 @@ def edit(post_id: int):
         form.tags.data = " ".join(t.name for t in post.tags)
         form.rating.data = str(post.rating or "")
     if form.validate_on_submit():
-        remove = [_form_id(value) or -1 for value in request.form.getlist("remove_image") if value.strip().isdecimal()]
+        remove = [_form_id(value) or -1 for value in request.form.getlist("remove_image")
+                  if is_ascii_digits(value.strip())]
         try:
             services.edit_post(current_user, post, title=form.title.data, body=form.body.data, tags=form.tags.data,
                                rating=form.rating.data if post.kind == KIND_REVIEW else None,
@@ -179,7 +181,7 @@ def product_tag_row():
     return render_template("posts/_product_row.html", row=ProductRow(card))
 
 
-@bp.post("/p/<int:post_id>/delete")
+@bp.post("/p/<id:post_id>/delete")
 @login_required
 def delete(post_id: int):
     post = services.get_post(post_id)
@@ -188,7 +190,7 @@ def delete(post_id: int):
     return redirect(url_for("accounts.profile", username=current_user.username))
 
 
-@bp.get("/p/<int:post_id>")
+@bp.get("/p/<id:post_id>")
 def detail(post_id: int):
     post = services.get_post(post_id)
     viewer = _viewer()
@@ -222,7 +224,7 @@ def _button_response(post, partial: str, message: str):
     return redirect(safe_next_url(request.form.get("next"), url_for("posts.detail", post_id=post.id)))
 
 
-@bp.post("/p/<int:post_id>/like")
+@bp.post("/p/<id:post_id>/like")
 def like(post_id: int):
     post = services.get_post(post_id)
     if not current_user.is_authenticated:
@@ -231,7 +233,7 @@ def like(post_id: int):
     return _button_response(post, "posts/_like_button.html", _("You liked this note."))
 
 
-@bp.post("/p/<int:post_id>/unlike")
+@bp.post("/p/<id:post_id>/unlike")
 @login_required
 def unlike(post_id: int):
     post = services.get_post(post_id)
@@ -248,7 +250,7 @@ def _collection_id() -> int | None:
     return _form_id(value)
 
 
-@bp.post("/p/<int:post_id>/save")
+@bp.post("/p/<id:post_id>/save")
 def save(post_id: int):
     post = services.get_post(post_id)
     if not current_user.is_authenticated:
@@ -260,7 +262,7 @@ def save(post_id: int):
                             _("Saved to %(name)s.", name=saved.collection.name))
 
 
-@bp.post("/p/<int:post_id>/unsave")
+@bp.post("/p/<id:post_id>/unsave")
 @login_required
 def unsave(post_id: int):
     post = services.get_post(post_id)
@@ -268,7 +270,7 @@ def unsave(post_id: int):
     return _button_response(post, "posts/_save_button.html", _("Removed from your collection."))
 
 
-@bp.post("/p/<int:post_id>/share")
+@bp.post("/p/<id:post_id>/share")
 def share(post_id: int):
     """Log a share (the link itself is copied by the browser); answers with the link to copy."""
     post = services.get_post(post_id)
@@ -276,7 +278,7 @@ def share(post_id: int):
     record_action("share", user_id=current_user.id if current_user.is_authenticated else None,
                   anon_id=request.cookies.get(ANON_COOKIE), post_id=post.id)
     db.session.commit()
-    link = url_for("posts.detail", post_id=post.id, _external=True)
+    link = external_url_for("posts.detail", post_id=post.id)
     if _is_htmx():
         return render_template("posts/_share_link.html", link=link)
     flash(_("Share this link: %(link)s", link=link), "info")
@@ -285,7 +287,7 @@ def share(post_id: int):
 
 # --- comments ---------------------------------------------------------------------------------------------
 
-@bp.post("/p/<int:post_id>/comments")
+@bp.post("/p/<id:post_id>/comments")
 def add_comment(post_id: int):
     post = services.get_post(post_id)
     if not current_user.is_authenticated:
@@ -310,7 +312,7 @@ def add_comment(post_id: int):
     return redirect(url_for("posts.detail", post_id=post.id) + f"#comment-{comment.id}")
 
 
-@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_comment(comment_id: int):
     comment = comment_services.get_comment(comment_id)
@@ -328,7 +330,7 @@ def edit_comment(comment_id: int):
     return render_template("posts/comment_form.html", form=form, comment=comment), status
 
 
-@bp.post("/comments/<int:comment_id>/delete")
+@bp.post("/comments/<id:comment_id>/delete")
 @login_required
 def delete_comment(comment_id: int):
     comment = comment_services.get_comment(comment_id)
@@ -358,7 +360,7 @@ def my_collections():
                            collections=engagement.collections_of(current_user, current_user)), status
 
 
-@bp.get("/collections/<int:collection_id>")
+@bp.get("/collections/<id:collection_id>")
 def collection(collection_id: int):
     viewer = _viewer()
     collection_ = engagement.get_collection(collection_id, viewer)
@@ -373,7 +375,7 @@ def collection(collection_id: int):
                            next_url=next_url, form=form)
 
 
-@bp.post("/collections/<int:collection_id>/edit")
+@bp.post("/collections/<id:collection_id>/edit")
 @login_required
 def edit_collection(collection_id: int):
     collection_ = engagement.get_collection(collection_id, current_user)
@@ -389,7 +391,7 @@ def edit_collection(collection_id: int):
     return redirect(url_for("posts.collection", collection_id=collection_id))
 
 
-@bp.post("/collections/<int:collection_id>/delete")
+@bp.post("/collections/<id:collection_id>/delete")
 @login_required
 def delete_collection(collection_id: int):
     collection_ = engagement.get_collection(collection_id, current_user)

@@ -1,19 +1,20 @@
 """/api/v1/search: the same search as the page, as JSON (post cards, communities, people)."""
 from __future__ import annotations
 
-from flask import url_for
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.accounts.api import UserSchema
 from app.communities.api import CommunitySchema
+from app.core.api_input import ApiBlueprint
+from app.core.parsing import WholeNumber
+from app.core.urls import external_url_for
 from app.extensions import limiter
 from app.posts.api import PostCardSchema, post_cards, viewer_or_none
 from app.search import services
 from app.search.text import MAX_QUERY_CHARS
 from app.search.views import search_rate_limit, visitor_key
 
-blp = Blueprint("search_api", __name__, description="Search notes, products, communities and people")
+blp = ApiBlueprint("search_api", __name__, description="Search notes, products, communities and people")
 
 
 class SearchArgsSchema(Schema):
@@ -32,8 +33,8 @@ class SearchArgsSchema(Schema):
     max_price = fields.String(load_default="", validate=validate.Length(max=20),
                               metadata={"description": "Products only: the highest price in yuan."})
     in_stock = fields.Boolean(load_default=False, metadata={"description": "Products only: only those in stock."})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=services.MAX_PAGE))
-    per_page = fields.Integer(load_default=services.PER_PAGE, validate=validate.Range(min=1, max=services.MAX_PER_PAGE))
+    page = WholeNumber(load_default=1, validate=validate.Range(min=1, max=services.MAX_PAGE))
+    per_page = WholeNumber(load_default=services.PER_PAGE, validate=validate.Range(min=1, max=services.MAX_PER_PAGE))
 
 
 class ProductResultSchema(Schema):
@@ -89,13 +90,13 @@ def _item(result: services.Result, card) -> dict:
     item = {"type": result.doc_type, "title_html": str(result.title), "snippet_html": str(result.snippet),
             "reason": result.reason, "post": None, "product": None, "community": None, "user": None}
     if result.doc_type == "post":
-        item.update(post=card, url=url_for("posts.detail", post_id=result.obj.id, _external=True))
+        item.update(post=card, url=external_url_for("posts.detail", post_id=result.obj.id))
     elif result.doc_type == "product":
-        item.update(product=_product(result), url=url_for("shop.product", product_id=result.obj.id, _external=True))
+        item.update(product=_product(result), url=external_url_for("shop.product", product_id=result.obj.id))
     elif result.doc_type == "community":
-        item.update(community=result.obj, url=url_for("feeds.community", slug=result.obj.slug, _external=True))
+        item.update(community=result.obj, url=external_url_for("feeds.community", slug=result.obj.slug))
     else:
-        item.update(user=result.obj, url=url_for("accounts.profile", username=result.obj.username, _external=True))
+        item.update(user=result.obj, url=external_url_for("accounts.profile", username=result.obj.username))
     return item
 
 
@@ -109,7 +110,7 @@ def _product(result: services.Result) -> dict:
             "currency": on_sale[0].currency if on_sale else services.PRICE_CURRENCY, "in_stock": product.in_stock,
             "rating": result.rating.average if result.rating else None,
             "review_count": result.rating.count if result.rating else 0,
-            "image_url": url_for("core.media", relative=cover, _external=True) if cover else None}
+            "image_url": external_url_for("core.media", relative=cover) if cover else None}
 
 
 @blp.get("/search")

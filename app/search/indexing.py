@@ -23,6 +23,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core.parsing import parse_id
 from app.extensions import db
 from app.jobs.runner import enqueue
 from app.search import get_backend
@@ -120,7 +121,7 @@ def _document_keys(keys: list[str]) -> list[str]:
     checked = []
     for key in keys:
         kind, _sep, ref_id = str(key).partition(":")
-        if kind not in DOC_TYPES or not ref_id.isdigit():
+        if kind not in DOC_TYPES or parse_id(ref_id) is None:
             raise ValueError(f"not a search document key: {key!r}")
         checked.append(f"{kind}:{int(ref_id)}")
     return checked

@@ -21,6 +21,7 @@ from app.accounts.models import User
 from app.communities.models import Community
 from app.core.errors import Invalid
 from app.core.money import parse_amount
+from app.core.parsing import parse_whole_number
 from app.extensions import db
 from app.posts.cards import card_load_options
 from app.posts.models import STATUS_PUBLISHED, Post
@@ -109,11 +110,11 @@ def default_sort(viewer: User | None) -> str:
 
 
 def _positive_int(raw, name: str, maximum: int) -> int:
-    text = str(raw).strip()
-    if not text.isdigit() or len(text) > 6 or not 1 <= int(text) <= maximum:
+    number = parse_whole_number(raw, maximum=maximum, max_digits=6)
+    if not number:
         message = _("%(name)s must be a whole number from 1 to %(max)d.", name=name, max=maximum)
         raise Invalid(message, {name: [message]})
-    return int(text)
+    return number
 
 
 def parse_params(args: Mapping, viewer: User | None) -> dict:

@@ -7,31 +7,27 @@ the server: what a client sends is only compared (`unit_price_cents`) or ignored
 """
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
-from flask import request, url_for
+from flask import request
 from flask_login import current_user
-from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.accounts.api import PageArgsSchema
 from app.api import require_user
+from app.core.api_input import ApiBlueprint, FileField
 from app.core.pagination import Page
+from app.core.parsing import IdField
 from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
+from app.core.urls import absolute_url, external_url_for
 from app.extensions import limiter
 from app.feeds.shopping import also_bought
 from app.shop import cart as carts
 from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
-from app.shop.checkout import MAX_ID
 from app.shop.limits import account_key, address_key, checkout_ip_rate_limit, checkout_rate_limit
 from app.shop.models import CouponKind, OrderStatus, ProductStatus
 
-blp = Blueprint("shop_api", __name__, description="Storefront: shops, products, cart, checkout, orders, "
-                                                  "payments, coupons and merchant operations")
-
-ID = f"int(min=1, max={MAX_ID})"  # a larger id is simply unknown: 404, never a database overflow
+blp = ApiBlueprint("shop_api", __name__, description="Storefront: shops, products, cart, checkout, orders, "
+                                                     "payments, coupons and merchant operations")
 
 
 def _viewer():
@@ -39,12 +35,7 @@ def _viewer():
 
 
 def media_url(relative: str) -> str:
-    return url_for("core.media", relative=relative, _external=True)
-
-
-def absolute_url(url: str) -> str:
-    """The provider's pay URL as a client can follow it (the sandbox's is a path on this site)."""
-    return urljoin(request.host_url, url)
+    return external_url_for("core.media", relative=relative)
 
 
 # --- schemas: shops and catalog ---------------------------------------------------------------------------
@@ -142,8 +133,8 @@ class ProductPageSchema(Schema):
 class ProductCreateSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(max=120))
     description = fields.String(load_default="", validate=validate.Length(max=20_000))
-    community_id = fields.Integer(strict=True, load_default=None, allow_none=True,
-                                  metadata={"description": "The community (vertical) it belongs to."})
+    community_id = IdField(load_default=None, allow_none=True,
+                           metadata={"description": "The community (vertical) it belongs to."})
     commission_bps = fields.Integer(strict=True, load_default=0, metadata={"description": "0–10 000 basis points."})
 
 
@@ -154,7 +145,7 @@ class ProductPatchSchema(Schema):
 
 
 class ProductImagesSchema(Schema):
-    images = fields.List(Upload(), required=True)
+    images = fields.List(FileField(), required=True)
 
 
 class SkuCreateSchema(Schema):
@@ -196,16 +187,16 @@ class CartSchema(Schema):
 
 
 class CartAddSchema(Schema):
-    sku_id = fields.Integer(strict=True, required=True)
-    product_id = fields.Integer(strict=True, load_default=None, allow_none=True,
-                                metadata={"description": "The product the client believes the SKU belongs to; "
-                                                         "refused when it does not."})
+    sku_id = IdField(required=True)
+    product_id = IdField(load_default=None, allow_none=True,
+                         metadata={"description": "The product the client believes the SKU belongs to; "
+                                                  "refused when it does not."})
     quantity = fields.Integer(strict=True, load_default=1,
                               metadata={"description": "Added to what the cart holds; at most the stock and the "
                                                        "per-order limit."})
-    source_post_id = fields.Integer(strict=True, load_default=None, allow_none=True,
-                                    metadata={"description": "The note whose product card led here (its author "
-                                                             "is credited with the sale)."})
+    source_post_id = IdField(load_default=None, allow_none=True,
+                             metadata={"description": "The note whose product card led here (its author "
+                                                      "is credited with the sale)."})
 
 
 class CartQuantitySchema(Schema):
@@ -241,14 +232,14 @@ class CheckoutLineSchema(Schema):
     class Meta:
         unknown = EXCLUDE  # a total or discount a client makes up is ignored: the server prices everything
 
-    sku_id = fields.Integer(strict=True, required=True)
+    sku_id = IdField(required=True)
     quantity = fields.Integer(strict=True, required=True)
-    product_id = fields.Integer(strict=True, metadata={"description": "The product the option was picked on; an "
-                                                                     "option of another product is refused."})
+    product_id = IdField(metadata={"description": "The product the option was picked on; an "
+                                                 "option of another product is refused."})
     unit_price_cents = fields.Integer(strict=True, metadata={"description": "The price the buyer was shown: "
                                                                            "compared with today's price (a mismatch "
                                                                            "is refused), never used."})
-    source_post_id = fields.Integer(strict=True, allow_none=True)
+    source_post_id = IdField(allow_none=True)
 
 
 class QuoteRequestSchema(Schema):
@@ -261,7 +252,7 @@ class QuoteRequestSchema(Schema):
 
 
 class CheckoutRequestSchema(QuoteRequestSchema):
-    address_id = fields.Integer(strict=True, required=True, metadata={"description": "One of your saved addresses."})
+    address_id = IdField(required=True, metadata={"description": "One of your saved addresses."})
 
 
 class QuoteLineSchema(Schema):
@@ -383,7 +374,7 @@ class ShipSchema(Schema):
 
 
 class RefundRequestSchema(Schema):
-    quantities = fields.Dict(keys=fields.Integer(), values=fields.Integer(strict=True), load_default=None,
+    quantities = fields.Dict(keys=IdField(), values=fields.Integer(strict=True), load_default=None,
                              metadata={"description": "Order line id → units to refund; omit it to refund "
                                                       "everything not refunded yet."})
     reason = fields.String(load_default="", validate=validate.Length(max=300))
@@ -524,14 +515,14 @@ def list_shop_applications():
     return {"items": catalog.shop_applications(require_user())}
 
 
-@blp.post(f"/admin/shops/<{ID}:shop_id>/approve")
+@blp.post("/admin/shops/<id:shop_id>/approve")
 @blp.response(200, ShopSchema)
 def approve_shop(shop_id: int):
     """Approve an application; its owner becomes a merchant (administrators)."""
     return catalog.approve_shop(require_user(), shop_id)
 
 
-@blp.post(f"/admin/shops/<{ID}:shop_id>/reject")
+@blp.post("/admin/shops/<id:shop_id>/reject")
 @blp.arguments(RejectSchema)
 @blp.response(200, ShopSchema)
 def reject_shop(data: dict, shop_id: int):
@@ -541,7 +532,7 @@ def reject_shop(data: dict, shop_id: int):
 
 # --- products ---------------------------------------------------------------------------------------------
 
-@blp.get(f"/products/<{ID}:product_id>")
+@blp.get("/products/<id:product_id>")
 @blp.response(200, ProductDetailSchema)
 def get_product(product_id: int):
     """A product with its options (price, stock state), images, rating, notes featuring it and what its
@@ -568,7 +559,7 @@ def create_product(data: dict, slug: str):
                                   commission_bps=data["commission_bps"])
 
 
-@blp.patch(f"/products/<{ID}:product_id>")
+@blp.patch("/products/<id:product_id>")
 @blp.arguments(ProductPatchSchema)
 @blp.response(200, ProductSchema)
 def set_product_status(data: dict, product_id: int):
@@ -576,7 +567,7 @@ def set_product_status(data: dict, product_id: int):
     return catalog.set_product_status(require_user(), product_id, ProductStatus(data["status"]))
 
 
-@blp.post(f"/products/<{ID}:product_id>/images")
+@blp.post("/products/<id:product_id>/images")
 @upload_rate_limit
 @blp.arguments(ProductImagesSchema, location="files")
 @blp.response(200, ProductSchema)
@@ -587,7 +578,7 @@ def add_product_images(files: dict, product_id: int):
     return catalog.product_for(user, product_id)
 
 
-@blp.post(f"/products/<{ID}:product_id>/skus")
+@blp.post("/products/<id:product_id>/skus")
 @blp.arguments(SkuCreateSchema)
 @blp.response(201, SkuSchema)
 def add_sku(data: dict, product_id: int):
@@ -596,7 +587,7 @@ def add_sku(data: dict, product_id: int):
                            price_cents=data["price_cents"], stock=data["stock"], currency=data["currency"])
 
 
-@blp.post(f"/skus/<{ID}:sku_id>/stock")
+@blp.post("/skus/<id:sku_id>/stock")
 @blp.arguments(StockAdjustSchema)
 @blp.response(200, SkuSchema)
 def adjust_stock(data: dict, sku_id: int):
@@ -623,7 +614,7 @@ def add_to_cart(data: dict):
     return carts.cart_of(user)
 
 
-@blp.patch(f"/cart/items/<{ID}:item_id>")
+@blp.patch("/cart/items/<id:item_id>")
 @blp.arguments(CartQuantitySchema)
 @blp.response(200, CartSchema)
 def set_cart_quantity(data: dict, item_id: int):
@@ -633,7 +624,7 @@ def set_cart_quantity(data: dict, item_id: int):
     return carts.cart_of(user)
 
 
-@blp.delete(f"/cart/items/<{ID}:item_id>")
+@blp.delete("/cart/items/<id:item_id>")
 @blp.response(200, CartSchema)
 def remove_from_cart(item_id: int):
     """Take an item out of your cart (idempotent); answers with the whole cart."""
@@ -657,7 +648,7 @@ def add_address(data: dict):
     return carts.add_address(require_user(), **data)
 
 
-@blp.delete(f"/addresses/<{ID}:address_id>")
+@blp.delete("/addresses/<id:address_id>")
 @blp.response(204)
 def delete_address(address_id: int):
     """Remove a saved address (orders keep their own copy)."""
@@ -727,14 +718,14 @@ def list_orders(args: dict) -> Page:
                                     limit=args.get("limit"))
 
 
-@blp.get(f"/orders/<{ID}:order_id>")
+@blp.get("/orders/<id:order_id>")
 @blp.response(200, OrderDetailSchema)
 def get_order(order_id: int):
     """One order with its lines and history, for its buyer, its shop and administrators."""
     return orders.order_for(require_user(), order_id)
 
 
-@blp.post(f"/orders/<{ID}:order_id>/cancel")
+@blp.post("/orders/<id:order_id>/cancel")
 @blp.response(200, OrderListSchema)
 def cancel_order(order_id: int):
     """Cancel an order awaiting payment (its buyer). The orders of one checkout are paid together, so they
@@ -742,7 +733,7 @@ def cancel_order(order_id: int):
     return {"items": orders.cancel_order(require_user(), order_id)}
 
 
-@blp.post(f"/orders/<{ID}:order_id>/confirm")
+@blp.post("/orders/<id:order_id>/confirm")
 @blp.response(200, OrderSchema)
 def confirm_delivery(order_id: int):
     """Confirm a shipped order arrived (its buyer); the return window starts now."""
@@ -759,7 +750,7 @@ def list_shop_orders(args: dict, slug: str) -> Page:
                                    cursor=args.get("cursor"), limit=args.get("limit"))
 
 
-@blp.post(f"/orders/<{ID}:order_id>/ship")
+@blp.post("/orders/<id:order_id>/ship")
 @blp.arguments(ShipSchema)
 @blp.response(200, OrderSchema)
 def ship_order(data: dict, order_id: int):
@@ -767,7 +758,7 @@ def ship_order(data: dict, order_id: int):
     return orders.ship_order(require_user(), order_id, data["tracking_number"])
 
 
-@blp.post(f"/orders/<{ID}:order_id>/refunds")
+@blp.post("/orders/<id:order_id>/refunds")
 @blp.arguments(RefundRequestSchema)
 @blp.response(201, RefundSchema)
 def refund_order(data: dict, order_id: int):
@@ -778,14 +769,14 @@ def refund_order(data: dict, order_id: int):
 
 # --- payments ---------------------------------------------------------------------------------------------
 
-@blp.get(f"/payments/<{ID}:payment_id>")
+@blp.get("/payments/<id:payment_id>")
 @blp.response(200, PaymentSchema)
 def get_payment(payment_id: int):
     """Your payment: status, amount, and where to pay it while it can still be paid (else why not)."""
     return payments.payment_state(require_user(), payment_id)
 
 
-@blp.post(f"/payments/<{ID}:payment_id>/start")
+@blp.post("/payments/<id:payment_id>/start")
 @blp.response(200, PaymentStartSchema)
 def start_payment(payment_id: int):
     """Pay now: where to send the buyer. 409 once the checkout is paid, cancelled or no longer held."""

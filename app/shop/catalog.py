@@ -16,6 +16,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.images import Rendition, prepare_uploads, store_encoded
 from app.core.money import MINOR_UNITS
 from app.core.pagination import Page, clamp_limit, paginate_desc
+from app.core.parsing import parse_whole_number
 from app.extensions import db
 from app.search.indexing import queue_product
 from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
@@ -240,10 +241,10 @@ def upload_product_images(merchant: User, product_id: int, uploads: list[bytes])
 
 def parse_count(value, field: str, *, signed: bool = False) -> int:
     """A whole number typed in a form (stock, a stock change, a limit), or Invalid on `field`."""
-    text = str(value if value is not None else "").strip().replace("+", "", 1 if signed else 0)
-    if not re.fullmatch(r"-?\d{1,7}" if signed else r"\d{1,7}", text):
+    number = parse_whole_number(value, max_digits=7, signed=signed)
+    if number is None:
         raise _field_error(field, _("Enter a whole number."))
-    return int(text)
+    return number
 
 
 # --- what buyers (and the shop's owner) see ---------------------------------------------------------------

@@ -33,6 +33,7 @@ from sqlalchemy.orm import joinedload
 from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid
+from app.core.parsing import MAX_ID, parse_id, parse_whole_number
 from app.extensions import db
 from app.posts.models import STATUS_PUBLISHED, Post
 from app.search.indexing import queue_product_counts
@@ -58,8 +59,6 @@ from app.shop.payments import get_provider, payment_state, start_payment
 from app.shop.pricing import split_proportionally
 
 MAX_LINES = 50
-MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one is simply unknown (and must not reach the database)
-_INTEGER = re.compile(r"[+-]?\d{1,9}")
 
 
 def max_quantity() -> int:
@@ -71,8 +70,8 @@ def parse_quantity(value, field: str = "quantity") -> int:
     """A quantity from a form or JSON: a whole number from 1 to ORDER_MAX_QUANTITY, or Invalid."""
     if isinstance(value, int) and not isinstance(value, bool):
         quantity = value
-    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        quantity = int(value.strip())
+    elif isinstance(value, str) and parse_whole_number(value, max_digits=9, signed=True) is not None:
+        quantity = parse_whole_number(value, max_digits=9, signed=True)
     else:
         message = _("Enter the quantity as a whole number.")
         raise Invalid(message, {field: [message]})
@@ -90,8 +89,8 @@ def is_id(value) -> bool:
 
 
 def _parse_id(value, field: str) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = parse_id(value)
     if is_id(value):
         return value
     message = _("Choose an item to buy.")

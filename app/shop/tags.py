@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.accounts.models import User
 from app.core.errors import Forbidden, Invalid
+from app.core.parsing import parse_whole_number
 from app.extensions import db
 from app.posts.cards import card_load_options
 from app.posts.models import KIND_REVIEW, STATUS_PUBLISHED, Post
@@ -43,7 +44,7 @@ MAX_PRODUCTS = 6
 SEARCH_LIMIT_MAX = 20
 FEATURING_LIMIT_MAX = 50
 _SEPARATORS = re.compile(r"[\s,，;]+")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ def _field_error(field: str, message: str) -> Invalid:
 def _number(text: str) -> int | str:
     """A whole number typed by a person ("12", "#12"), or the text itself when it is not one."""
     digits = text.strip().lstrip("#")
-    return int(digits) if digits.isdecimal() and len(digits) <= 10 else text
+    number = parse_whole_number(digits, max_digits=10)
+    return number if number is not None else text
 
 
 def _product_ids(raw: Sequence | str | None) -> list[int]:

@@ -16,6 +16,7 @@ from app.communities.models import Community
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
+from app.core.parsing import parse_whole_number
 from app.core.uploads import upload_rate_limit
 from app.extensions import csrf, db, limiter
 from app.feeds.events import ANON_COOKIE
@@ -57,7 +58,7 @@ def _viewer():
 
 
 def _int_arg(value) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+    return parse_whole_number(value, max_digits=9) if isinstance(value, str) else None
 
 
 # --- shops ------------------------------------------------------------------------------------------------
@@ -91,7 +92,7 @@ def applications():
                            reject_form=RejectForm())
 
 
-@bp.post("/admin/shops/<int:shop_id>/approve")
+@bp.post("/admin/shops/<id:shop_id>/approve")
 @login_required
 def approve(shop_id: int):
     shop = catalog.approve_shop(current_user, shop_id)
@@ -99,7 +100,7 @@ def approve(shop_id: int):
     return redirect(url_for("shop.applications"))
 
 
-@bp.post("/admin/shops/<int:shop_id>/reject")
+@bp.post("/admin/shops/<id:shop_id>/reject")
 @login_required
 def reject(shop_id: int):
     form = RejectForm()
@@ -207,7 +208,7 @@ def _create_product(shop, form: ProductForm):
     return product
 
 
-@bp.post("/products/<int:product_id>/skus")
+@bp.post("/products/<id:product_id>/skus")
 @login_required
 def add_sku(product_id: int):
     product = catalog.product_for(current_user, product_id)
@@ -222,7 +223,7 @@ def add_sku(product_id: int):
     return redirect(url_for("shop.manage", slug=product.shop.slug) + f"#product-{product.id}")
 
 
-@bp.post("/skus/<int:sku_id>/stock")
+@bp.post("/skus/<id:sku_id>/stock")
 @login_required
 def stock(sku_id: int):
     form = StockForm()
@@ -235,7 +236,7 @@ def stock(sku_id: int):
     return redirect(url_for("shop.manage", slug=sku.product.shop.slug) + f"#product-{sku.product_id}")
 
 
-@bp.post("/products/<int:product_id>/status")
+@bp.post("/products/<id:product_id>/status")
 @login_required
 def product_status(product_id: int):
     wanted = request.form.get("status", "")
@@ -301,7 +302,7 @@ def _coupon_values(form: CouponForm) -> dict:
 
 # --- products ---------------------------------------------------------------------------------------------
 
-@bp.get("/products/<int:product_id>")
+@bp.get("/products/<id:product_id>")
 def product(product_id: int):
     viewer = _viewer()
     item = catalog.product_for(viewer, product_id)
@@ -352,7 +353,7 @@ def cart():
                            currency=items[0].sku.currency if items else "CNY", form=StockForm())
 
 
-@bp.post("/cart/items/<int:item_id>")
+@bp.post("/cart/items/<id:item_id>")
 def cart_update(item_id: int):
     quantity = "0" if request.form.get("remove") else request.form.get("quantity", "")
     try:
@@ -446,7 +447,7 @@ def add_address():
     return redirect(safe_next_url(request.form.get("next"), url_for("shop.checkout_page")))
 
 
-@bp.post("/orders/pay/<int:payment_id>")
+@bp.post("/orders/pay/<id:payment_id>")
 @login_required
 def pay(payment_id: int):
     """Pay again for a checkout whose payment was declined or not finished (while the stock is held)."""
@@ -457,7 +458,7 @@ def pay(payment_id: int):
         return redirect(url_for("shop.my_orders"))
 
 
-@sandbox_bp.route("/pay/sandbox/<int:payment_id>", methods=["GET", "POST"])
+@sandbox_bp.route("/pay/sandbox/<id:payment_id>", methods=["GET", "POST"])
 @login_required
 def sandbox_pay(payment_id: int):
     """The sandbox provider's hosted page. Pay or Decline sends the signed callback a real provider would
@@ -504,7 +505,7 @@ def my_orders():
                            form=StockForm())
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 @login_required
 def order_page(order_id: int):
     order = orders.order_for(current_user, order_id)
@@ -524,20 +525,20 @@ def _order_action(order_id: int, action, done: str):
     return redirect(safe_next_url(request.form.get("next"), url_for("shop.order_page", order_id=order_id)))
 
 
-@bp.post("/orders/<int:order_id>/cancel")
+@bp.post("/orders/<id:order_id>/cancel")
 @login_required
 def cancel(order_id: int):
     return _order_action(order_id, lambda: orders.cancel_order(current_user, order_id), _("Order cancelled."))
 
 
-@bp.post("/orders/<int:order_id>/confirm")
+@bp.post("/orders/<id:order_id>/confirm")
 @login_required
 def confirm(order_id: int):
     return _order_action(order_id, lambda: orders.confirm_delivery(current_user, order_id),
                          _("Thanks for confirming. Enjoy!"))
 
 
-@bp.post("/orders/<int:order_id>/ship")
+@bp.post("/orders/<id:order_id>/ship")
 @login_required
 def ship(order_id: int):
     return _order_action(order_id, lambda: orders.ship_order(current_user, order_id,
@@ -545,7 +546,7 @@ def ship(order_id: int):
                          _("Marked as shipped."))
 
 
-@bp.post("/orders/<int:order_id>/refund")
+@bp.post("/orders/<id:order_id>/refund")
 @login_required
 def refund(order_id: int):
     """Refund everything left, or the units given as qty-<line id> fields."""

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from app.accounts.api import PageArgsSchema, UserSchema
 from app.accounts.services import get_user_by_username
 from app.api import require_user
+from app.core.api_input import ApiBlueprint
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp
 from app.social import notifications, services
 
-blp = Blueprint("social_api", __name__, description="Social: follows, blocks and notifications")
+blp = ApiBlueprint("social_api", __name__, description="Social: follows, blocks and notifications")
 
 
 class RelationshipSchema(Schema):
@@ -159,7 +159,7 @@ def unread_count():
     return {"unread": notifications.unread_count(require_user().id)}
 
 
-@blp.post("/notifications/<int:notification_id>/read")
+@blp.post("/notifications/<id:notification_id>/read")
 @blp.response(200, MarkedSchema)
 def mark_read(notification_id: int):
     """Mark a notification (and its group) read. Someone else's notification: 404."""

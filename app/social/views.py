@@ -116,7 +116,7 @@ def notification_list():
                            first_page=not request.args.get("cursor"))
 
 
-@bp.post("/notifications/<int:notification_id>/read")
+@bp.post("/notifications/<id:notification_id>/read")
 @login_required
 def mark_read(notification_id: int):
     notifications.mark_read(current_user, notification_id)

@@ -220,8 +220,10 @@ def test_a_sku_of_another_product_is_refused_in_the_cart(client, app, shop):
 def test_items_not_for_sale_cannot_go_in_the_cart(client, app, shop):
     client.patch(f"/api/v1/products/{shop.product_id}", json={"status": "draft"}, headers=shop.merchant)
     before = state(app)
-    for sku_id in (shop.sku_id, 999_999, 2**40):
+    for sku_id in (shop.sku_id, 999_999):
         problem(client.post("/api/v1/cart/items", json={"sku_id": sku_id}, headers=shop.buyer), 404)
+    # beyond what an id column holds: malformed (the schema's maximum), not looked up
+    problem(client.post("/api/v1/cart/items", json={"sku_id": 2**40}, headers=shop.buyer), 422)
     problem(client.patch("/api/v1/cart/items/99999999999", json={"quantity": 1}, headers=shop.buyer), 404)
     assert state(app) == before
 
@@ -327,7 +329,7 @@ def test_bad_checkouts_are_problems_that_change_nothing(client, app, shop):
         ({"lines": [{**line, "quantity": "two"}]}, "lines"),
         ({"lines": [{**line, "quantity": 11}]}, "lines.0.quantity"),  # above the stock of 10
         ({"lines": [{**line, "product_id": shop.rival_product_id}]}, "lines.0.sku_id"),  # another product's SKU
-        ({"lines": [{"sku_id": 2**40, "quantity": 1}]}, "lines.0.sku_id"),
+        ({"lines": [{"sku_id": 2**40, "quantity": 1}]}, "lines"),  # beyond an id column: the schema refuses it
         ({"lines": [line], "coupon_code": "OLD"}, "coupon_code"),  # expired
         ({"lines": [line], "coupon_code": "TENTS"}, "coupon_code"),  # another shop's
         ({"lines": [line], "coupon_code": "NOSUCH"}, "coupon_code"),
