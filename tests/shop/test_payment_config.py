@@ -38,7 +38,7 @@ def test_a_staging_server_may_run_on_the_sandbox_when_it_says_so(production_env)
     production_env.setenv("ALLOW_SANDBOX_PAYMENTS", "1")
     app = create_app(config_from_environment())
     assert app.config["PAYMENT_PROVIDER"] == "sandbox"
-    assert "/pay/sandbox/<int:payment_id>" in {rule.rule for rule in app.url_map.iter_rules()}
+    assert "/pay/sandbox/<id:payment_id>" in {rule.rule for rule in app.url_map.iter_rules()}
 
 
 def test_production_starts_with_a_real_provider_and_has_no_sandbox_routes(production_env):
