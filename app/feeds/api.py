@@ -15,8 +15,8 @@ from app.communities.services import get_community
 from app.core.api_input import ApiBlueprint
 from app.core.pagination import Page, clamp_limit
 from app.core.parsing import IdField, WholeNumber
+from app.events.log import new_request_id, record_impressions
 from app.feeds import services
-from app.feeds.events import new_request_id, record_impressions
 from app.feeds.foryou import for_you_feed, give_feedback, undo_feedback
 from app.feeds.models import FEEDBACK_KINDS
 from app.feeds.reasons import describe

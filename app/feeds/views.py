@@ -11,8 +11,8 @@ from app.communities.services import complete_onboarding, needs_onboarding, onbo
 from app.core.errors import Invalid
 from app.core.pagination import Page
 from app.core.parsing import parse_id, parse_whole_number
+from app.events.log import ANON_COOKIE, new_request_id, record_impressions
 from app.feeds import services
-from app.feeds.events import ANON_COOKIE, new_request_id, record_impressions
 from app.feeds.foryou import (
     for_you_feed,
     give_feedback,

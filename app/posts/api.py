@@ -22,8 +22,8 @@ from app.core.parsing import IdField, WholeNumber
 from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
 from app.core.urls import absolute_url, external_url_for
+from app.events.log import ANON_COOKIE, record_action
 from app.extensions import db
-from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
 from app.posts import engagement, services
 from app.posts.cards import viewer_state

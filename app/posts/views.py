@@ -19,8 +19,8 @@ from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 from app.core.parsing import is_ascii_digits, parse_id
 from app.core.uploads import upload_rate_limit
 from app.core.urls import external_url_for
+from app.events.log import ANON_COOKIE, record_action
 from app.extensions import db
-from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
 from app.posts import engagement, services
 from app.posts.cards import viewer_state

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from sqlalchemy import insert, text
 
 from app.core.clock import now
+from app.events.models import EVENT_KINDS, Event
 from app.extensions import db
-from app.feeds.models import EVENT_KINDS, Event
 
 ANON_COOKIE = "tm_anon"
 
