@@ -28,7 +28,7 @@ class UserSchema(Schema):
     avatar_url = fields.Function(avatar_url, dump_only=True, allow_none=True)
     joined_at = Timestamp(attribute="created_at", dump_only=True)
     profile_url = fields.Function(
-        lambda user: external_url_for("accounts.profile", username=user.username), dump_only=True)
+        lambda user: external_url_for("feeds.profile", username=user.username), dump_only=True)
 
 
 class MeSchema(UserSchema):

@@ -187,7 +187,7 @@ def delete(post_id: int):
     post = services.get_post(post_id)
     services.delete_post(current_user, post)
     flash(_("Your note is deleted."), "success")
-    return redirect(url_for("accounts.profile", username=current_user.username))
+    return redirect(url_for("feeds.profile", username=current_user.username))
 
 
 @bp.get("/p/<id:post_id>")

@@ -96,7 +96,7 @@ def _item(result: services.Result, card) -> dict:
     elif result.doc_type == "community":
         item.update(community=result.obj, url=external_url_for("feeds.community", slug=result.obj.slug))
     else:
-        item.update(user=result.obj, url=external_url_for("accounts.profile", username=result.obj.username))
+        item.update(user=result.obj, url=external_url_for("feeds.profile", username=result.obj.username))
     return item
 
 

@@ -103,7 +103,7 @@ def _excerpt(text: str, length: int = 60) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-register_target_type("user", _load_users, lambda user: url_for("accounts.profile", username=user.username),
+register_target_type("user", _load_users, lambda user: url_for("feeds.profile", username=user.username),
                      lambda user: user.name)
 register_target_type("post", _load_posts, lambda post: f"/p/{post.id}", lambda post: post.title)
 register_target_type("comment", _load_comments, lambda comment: f"/p/{comment.post_id}#comment-{comment.id}",
@@ -112,7 +112,7 @@ register_target_type("comment", _load_comments, lambda comment: f"/p/{comment.po
 
 def _follow_url(group: NotificationGroup) -> str | None:
     if len(group.actors) == 1 and group.actor_count == 1:
-        return url_for("accounts.profile", username=group.actors[0].username)
+        return url_for("feeds.profile", username=group.actors[0].username)
     return url_for("social.followers", username=group.target.username) if group.target else None
 
 
