@@ -31,6 +31,7 @@ run: seed
 
 test: translations
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 # Production server; WORKERS defaults to 4 (about 2 × cores on the 2-core reference machine).

@@ -126,13 +126,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.communities.views import bp as communities_bp
     from app.core.views import bp as core_bp
     from app.feeds.views import bp as feeds_bp
+    from app.ops.views import bp as ops_bp
     from app.posts.views import bp as posts_bp
     from app.search.views import bp as search_bp
     from app.shop.views import bp as shop_bp
     from app.shop.views import sandbox_bp
     from app.social.views import bp as social_bp
 
-    for blueprint in (core_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp, search_bp,
+    for blueprint in (core_bp, ops_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp, search_bp,
                       shop_bp):
         app.register_blueprint(blueprint)
     if app.config.get("PAYMENT_PROVIDER", "sandbox") == "sandbox":

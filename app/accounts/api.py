@@ -5,30 +5,15 @@ from marshmallow import Schema, fields, validate
 
 from app.accounts import deletion, services
 from app.accounts.models import ApiToken
-from app.api import require_user
+from app.accounts.schemas import UserSchema
+from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint
 from app.core.i18n import SUPPORTED
 from app.core.pagination import clamp_limit, paginate_desc
-from app.core.parsing import WholeNumber
 from app.core.timestamps import Timestamp
-from app.core.urls import external_url_for
 from app.extensions import db
 
 blp = ApiBlueprint("accounts_api", __name__, description="Users and the signed-in account")
-
-
-def avatar_url(user) -> str | None:
-    return external_url_for("core.media", relative=user.avatar_path) if user.avatar_path else None
-
-
-class UserSchema(Schema):
-    username = fields.String(dump_only=True)
-    display_name = fields.String(dump_only=True)
-    bio = fields.String(dump_only=True)
-    avatar_url = fields.Function(avatar_url, dump_only=True, allow_none=True)
-    joined_at = Timestamp(attribute="created_at", dump_only=True)
-    profile_url = fields.Function(
-        lambda user: external_url_for("accounts.profile", username=user.username), dump_only=True)
 
 
 class MeSchema(UserSchema):
@@ -62,11 +47,6 @@ class TokenSchema(Schema):
 class TokenPageSchema(Schema):
     items = fields.List(fields.Nested(TokenSchema))
     next_cursor = fields.String(allow_none=True)
-
-
-class PageArgsSchema(Schema):
-    cursor = fields.String()
-    limit = WholeNumber(validate=validate.Range(min=1, max=100))
 
 
 @blp.get("/me")

@@ -20,7 +20,7 @@ from app.core import images
 from app.core.clock import now
 from app.core.errors import Conflict
 from app.extensions import db
-from app.search.indexing import queue_product, queue_user
+from app.search.queue import queue_product, queue_user
 
 DELETED_EMAIL_DOMAIN = "deleted.invalid"  # RFC 2606: can never receive mail
 

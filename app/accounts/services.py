@@ -22,7 +22,7 @@ from app.core.clock import now
 from app.core.errors import Invalid, NotFound, Unauthorized
 from app.core.i18n import SUPPORTED
 from app.extensions import db
-from app.search.indexing import queue_user
+from app.search.queue import queue_user
 
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,29}$")
 # Names that would collide with routes, staff or impersonation.

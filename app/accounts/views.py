@@ -109,37 +109,6 @@ def logout():
     return redirect(url_for("feeds.home"))
 
 
-@bp.get("/u/<username>")
-def profile(username: str):
-    """Profile: counts, follow/block buttons, the user's notes (cursor-paginated) and public collections."""
-    from app.feeds.services import author_feed
-    from app.posts.cards import viewer_state
-    from app.posts.engagement import collections_of
-    from app.social.services import relationship_between
-
-    user = services.get_user_by_username(username)
-    viewer = current_user._get_current_object() if current_user.is_authenticated else None
-    relation = relationship_between(viewer, user)
-    cursor = request.args.get("cursor")
-    # author_feed: published posts, newest first, card loads, empty when blocked either way.
-    page = author_feed(user, viewer, cursor)
-    if relation.is_blocked:
-        page.items, page.next_cursor = [], None
-    state = viewer_state(page.items, viewer.id if viewer else None)
-    next_url = url_for("accounts.profile", username=user.username, cursor=page.next_cursor) \
-        if page.next_cursor else None
-    if request.headers.get("HX-Request") and cursor:
-        return render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url)
-    collections = collections_of(user, viewer)
-    people = []
-    if viewer is not None and not relation.is_blocked and not cursor:
-        from app.feeds.foryou import people_to_follow
-
-        people = [(person, reason) for person, reason in people_to_follow(viewer, limit=5) if person.id != user.id][:4]
-    return render_template("accounts/profile.html", user=user, relation=relation, posts=page.items, state=state,
-                           next_url=next_url, collections=collections, first_page=not cursor, people=people)
-
-
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 @upload_rate_limit

@@ -1,19 +1,16 @@
 """The /api/v1 frame: OpenAPI document from the code, bearer-token auth, problem+json errors.
 
-Each domain owns its JSON routes in its own `api.py` (a flask-smorest Blueprint); this package
-binds them under /api/v1 and serves the interactive docs page.
+Each domain owns its JSON routes in its own `api.py` (a flask-smorest Blueprint); this package only
+binds them under /api/v1 (with the token loader and the auth hook from app/core/api.py) and serves the
+interactive docs page. Shared helpers and schemas live in app/core/api.py and the domains' schemas.py.
 """
 from __future__ import annotations
 
 from flask import Blueprint, Flask, render_template, request
-from flask_babel import gettext as _
-from flask_login import current_user
 from marshmallow import fields
 
-from app.core.errors import Unauthorized
-from app.extensions import api, csrf, login_manager
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from app.core.api import authenticate_api_request, set_token_loader
+from app.extensions import api, csrf
 
 docs_bp = Blueprint("api_docs", __name__)
 
@@ -24,31 +21,9 @@ def docs():
     return render_template("api/docs.html")
 
 
-def authenticate_api_request() -> None:
-    """A Bearer token names the user; without one, the session cookie works but unsafe calls need CSRF."""
-    header = request.headers.get("Authorization")
-    if header:
-        from app.accounts.services import user_for_token
-
-        scheme, _sep, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise Unauthorized(_("Use the header 'Authorization: Bearer <token>'."))
-        user = user_for_token(secret.strip())
-        # Same hook login_user() uses, without touching the session cookie.
-        login_manager._update_request_context_with_user(user)
-    elif request.method not in SAFE_METHODS and current_user.is_authenticated:
-        csrf.protect()  # the site's own htmx calls send X-CSRFToken
-
-
-def require_user():
-    """The signed-in user of this API request, or a 401 problem."""
-    if not current_user.is_authenticated:
-        raise Unauthorized(_("Log in or send a personal access token."))
-    return current_user._get_current_object()
-
-
 def register_api(app: Flask) -> None:
     from app.accounts.api import blp as accounts_blp
+    from app.accounts.services import user_for_token
     from app.communities.api import blp as communities_blp
     from app.feeds.api import blp as feeds_blp
     from app.posts.api import blp as posts_blp
@@ -72,6 +47,7 @@ def register_api(app: Flask) -> None:
         csrf.exempt(blp)  # API CSRF is checked in authenticate_api_request, only for cookie sessions
         api.register_blueprint(blp, url_prefix="/api/v1")
     app.register_blueprint(docs_bp)
+    set_token_loader(app, user_for_token)
 
     @app.before_request
     def authenticate_api_calls():

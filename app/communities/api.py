@@ -4,39 +4,19 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from app.accounts.api import PageArgsSchema
-from app.api import require_user
 from app.communities import services
 from app.communities.models import VERTICALS
+from app.communities.schemas import CommunitySchema
+from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint, FileField
 from app.core.pagination import Page
-from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
-from app.core.urls import external_url_for
 
 blp = ApiBlueprint("communities_api", __name__, description="Communities")
 
 
 def _viewer():
     return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-class CommunitySchema(Schema):
-    slug = fields.String(dump_only=True)
-    name = fields.String(dump_only=True)
-    description = fields.String(dump_only=True)
-    vertical = fields.String(dump_only=True)
-    vertical_label = fields.Function(lambda c: services.vertical_label(c.vertical), dump_only=True)
-    rules_md = fields.String(dump_only=True)
-    rules_html = fields.Function(lambda c: str(services.render_rules(c.rules_md)), dump_only=True)
-    banner_url = fields.Function(
-        lambda c: external_url_for("core.media", relative=c.banner_path) if c.banner_path else None,
-        dump_only=True, allow_none=True)
-    owner = fields.Function(lambda c: c.owner.username, dump_only=True)
-    member_count = fields.Integer(dump_only=True)
-    post_count = fields.Integer(dump_only=True)
-    created_at = Timestamp(dump_only=True)
-    url = fields.Function(lambda c: external_url_for("feeds.community", slug=c.slug), dump_only=True)
 
 
 class CommunityDetailSchema(CommunitySchema):

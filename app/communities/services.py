@@ -25,7 +25,7 @@ from app.core.db import insert_if_absent
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, int_key, paginate
 from app.extensions import db
-from app.search.indexing import queue_community
+from app.search.queue import queue_community
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$")
 # Slugs that are, or may become, pages under /c/.

@@ -23,8 +23,8 @@ from app.communities.models import ROLE_MEMBER, ROLE_MODERATOR, ROLE_OWNER, Comm
 from app.core.clock import now
 from app.demo.content import COMMUNITIES, comment_text, note_text
 from app.demo.covers import make_cover
+from app.events.models import Event
 from app.extensions import db
-from app.feeds.models import Event
 from app.posts.models import KIND_NOTE, KIND_REVIEW, Collection, Comment, Like, Post, PostImage, Save, Tag, post_tags
 from app.social.models import Follow
 

@@ -8,19 +8,18 @@ from __future__ import annotations
 from flask import jsonify
 from marshmallow import Schema, fields, validate
 
-from app.accounts.api import PageArgsSchema
 from app.accounts.services import get_user_by_username
-from app.api import require_user
 from app.communities.services import get_community
+from app.core.api import PageArgsSchema, require_user, viewer_or_none
 from app.core.api_input import ApiBlueprint
 from app.core.pagination import Page, clamp_limit
 from app.core.parsing import IdField, WholeNumber
+from app.events.log import anon_id, new_request_id, record_impressions
 from app.feeds import services
-from app.feeds.events import new_request_id, record_impressions
 from app.feeds.foryou import for_you_feed, give_feedback, undo_feedback
 from app.feeds.models import FEEDBACK_KINDS
 from app.feeds.reasons import describe
-from app.posts.api import PostCardSchema, anon_id, post_cards, viewer_or_none
+from app.posts.schemas import PostCardSchema, post_cards
 
 blp = ApiBlueprint("feeds_api", __name__, description="Feeds: pages of post cards")
 

@@ -38,11 +38,11 @@ from app.core.clock import now
 from app.core.db import insert_if_absent
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import decode_cursor, encode_cursor
+from app.events.log import new_request_id, record_impressions
+from app.events.models import Event
 from app.extensions import db
-from app.feeds.events import new_request_id, record_impressions
 from app.feeds.models import (
     FEEDBACK_KINDS,
-    Event,
     FeedFeedback,
     FollowSuggestion,
     Recommendation,

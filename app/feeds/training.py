@@ -22,8 +22,9 @@ from sqlalchemy import delete, insert, select, update
 
 from app.communities.models import Community
 from app.core.clock import now
+from app.events.models import Event
 from app.extensions import db
-from app.feeds.models import Event, FollowSuggestion, Recommendation, RecommenderModel, SimilarPost
+from app.feeds.models import FollowSuggestion, Recommendation, RecommenderModel, SimilarPost
 from app.posts.models import STATUS_PUBLISHED, Comment, Like, Post, Save, Tag, post_tags
 from app.shop.models import Order, OrderLine, OrderStatus, PostProduct
 from app.social.models import Follow

@@ -1,4 +1,6 @@
-"""Feed pages: home, following, community (hot/new/top) and tag pages, with infinite scroll."""
+"""Feed pages: home, following, community (hot/new/top), tag and profile pages, with infinite scroll.
+
+A profile is its author's feed under a header from accounts, social and posts, so it lives here, above them."""
 from __future__ import annotations
 
 import uuid
@@ -7,12 +9,13 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.accounts.services import get_user_by_username
 from app.communities.services import complete_onboarding, needs_onboarding, onboarding_choices
 from app.core.errors import Invalid
 from app.core.pagination import Page
 from app.core.parsing import parse_id, parse_whole_number
+from app.events.log import ANON_COOKIE, new_request_id, record_impressions
 from app.feeds import services
-from app.feeds.events import ANON_COOKIE, new_request_id, record_impressions
 from app.feeds.foryou import (
     for_you_feed,
     give_feedback,
@@ -24,6 +27,8 @@ from app.feeds.foryou import (
 from app.feeds.foryou import undo_feedback as remove_feedback
 from app.feeds.reasons import describe
 from app.posts.cards import viewer_state
+from app.posts.engagement import collections_of
+from app.social.services import relationship_between
 
 bp = Blueprint("feeds", __name__)
 
@@ -184,3 +189,27 @@ def suggested_people():
     people = people_to_follow(current_user, limit=min(20, max(1, limit)) if limit is not None else 6)
     template = "feeds/_people.html" if request.headers.get("HX-Request") else "feeds/people.html"
     return render_template(template, people=people)
+
+
+@bp.get("/u/<username>")
+def profile(username: str):
+    """Profile: counts, follow/block buttons, the user's notes (cursor-paginated) and public collections."""
+    user = get_user_by_username(username)
+    viewer = current_user._get_current_object() if current_user.is_authenticated else None
+    relation = relationship_between(viewer, user)
+    cursor = request.args.get("cursor")
+    # author_feed: published posts, newest first, card loads, empty when blocked either way.
+    page = services.author_feed(user, viewer, cursor)
+    if relation.is_blocked:
+        page.items, page.next_cursor = [], None
+    state = viewer_state(page.items, viewer.id if viewer else None)
+    next_url = url_for("feeds.profile", username=user.username, cursor=page.next_cursor) \
+        if page.next_cursor else None
+    if request.headers.get("HX-Request") and cursor:
+        return render_template("feeds/_more.html", posts=page.items, state=state, next_url=next_url)
+    collections = collections_of(user, viewer)
+    people = []
+    if viewer is not None and not relation.is_blocked and not cursor:
+        people = [(person, reason) for person, reason in people_to_follow(viewer, limit=5) if person.id != user.id][:4]
+    return render_template("feeds/profile.html", user=user, relation=relation, posts=page.items, state=state,
+                           next_url=next_url, collections=collections, first_page=not cursor, people=people)

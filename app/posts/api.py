@@ -5,16 +5,14 @@ and comments.py, exactly as for the HTML pages.
 """
 from __future__ import annotations
 
-from flask import request
 from flask_babel import gettext as _
-from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from app.accounts.api import PageArgsSchema, UserSchema
 from app.accounts.models import User
+from app.accounts.schemas import UserSchema
 from app.accounts.services import get_user_by_username
-from app.api import require_user
+from app.core.api import PageArgsSchema, media_url, require_user, viewer_or_none
 from app.core.api_input import ApiBlueprint, FileField
 from app.core.errors import Invalid
 from app.core.pagination import Page, clamp_limit
@@ -22,67 +20,19 @@ from app.core.parsing import IdField, WholeNumber
 from app.core.timestamps import Timestamp
 from app.core.uploads import upload_rate_limit
 from app.core.urls import absolute_url, external_url_for
+from app.events.log import REQUEST_ID_MAX, SURFACE_MAX, anon_id, record_action
 from app.extensions import db
-from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
 from app.posts import engagement, services
 from app.posts.cards import viewer_state
 from app.posts.models import KINDS, STATUS_PUBLISHED, STATUS_REMOVED, Post
 from app.posts.product_tags import product_cards
+from app.posts.schemas import ImageSchema, PostCardSchema, PostView, post_cards
 
 blp = ApiBlueprint("posts_api", __name__, description="Posts: notes and reviews, likes, saves, comments, "
                                                       "collections")
 
-SURFACE_MAX, REQUEST_ID_MAX = 30, 36  # the event log's column sizes
-
-
-def viewer_or_none():
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
-def anon_id() -> str | None:
-    """The site's anonymous-visitor cookie, when a signed-out browser sends it."""
-    value = request.cookies.get(ANON_COOKIE)
-    return value if value and len(value) <= REQUEST_ID_MAX else None
-
-
-def media_url(relative: str) -> str:
-    return external_url_for("core.media", relative=relative)
-
-
 # --- schemas ----------------------------------------------------------------------------------------------
-
-class ImageSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    position = fields.Integer(dump_only=True)
-    url = fields.Function(lambda image: media_url(image.path), dump_only=True,
-                          metadata={"description": "Display size, up to 1080 px wide (WebP)."})
-    thumb_url = fields.Function(lambda image: media_url(image.thumb_path), dump_only=True,
-                                metadata={"description": "Thumbnail, up to 360 px wide (WebP)."})
-    width = fields.Integer(dump_only=True, metadata={"description": "Of the thumbnail."})
-    height = fields.Integer(dump_only=True, metadata={"description": "Of the thumbnail."})
-
-
-class PostCardSchema(Schema):
-    """What a feed card shows. Removed and deleted posts carry only id, status, url (and removed_reason)."""
-
-    id = fields.Integer(dump_only=True)
-    status = fields.String(dump_only=True, metadata={"description": "published, removed or deleted."})
-    url = fields.String(dump_only=True)
-    kind = fields.String(dump_only=True, metadata={"description": "note or review."})
-    title = fields.String(dump_only=True)
-    rating = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "1–5, reviews only."})
-    author = fields.Nested(UserSchema, dump_only=True)
-    community = fields.String(attribute="community.slug", dump_only=True)
-    cover = fields.Nested(ImageSchema, dump_only=True, allow_none=True)
-    like_count = fields.Integer(dump_only=True)
-    save_count = fields.Integer(dump_only=True)
-    comment_count = fields.Integer(dump_only=True)
-    liked = fields.Boolean(dump_only=True, metadata={"description": "By the signed-in user."})
-    saved = fields.Boolean(dump_only=True, metadata={"description": "By the signed-in user."})
-    created_at = Timestamp(dump_only=True)
-    edited_at = Timestamp(dump_only=True, allow_none=True)
-
 
 class PinSchema(Schema):
     image = fields.Integer(dump_only=True, metadata={"description": "Position of the post image (0 = cover)."})
@@ -270,37 +220,12 @@ class CollectionPatchSchema(Schema):
 
 # --- views of posts and comments --------------------------------------------------------------------------
 
-class PostView:
-    """A post as one viewer sees it: the post's own fields plus liked/saved and links, for the schemas."""
-
-    def __init__(self, post: Post, liked: bool = False, saved: bool = False, **extra):
-        self._post, self.liked, self.saved = post, liked, saved
-        self.__dict__.update(extra)
-
-    def __getattr__(self, name: str):
-        return getattr(self._post, name)
-
-    @property
-    def url(self) -> str:
-        return external_url_for("posts.detail", post_id=self._post.id)
-
-    @property
-    def tag_names(self) -> list[str]:
-        return [tag.name for tag in self._post.tags]
-
-
 def _gone(post: Post) -> dict:
     """A removed or deleted post: its status (and a moderator's reason), nothing of its content."""
     shown = {"id": post.id, "status": post.status, "url": external_url_for("posts.detail", post_id=post.id)}
     if post.status == STATUS_REMOVED:
         shown["removed_reason"] = post.removed_reason
     return shown
-
-
-def post_cards(posts: list[Post], viewer) -> list[PostView]:
-    """Cards for a page of posts, with liked/saved for the whole page in two queries."""
-    state = viewer_state(posts, viewer.id if viewer else None)
-    return [PostView(post, post.id in state.liked, post.id in state.saved) for post in posts]
 
 
 def _post_detail(post: Post, viewer):

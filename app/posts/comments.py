@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.core.clock import now
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.events.log import record_action
 from app.extensions import db
-from app.feeds.events import record_action
 from app.posts.models import STATUS_DELETED, STATUS_PUBLISHED, Comment, Post
 from app.posts.services import (
     add_to_post_counter,

@@ -9,8 +9,8 @@ from app.core.clock import now
 from app.core.db import insert_if_absent
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate_desc
+from app.events.log import record_action
 from app.extensions import db
-from app.feeds.events import record_action
 from app.posts.cards import card_load_options
 from app.posts.models import STATUS_PUBLISHED, Collection, Like, Post, Save
 from app.posts.services import add_to_post_counter, ensure_engageable, refresh_hot_score

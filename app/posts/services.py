@@ -39,7 +39,7 @@ from app.posts.product_tags import (
     write_product_tags,
 )
 from app.posts.text import hashtags, mentions, render_body
-from app.search.indexing import queue_post, queue_post_counts
+from app.search.queue import queue_post, queue_post_counts
 from app.social.blocks import hidden_user_ids, is_blocked_between
 from app.social.notifications import notify
 

@@ -19,8 +19,8 @@ from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 from app.core.parsing import is_ascii_digits, parse_id
 from app.core.uploads import upload_rate_limit
 from app.core.urls import external_url_for
+from app.events.log import ANON_COOKIE, record_action
 from app.extensions import db
-from app.feeds.events import ANON_COOKIE, record_action
 from app.posts import comments as comment_services
 from app.posts import engagement, services
 from app.posts.cards import viewer_state
@@ -187,7 +187,7 @@ def delete(post_id: int):
     post = services.get_post(post_id)
     services.delete_post(current_user, post)
     flash(_("Your note is deleted."), "success")
-    return redirect(url_for("accounts.profile", username=current_user.username))
+    return redirect(url_for("feeds.profile", username=current_user.username))
 
 
 @bp.get("/p/<id:post_id>")

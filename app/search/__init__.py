@@ -1,7 +1,8 @@
 """Search: posts, products, communities and people, on Whoosh (embedded) or PostgreSQL (shared).
 
-`get_backend()` picks the backend from SEARCH_BACKEND; `indexing` keeps the index current (services call
-`queue_post(id)` and friends by name); `services` answers searches for the page and the API.
+`get_backend()` picks the backend from SEARCH_BACKEND; services call `queue.queue_post(id)` and friends by
+name (a module below every domain), which enqueue the `indexing` jobs that build documents from every
+domain's rows; `services` answers searches for the page and the API.
 """
 from __future__ import annotations
 

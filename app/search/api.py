@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.accounts.api import UserSchema
-from app.communities.api import CommunitySchema
+from app.accounts.schemas import UserSchema
+from app.communities.schemas import CommunitySchema
+from app.core.api import viewer_or_none
 from app.core.api_input import ApiBlueprint
 from app.core.parsing import WholeNumber
 from app.core.urls import external_url_for
 from app.extensions import limiter
-from app.posts.api import PostCardSchema, post_cards, viewer_or_none
+from app.posts.schemas import PostCardSchema, post_cards
 from app.search import services
 from app.search.text import MAX_QUERY_CHARS
 from app.search.views import search_rate_limit, visitor_key
@@ -96,7 +97,7 @@ def _item(result: services.Result, card) -> dict:
     elif result.doc_type == "community":
         item.update(community=result.obj, url=external_url_for("feeds.community", slug=result.obj.slug))
     else:
-        item.update(user=result.obj, url=external_url_for("accounts.profile", username=result.obj.username))
+        item.update(user=result.obj, url=external_url_for("feeds.profile", username=result.obj.username))
     return item
 
 

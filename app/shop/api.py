@@ -11,8 +11,7 @@ from flask import request
 from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from app.accounts.api import PageArgsSchema
-from app.api import require_user
+from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint, FileField
 from app.core.pagination import Page
 from app.core.parsing import IdField

@@ -18,7 +18,7 @@ from app.core.money import MINOR_UNITS
 from app.core.pagination import Page, clamp_limit, paginate_desc
 from app.core.parsing import parse_whole_number
 from app.extensions import db
-from app.search.indexing import queue_product
+from app.search.queue import queue_product
 from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])")

@@ -36,7 +36,7 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.parsing import MAX_ID, parse_id, parse_whole_number
 from app.extensions import db
 from app.posts.models import STATUS_PUBLISHED, Post
-from app.search.indexing import queue_product_counts
+from app.search.queue import queue_product_counts
 from app.shop import coupons
 from app.shop.models import (
     Address,

@@ -24,7 +24,7 @@ from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, int_key, paginate
 from app.extensions import db
-from app.search.indexing import queue_product_counts
+from app.search.queue import queue_product_counts
 from app.shop import coupons
 from app.shop.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Shop, Sku
 from app.social.notifications import notify

@@ -25,7 +25,7 @@ from app.posts.cards import card_load_options
 from app.posts.models import KIND_REVIEW, STATUS_PUBLISHED, Post
 from app.posts.product_tags import ProductTagRequest, register_product_tagging
 from app.posts.services import can_edit, visible_filter_ids
-from app.search.indexing import queue_product
+from app.search.queue import queue_product
 from app.shop.checkout import is_id
 from app.shop.models import (
     Order,

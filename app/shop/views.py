@@ -18,8 +18,8 @@ from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
 from app.core.parsing import parse_whole_number
 from app.core.uploads import upload_rate_limit
+from app.events.log import ANON_COOKIE
 from app.extensions import csrf, db, limiter
-from app.feeds.events import ANON_COOKIE
 from app.feeds.foryou import record_shown
 from app.feeds.shopping import also_bought
 from app.posts.cards import viewer_state

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_login import current_user
 from marshmallow import Schema, fields
 
-from app.accounts.api import PageArgsSchema, UserSchema
+from app.accounts.schemas import UserSchema
 from app.accounts.services import get_user_by_username
-from app.api import require_user
+from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp

@@ -85,34 +85,13 @@ def _load_users(ids: list[int]) -> dict[int, Any]:
     return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
-def _load_posts(ids: list[int]) -> dict[int, Any]:
-    from app.posts.models import Post  # posts sit above social; imported only when rendering
-
-    return {post.id: post for post in db.session.scalars(select(Post).where(Post.id.in_(ids)))}
-
-
-def _load_comments(ids: list[int]) -> dict[int, Any]:
-    from app.posts.models import Comment
-
-    return {comment.id: comment for comment in db.session.scalars(
-        select(Comment).where(Comment.id.in_(ids)).options(selectinload(Comment.post)))}
-
-
-def _excerpt(text: str, length: int = 60) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= length else text[: length - 1] + "…"
-
-
-register_target_type("user", _load_users, lambda user: url_for("accounts.profile", username=user.username),
+register_target_type("user", _load_users, lambda user: url_for("feeds.profile", username=user.username),
                      lambda user: user.name)
-register_target_type("post", _load_posts, lambda post: f"/p/{post.id}", lambda post: post.title)
-register_target_type("comment", _load_comments, lambda comment: f"/p/{comment.post_id}#comment-{comment.id}",
-                     lambda comment: _excerpt(comment.body))
 
 
 def _follow_url(group: NotificationGroup) -> str | None:
     if len(group.actors) == 1 and group.actor_count == 1:
-        return url_for("accounts.profile", username=group.actors[0].username)
+        return url_for("feeds.profile", username=group.actors[0].username)
     return url_for("social.followers", username=group.target.username) if group.target else None
 
 

@@ -16,8 +16,8 @@ from app.core.clock import now
 from app.core.db import insert_if_absent
 from app.core.errors import Forbidden, Invalid
 from app.core.pagination import Page, clamp_limit, paginate_desc
+from app.events.log import record_action
 from app.extensions import db
-from app.feeds.events import record_action
 from app.social.blocks import hidden_user_ids, is_blocked_between
 from app.social.models import Block, Follow, Notification
 from app.social.notifications import notify

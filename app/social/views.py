@@ -36,7 +36,7 @@ def _is_htmx() -> bool:
 
 
 def _back(user):
-    return redirect(safe_next_url(request.form.get("next"), url_for("accounts.profile", username=user.username)))
+    return redirect(safe_next_url(request.form.get("next"), url_for("feeds.profile", username=user.username)))
 
 
 def _follow_button_response(user, message: str):
@@ -52,7 +52,7 @@ def _follow_button_response(user, message: str):
 def follow(username: str):
     user = get_user_by_username(username)
     if not current_user.is_authenticated:
-        return log_in_first(url_for("accounts.profile", username=user.username))
+        return log_in_first(url_for("feeds.profile", username=user.username))
     services.follow(current_user, user)
     return _follow_button_response(user, _("You follow %(name)s now.", name=user.name))
 
@@ -61,7 +61,7 @@ def follow(username: str):
 def unfollow(username: str):
     user = get_user_by_username(username)
     if not current_user.is_authenticated:
-        return log_in_first(url_for("accounts.profile", username=user.username))
+        return log_in_first(url_for("feeds.profile", username=user.username))
     services.unfollow(current_user, user)
     return _follow_button_response(user, _("You no longer follow %(name)s.", name=user.name))
 

@@ -64,7 +64,7 @@ def test_production_refuses_to_start_with_demo_accounts(app, monkeypatch):
 
 def test_seeded_content_keeps_every_counter_equal_to_its_rows(app):
     from app.communities.models import Community, Membership
-    from app.feeds.models import Event
+    from app.events.models import Event
     from app.posts.models import Comment, Like, Post, Save
     from app.social.models import Follow
 

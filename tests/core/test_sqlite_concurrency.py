@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.accounts.models import User
+from app.events.log import new_request_id, record_impressions
+from app.events.models import Event
 from app.extensions import db
-from app.feeds.events import new_request_id, record_impressions
-from app.feeds.models import Event
 from app.posts import engagement
 from app.posts.models import Post
 from tests import factories

@@ -8,8 +8,8 @@ from app.accounts import services as accounts
 from app.accounts.models import User
 from app.communities.models import Community
 from app.core.clock import now
+from app.events.models import Event
 from app.extensions import db
-from app.feeds.models import Event
 from app.posts.models import Collection, Like, Post, PostImage, Save, Tag, post_tags
 from app.social.models import Block, Follow
 from tests import factories

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from app.core.clock import now
 from app.core.errors import Invalid
+from app.events.models import Event
 from app.extensions import db
 from app.feeds import services
-from app.feeds.models import Event
 from app.posts.models import STATUS_DELETED, Tag, post_tags
 from app.social.models import Block, Follow
 from tests import factories

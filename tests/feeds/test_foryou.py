@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.core.clock import frozen_at, now
+from app.events.models import Event
 from app.extensions import db
 from app.feeds import foryou, training
-from app.feeds.models import Event, FeedFeedback, Recommendation, RecommenderModel
+from app.feeds.models import FeedFeedback, Recommendation, RecommenderModel
 from app.feeds.reasons import describe
 from app.jobs import runner
 from app.jobs.models import JobRun

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from app.accounts import services as accounts
 from app.accounts.models import User
 from app.communities.models import Community
+from app.events.models import Event
 from app.extensions import db
-from app.feeds.models import Event
 from app.posts.models import Collection, Comment, Like, Post, PostImage, PostRevision, Save
 from app.social.models import Block
 from tests import factories

@@ -5,8 +5,8 @@ import io
 
 from sqlalchemy import func, select
 
+from app.events.models import Event
 from app.extensions import db
-from app.feeds.models import Event
 from app.posts.models import Collection, Comment, Like, Post, Save
 from tests import factories
 from tests.posts.conftest import image_bytes, publish

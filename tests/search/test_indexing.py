@@ -16,7 +16,8 @@ from app.posts.engagement import like_post, save_post, unlike_post
 from app.posts.models import STATUS_REMOVED
 from app.posts.services import create_post, delete_post, edit_post
 from app.search import get_backend, services
-from app.search.indexing import flush_count_refreshes, index_documents, queue_post, rebuild_index
+from app.search.indexing import flush_count_refreshes, index_documents, rebuild_index
+from app.search.queue import queue_post
 from app.social.models import Block
 from tests import factories
 from tests.conftest import DEFAULT_PASSWORD

@@ -114,7 +114,7 @@ def test_product_page_shows_price_stock_and_the_buy_form(shop_world, client):
 
 
 def test_the_notes_a_product_page_shows_are_logged_as_impressions(shop_world, client):
-    from app.feeds.models import Event
+    from app.events.models import Event
     from tests import factories
 
     note = factories.post(author=user("creator"), title="My serum routine")

@@ -8,13 +8,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from flask import request
 from sqlalchemy import insert, text
 
 from app.core.clock import now
+from app.events.models import EVENT_KINDS, Event
 from app.extensions import db
-from app.feeds.models import EVENT_KINDS, Event
 
 ANON_COOKIE = "tm_anon"
+SURFACE_MAX, REQUEST_ID_MAX = 30, 36  # the event log's column sizes
 
 
 def new_request_id() -> str:
@@ -48,3 +50,9 @@ def record_action(kind: str, *, user_id: int | None = None, anon_id: str | None 
         raise ValueError(f"not an action kind: {kind}")
     db.session.add(Event(user_id=user_id, anon_id=None if user_id else anon_id, kind=kind, post_id=post_id,
                          target_user_id=target_user_id, surface=surface, request_id=request_id))
+
+
+def anon_id() -> str | None:
+    """The site's anonymous-visitor cookie, when a signed-out browser sends it."""
+    value = request.cookies.get(ANON_COOKIE)
+    return value if value and len(value) <= REQUEST_ID_MAX else None
