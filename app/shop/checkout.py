@@ -277,6 +277,10 @@ class KeyClaim:
     request_hash: str
 
 
+class KeyReused(Invalid):
+    """The key was already recorded with a different request (422, like any Invalid)."""
+
+
 class KeyTaken(Exception):
     """Another transaction recorded the same key first (raised after rolling back)."""
 
@@ -300,7 +304,7 @@ def _remembered_key(buyer: User, claim: KeyClaim, now: datetime) -> CheckoutKey 
     if row.request_hash != claim.request_hash:
         message = _("This Idempotency-Key was already used for a different checkout request. "
                     "Send a new key for a new request.")
-        raise Invalid(message, {"Idempotency-Key": [message]})
+        raise KeyReused(message, {"Idempotency-Key": [message]})
     return row
 
 
@@ -479,6 +483,27 @@ def quote_checkout(buyer: User, lines: Sequence[Mapping] | None = None, coupon_c
                    now: datetime | None = None) -> PricedCheckout:
     """What the buyer's cart (or `lines`) costs with the coupon, priced on the server; changes nothing."""
     return price_checkout(buyer, _cart_or_lines(buyer, lines), coupon_code, now)
+
+
+@dataclass
+class CartQuote:
+    """The checkout page's view of the buyer's cart: priced, and why the coupon typed was not applied."""
+
+    priced: PricedCheckout
+    coupon_error: str | None = None
+
+
+def quote_cart(buyer: User, coupon_code: str | None = None, now: datetime | None = None) -> CartQuote:
+    """Price the buyer's cart for the checkout page. A coupon that does not apply does not hide the total:
+    its refusal comes back as `coupon_error` with the cart priced without it. Problems of the cart's own
+    lines (sold out, no longer for sale) raise Invalid."""
+    cart = _cart_or_lines(buyer, None)
+    try:
+        return CartQuote(price_checkout(buyer, cart, coupon_code or None, now))
+    except Invalid as exc:
+        if not coupon_code or any(key.startswith("lines") for key in exc.errors):
+            raise
+        return CartQuote(price_checkout(buyer, cart, None, now), exc.message)
 
 
 def check_out(buyer: User, lines: Sequence[Mapping] | None, address_id: int, coupon_code: str | None = None,

@@ -5,6 +5,8 @@ form (status 422), other domain errors become the site's error page. Every butto
 """
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -388,40 +390,54 @@ def checkout_page():
     if not current_user.is_authenticated:
         flash(_("Log in to check out; your cart is kept."), "info")
         return redirect(url_for("accounts.login", next=url_for("shop.checkout_page")))
-    cart = carts.cart_of(current_user)
     form = CheckoutForm()
     addresses = carts.addresses_of(current_user)
     form.address_id.choices = [(str(a.id), a.as_text()) for a in addresses]
     if request.method == "GET" and addresses:
         form.address_id.data = str(addresses[-1].id)
-    if not cart.items:
+    coupon = (form.coupon.data or "").strip() if request.method == "POST" else ""
+    refused = None
+    if form.validate_on_submit() and request.form.get("action") == "place":
+        # Placed before the cart is looked at: a resent form finds the cart emptied by its first sending.
+        try:
+            started = checkout.check_out(current_user, None, _int_arg(form.address_id.data), coupon or None,
+                                         idempotency_key=_checkout_key(form.checkout_token.data))
+        except checkout.KeyReused:
+            refused = Conflict(_("This form was already used to place an order. Check your orders before "
+                                 "placing another."))
+        except (Invalid, Conflict) as exc:
+            refused = exc
+        else:
+            if started.redirect_url:
+                return redirect(started.redirect_url)
+            flash(started.refusal, "info")  # a resent form whose checkout can no longer be paid
+            return redirect(url_for("shop.order_page", order_id=started.orders[0].id))
+    if not carts.cart_of(current_user).items:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"))
-    priced, coupon_error = None, None
-    coupon = (form.coupon.data or "").strip() if request.method == "POST" else ""
     try:
-        priced = checkout.price_checkout(current_user, cart, coupon or None)
+        quote = checkout.quote_cart(current_user, coupon)
     except Invalid as exc:
-        if coupon and not any(key.startswith("lines") for key in exc.errors):
-            coupon_error = exc.message
-            priced = checkout.price_checkout(current_user, cart, None)
-        else:
-            flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
-            return redirect(url_for("shop.cart"))
-    if form.validate_on_submit() and request.form.get("action") == "place" and not coupon_error:
-        try:
-            result = checkout.place_orders(current_user, cart, _int_arg(form.address_id.data), coupon or None)
-        except Invalid as exc:
-            show_errors_on_form(form, exc)
-        except Conflict as exc:
-            form.form_errors.append(exc.message)
-        else:
-            return redirect(payments.start_payment(current_user, result.payment.id))
-    if coupon_error:
-        form.coupon.errors = [coupon_error]
+        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        return redirect(url_for("shop.cart"))
+    if quote.coupon_error:
+        form.coupon.errors = [quote.coupon_error]
+    elif isinstance(refused, Invalid):
+        show_errors_on_form(form, refused)
+    elif refused is not None:
+        form.form_errors.append(refused.message)
+    form.checkout_token.data = secrets.token_urlsafe(24)  # a new one for each rendering
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("shop/checkout.html", form=form, priced=priced, addresses=addresses,
-                           address_form=AddressForm(), shops=_shops_of(priced)), status
+    return render_template("shop/checkout.html", form=form, priced=quote.priced, addresses=addresses,
+                           address_form=AddressForm(), shops=_shops_of(quote.priced)), status
+
+
+_CHECKOUT_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _checkout_key(token: str | None) -> str | None:
+    """The form's one-time token as the checkout's idempotency key (none for a form sent without one)."""
+    return f"form:{token}" if isinstance(token, str) and _CHECKOUT_TOKEN.fullmatch(token) else None
 
 
 def _shops_of(priced) -> dict:

@@ -314,3 +314,34 @@ def test_pages_render_in_chinese(shop_world, client):
         response = client.get(url, headers={"Accept-Language": "zh-CN"})
         assert response.status_code == 200, url
         assert re.search(r"[\u4e00-\u9fff]", page(response)), url
+
+
+def test_submitting_the_checkout_form_twice_places_one_order_and_both_answers_lead_to_its_payment(shop_world,
+                                                                                                  client):
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 2)
+    sign_in(client, "reader")
+    form = page(client.get("/checkout"))
+    token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', form).group(1)
+    fields = {"address_id": shop_world["address_id"], "action": "place", "checkout_token": token}
+    first = client.post_form("/checkout", fields)
+    again = client.post_form("/checkout", fields)  # a double-click, or the browser resending the form
+    assert first.status_code == again.status_code == 302
+    assert "/pay/sandbox/" in first.headers["Location"]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert fresh(Sku, shop_world["sku"].id).stock == 3  # taken once
+
+    pay(db.session.scalar(select(Payment.id)))
+    paid = client.post_form("/checkout", fields)  # the same form again once the order is paid
+    order = db.session.scalar(select(Order))
+    assert paid.status_code == 302 and paid.headers["Location"].endswith(f"/orders/{order.id}")
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+
+
+def test_each_rendering_of_the_checkout_form_carries_a_new_token(shop_world, client):
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 1)
+    sign_in(client, "reader")
+    tokens = {re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page(client.get("/checkout")))
+              .group(1) for _ in range(2)}
+    assert len(tokens) == 2
