@@ -183,31 +183,22 @@ def new_product(slug: str):
 
 
 def _create_product(shop, form: ProductForm):
-    """Check every field before anything is stored, then create product, first option and images."""
-    errors: dict[str, list[str]] = {}
-    for check in (lambda: _commission_bps(form.commission.data), lambda: _price_cents(form.price.data),
-                  lambda: catalog.parse_count(form.stock.data, "stock")):
+    """Read every field before anything is stored (all errors at once), then create the listing."""
+    values, errors = {}, {}
+    for name, parse in (("commission_bps", lambda: _commission_bps(form.commission.data)),
+                        ("price_cents", lambda: _price_cents(form.price.data)),
+                        ("stock", lambda: catalog.parse_count(form.stock.data, "stock"))):
         try:
-            check()
+            values[name] = parse()
         except Invalid as exc:
             errors.update(exc.errors)
     if errors:
         raise Invalid(_("Check the product's details."), errors)
-    community_id = _int_arg(form.community.data)
-    product = catalog.create_product(current_user, shop.id, title=form.title.data,
-                                     description=form.description.data,
-                                     community_id=community_id, commission_bps=_commission_bps(form.commission.data))
-    try:
-        catalog.add_sku(current_user, product.id, code=form.code.data, label=form.label.data or "",
-                        price_cents=_price_cents(form.price.data),
-                        stock=catalog.parse_count(form.stock.data, "stock"))
-        uploads = [f.read() for f in (form.images.data or []) if getattr(f, "filename", "")]
-        if uploads:
-            catalog.upload_product_images(current_user, product.id, uploads)
-    except Invalid:
-        catalog.set_product_status(current_user, product.id, ProductStatus.ARCHIVED)  # keep no half product
-        raise
-    return product
+    return catalog.create_listing(current_user, shop.id, title=form.title.data, description=form.description.data,
+                                  community_id=_int_arg(form.community.data), code=form.code.data,
+                                  label=form.label.data or "",
+                                  uploads=[f.read() for f in (form.images.data or []) if getattr(f, "filename", "")],
+                                  **values)
 
 
 @bp.post("/products/<id:product_id>/skus")
@@ -347,12 +338,9 @@ def cart():
         items = carts.cart_of(current_user).items
     else:
         items = carts.guest_cart_items(session.get(GUEST_CART, []))
-    by_shop: dict = {}
-    for item in items:
-        by_shop.setdefault(item.sku.product.shop, []).append(item)
-    total = sum(item.sku.price_cents * item.quantity for item in items)
-    return render_template("shop/cart.html", by_shop=by_shop, items=items, total_cents=total,
-                           currency=items[0].sku.currency if items else "CNY", form=StockForm())
+    summary = carts.summarize_cart(items)
+    return render_template("shop/cart.html", by_shop=summary.by_shop, items=summary.items,
+                           total_cents=summary.total_cents, currency=summary.currency, form=StockForm())
 
 
 @bp.post("/cart/items/<id:item_id>")
