@@ -2,8 +2,10 @@
 
 Every status change goes through `transition_order`, which checks models.ORDER_TRANSITIONS, applies the
 change as a conditional UPDATE (… WHERE id = :id AND status = :seen) so two racing requests cannot both
-move an order, writes an OrderEvent and notifies buyer and merchant. Stock and coupon uses come back only
-in the transaction that won the transition, so they come back exactly once.
+move an order, and writes an OrderEvent. What follows a move is called by name by the service that made
+it, right after the move: `queue_sold_products` (search) and `notify_order_parties` (buyer and merchant).
+Stock and coupon uses come back only in the transaction that won the transition, so they come back exactly
+once.
 
 Lock order, to keep PostgreSQL free of deadlocks: payment row, then orders by id, then SKUs by id, then
 coupon rows. Every service here and in checkout/payments/refunds takes locks in that order.
@@ -109,15 +111,23 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
         set_committed_value(order, key, value)
     db.session.add(OrderEvent(order_id=order.id, from_status=str(from_status), to_status=str(to_status),
                               actor_id=actor_id, note=note[:300], created_at=now))
-    if to_status in SALES_MOVING:
-        for product_id in db.session.scalars(select(OrderLine.product_id).where(OrderLine.order_id == order.id)):
-            queue_product_counts(product_id)  # units sold (and, when stock came back, stock) changed
-    kind = NOTIFICATION_OF.get(OrderStatus(to_status))
+    return True
+
+
+def queue_sold_products(order: Order) -> None:
+    """Queue the search refresh of the order's products: their units sold (and, when stock came back, their
+    stock) changed. Services call it after a move into SALES_MOVING (paid, cancelled, refunded)."""
+    for product_id in db.session.scalars(select(OrderLine.product_id).where(OrderLine.order_id == order.id)):
+        queue_product_counts(product_id)
+
+
+def notify_order_parties(order: Order, status: OrderStatus, actor_id: int | None = None) -> None:
+    """Tell the buyer and the shop's owner that the order moved to `status` (NOTIFICATION_OF's kind)."""
+    kind = NOTIFICATION_OF.get(OrderStatus(status))
     if kind:
         merchant_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))
         for recipient in {order.buyer_id, merchant_id}:
             notify(recipient, kind, actor_id=actor_id, target_type="order", target_id=order.id)
-    return True
 
 
 def return_stock(quantities: dict[int, int]) -> None:
@@ -139,6 +149,8 @@ def cancel_unpaid_orders(payment_id: int, *, actor_id: int | None, note: str, no
         if order.status != OrderStatus.PENDING_PAYMENT or (overdue_only and order.reserved_until > now):
             continue
         if transition_order(order, OrderStatus.CANCELLED, actor_id=actor_id, note=note, now=now, strict=False):
+            queue_sold_products(order)
+            notify_order_parties(order, OrderStatus.CANCELLED, actor_id)
             cancelled.append(order)
     if cancelled:
         back: dict[int, int] = {}
@@ -217,6 +229,7 @@ def ship_order(actor: User, order_id: int, tracking_number: str, now: datetime |
     try:
         transition_order(order, OrderStatus.SHIPPED, actor_id=actor.id, now=now,
                          values={"tracking_number": tracking})
+        notify_order_parties(order, OrderStatus.SHIPPED, actor.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -234,6 +247,7 @@ def confirm_delivery(buyer: User, order_id: int, now: datetime | None = None) ->
         raise Conflict(_("Only a shipped order can be confirmed as delivered."))
     try:
         transition_order(order, OrderStatus.COMPLETED, actor_id=buyer.id, now=now)
+        notify_order_parties(order, OrderStatus.COMPLETED, buyer.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -255,6 +269,7 @@ def complete_delivered_orders(now: datetime | None = None) -> int:
         try:
             if transition_order(order, OrderStatus.COMPLETED, note="completed automatically", now=now,
                                 strict=False):
+                notify_order_parties(order, OrderStatus.COMPLETED)
                 count += 1
             db.session.commit()
         except Exception:
