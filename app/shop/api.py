@@ -8,12 +8,12 @@ the server: what a client sends is only compared (`unit_price_cents`) or ignored
 from __future__ import annotations
 
 from flask import request
-from flask_login import current_user
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from app.accounts.api import PageArgsSchema
 from app.api import require_user
 from app.core.api_input import ApiBlueprint, FileField
+from app.core.auth import current_viewer
 from app.core.pagination import Page
 from app.core.parsing import IdField
 from app.core.timestamps import Timestamp
@@ -28,10 +28,6 @@ from app.shop.models import CouponKind, OrderStatus, ProductStatus
 
 blp = ApiBlueprint("shop_api", __name__, description="Storefront: shops, products, cart, checkout, orders, "
                                                      "payments, coupons and merchant operations")
-
-
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def media_url(relative: str) -> str:
@@ -308,7 +304,7 @@ class OrderSchema(Schema):
     id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True, metadata={"description": "pending_payment, paid, shipped, completed, "
                                                                     "cancelled, partially_refunded or refunded."})
-    status_label = fields.Function(lambda order: str(orders.STATUS_LABELS[OrderStatus(order.status)]),
+    status_label = fields.Function(lambda order: str(orders.STATUS_LABELS[OrderStatus(order.status)].in_sentence),
                                    dump_only=True)
     shop = fields.Nested(ShopBriefSchema, dump_only=True)
     buyer = fields.String(attribute="buyer.username", dump_only=True)
@@ -496,7 +492,7 @@ def apply_for_shop(data: dict):
 @blp.response(200, ShopSchema)
 def get_shop(slug: str):
     """An approved shop; its owner and administrators also see it while it is under review or rejected."""
-    return catalog.get_shop(slug, _viewer())
+    return catalog.get_shop(slug, current_viewer())
 
 
 @blp.get("/shops/<slug>/products")
@@ -504,7 +500,7 @@ def get_shop(slug: str):
 @blp.response(200, ProductPageSchema)
 def list_shop_products(args: dict, slug: str) -> Page:
     """A shop's products, newest first (cursor-paginated): the active ones, every status for its owner."""
-    viewer = _viewer()
+    viewer = current_viewer()
     return catalog.shop_products(catalog.get_shop(slug, viewer), viewer, args.get("cursor"), args.get("limit"))
 
 
@@ -540,7 +536,7 @@ def get_product(product_id: int):
 
     Everyone sees active products of approved shops; the shop's owner also sees drafts and archived ones.
     """
-    viewer = _viewer()
+    viewer = current_viewer()
     product = catalog.product_for(viewer, product_id)
     product.rating = tags.product_rating(product.id)
     product.featuring_post_ids = [post.id for post in tags.posts_featuring(product.id, viewer, limit=12)]

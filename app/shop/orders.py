@@ -13,6 +13,7 @@ coupon rows. Every service here and in checkout/payments/refunds takes locks in 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -31,15 +32,33 @@ from app.shop import coupons
 from app.shop.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Shop, Sku
 from app.social.notifications import notify
 
+
+class StatusLabel(NamedTuple):
+    """The two wordings of an order status: inside a sentence (and the API's `status_label`), and on the
+    badge of order cards and status filters."""
+
+    in_sentence: str
+    badge: str
+
+
+# The one table of order-status wordings (templates read it through the `order_status_badge` global).
 STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _l("awaiting payment"),
-    OrderStatus.PAID: _l("paid"),
-    OrderStatus.SHIPPED: _l("shipped"),
-    OrderStatus.COMPLETED: _l("completed"),
-    OrderStatus.CANCELLED: _l("cancelled"),
-    OrderStatus.PARTIALLY_REFUNDED: _l("partially refunded"),
-    OrderStatus.REFUNDED: _l("refunded"),
+    OrderStatus.PENDING_PAYMENT: StatusLabel(_l("awaiting payment"), _l("Awaiting payment")),
+    OrderStatus.PAID: StatusLabel(_l("paid"), _l("Paid · to ship")),
+    OrderStatus.SHIPPED: StatusLabel(_l("shipped"), _l("Shipped")),
+    OrderStatus.COMPLETED: StatusLabel(_l("completed"), _l("Completed")),
+    OrderStatus.CANCELLED: StatusLabel(_l("cancelled"), _l("Cancelled")),
+    OrderStatus.PARTIALLY_REFUNDED: StatusLabel(_l("partially refunded"), _l("Partly refunded")),
+    OrderStatus.REFUNDED: StatusLabel(_l("refunded"), _l("Refunded")),
 }
+
+
+def status_badge(status: str) -> str:
+    """The badge wording of an order status (the status itself when unknown)."""
+    label = STATUS_LABELS.get(status)
+    return str(label.badge) if label else status
+
+
 # The notification kind each move sends to buyer and merchant (registered in app/shop/notices.py).
 NOTIFICATION_OF = {
     OrderStatus.PAID: "order_paid",
@@ -95,7 +114,8 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
     from_status = OrderStatus(order.status)
     if not can_transition(from_status, to_status):
         raise Conflict(_("An order that is %(current)s cannot become %(wanted)s.",
-                         current=STATUS_LABELS[from_status], wanted=STATUS_LABELS[OrderStatus(to_status)]))
+                         current=STATUS_LABELS[from_status].in_sentence,
+                         wanted=STATUS_LABELS[OrderStatus(to_status)].in_sentence))
     if to_status in REFUND_STATES and not return_window_open(order, now):
         raise Conflict(_("The return window for this order has closed."))
     changes = {"status": str(to_status), "updated_at": now, **(values or {})}
@@ -291,32 +311,17 @@ def order_for(user: User, order_id: int) -> Order:
 
 # --- reading orders ---------------------------------------------------------------------------------------
 
-ORDER_PAGE = 20
-
-
-def orders_of_buyer(buyer: User, *, status: str | None = None, before_id: int | None = None,
-                    limit: int = ORDER_PAGE) -> list[Order]:
-    """The buyer's orders, newest first, a page at a time (keyset on id)."""
-    query = select(Order).where(Order.buyer_id == buyer.id)
-    return _order_page(query, status, before_id, limit)
-
-
-def orders_of_shop(merchant: User, shop_id: int, *, status: str | None = None, before_id: int | None = None,
-                   limit: int = ORDER_PAGE) -> list[Order]:
-    """A shop's orders for its owner (or an admin), newest first; `status` filters (e.g. paid = to ship)."""
-    return _order_page(_shop_orders(merchant, shop_id), status, before_id, limit)
-
-
 def buyer_orders_page(buyer: User, *, status: str | None = None, cursor: str | None = None,
                       limit: int | None = None) -> Page:
-    """orders_of_buyer one signed-cursor page at a time (the API's listing)."""
+    """The buyer's orders, newest first, one signed-cursor page at a time (the page's and the API's list)."""
     query = _with_status(select(Order).where(Order.buyer_id == buyer.id), status)
     return paginate(query, [int_key(Order.id, "id")], cursor, clamp_limit(limit))
 
 
 def shop_orders_page(merchant: User, shop_id: int, *, status: str | None = None, cursor: str | None = None,
                      limit: int | None = None) -> Page:
-    """orders_of_shop one signed-cursor page at a time (the API's listing)."""
+    """A shop's orders for its owner (or an admin), newest first, one signed-cursor page at a time;
+    `status` filters (e.g. paid = to ship)."""
     query = _with_status(_shop_orders(merchant, shop_id), status)
     return paginate(query, [int_key(Order.id, "id")], cursor, clamp_limit(limit))
 
@@ -335,10 +340,3 @@ def _with_status(query, status: str | None):
             raise Invalid(_("Unknown order status."), {"status": [_("Unknown order status.")]})
         query = query.where(Order.status == status)
     return query.options(selectinload(Order.lines), joinedload(Order.shop), joinedload(Order.buyer))
-
-
-def _order_page(query, status: str | None, before_id: int | None, limit: int) -> list[Order]:
-    query = _with_status(query, status)
-    if before_id:
-        query = query.where(Order.id < before_id)
-    return list(db.session.scalars(query.order_by(Order.id.desc()).limit(max(1, min(limit, 100)))))

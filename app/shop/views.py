@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, user_logged_in
 from sqlalchemy import select
 
 from app.communities.models import Community
+from app.core.auth import current_viewer
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
@@ -53,10 +54,7 @@ bp = Blueprint("shop", __name__)
 sandbox_bp = Blueprint("sandbox", __name__)
 
 GUEST_CART = "guest_cart"  # session key: a visitor's cart until they log in
-
-
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
+bp.add_app_template_global(orders.status_badge, "order_status_badge")
 
 
 def _int_arg(value) -> int | None:
@@ -117,10 +115,10 @@ def reject(shop_id: int):
 
 @bp.get("/shop/<slug>")
 def shop_page(slug: str):
-    shop = catalog.get_shop(slug, _viewer())
-    page = catalog.shop_products(shop, _viewer(), request.args.get("cursor"), 24)
+    shop = catalog.get_shop(slug, current_viewer())
+    page = catalog.shop_products(shop, current_viewer(), request.args.get("cursor"), 24)
     return render_template("shop/shop.html", shop=shop, page=page,
-                           manages=catalog.can_manage(_viewer(), shop))
+                           manages=catalog.can_manage(current_viewer(), shop))
 
 
 # --- the merchant's back office ---------------------------------------------------------------------------
@@ -297,7 +295,7 @@ def _coupon_values(form: CouponForm) -> dict:
 
 @bp.get("/products/<id:product_id>")
 def product(product_id: int):
-    viewer = _viewer()
+    viewer = current_viewer()
     item = catalog.product_for(viewer, product_id)
     featuring = tags.posts_featuring(item.id, viewer, limit=12)
     record_shown([post.id for post in featuring], "product", viewer, request.cookies.get(ANON_COOKIE))
@@ -504,9 +502,9 @@ def my_orders():
     status = request.args.get("status") or None
     if status and status not in {s.value for s in OrderStatus}:
         status = None
-    page = orders.orders_of_buyer(current_user, status=status, before_id=_int_arg(request.args.get("before")))
-    return render_template("shop/orders.html", orders=page, status=status, statuses=list(OrderStatus),
-                           form=StockForm())
+    page = orders.buyer_orders_page(current_user, status=status, cursor=request.args.get("cursor"))
+    return render_template("shop/orders.html", orders=page.items, next_cursor=page.next_cursor, status=status,
+                           statuses=list(OrderStatus), form=StockForm())
 
 
 @bp.get("/orders/<id:order_id>")
@@ -576,7 +574,7 @@ def shop_orders(slug: str):
     status = request.args.get("status", OrderStatus.PAID)
     if status not in {s.value for s in OrderStatus} and status != "all":
         status = OrderStatus.PAID
-    page = orders.orders_of_shop(current_user, shop.id, status=None if status == "all" else status,
-                                 before_id=_int_arg(request.args.get("before")))
-    return render_template("shop/shop_orders.html", shop=shop, orders=page, status=status,
-                           statuses=list(OrderStatus), form=StockForm(), ship_form=ShipForm())
+    page = orders.shop_orders_page(current_user, shop.id, status=None if status == "all" else status,
+                                   cursor=request.args.get("cursor"))
+    return render_template("shop/shop_orders.html", shop=shop, orders=page.items, next_cursor=page.next_cursor,
+                           status=status, statuses=list(OrderStatus), form=StockForm(), ship_form=ShipForm())

@@ -345,3 +345,27 @@ def test_each_rendering_of_the_checkout_form_carries_a_new_token(shop_world, cli
     tokens = {re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page(client.get("/checkout")))
               .group(1) for _ in range(2)}
     assert len(tokens) == 2
+
+
+def test_the_order_lists_page_with_a_cursor_and_badge_each_status(shop_world, client):
+    _product, sku = product_with_sku(shop_world["merchant"], shop_world["shop"].id, price=100, stock=100,
+                                     title="Sample")
+    placed = []
+    for _ in range(21):
+        result = buy(shop_world["buyer"], shop_world["address_id"], sku.id, 1)
+        pay(result.payment.id)
+        placed.append(result.orders[0].id)
+    sign_in(client, "reader")
+    first = page(client.get("/orders"))
+    assert first.count('class="badge order-status status-paid"') >= 20 and "Paid · to ship" in first
+    older = re.search(r'href="(/orders\?[^"]*cursor=[^"]+)"[^>]*>Older orders', first)
+    assert older, "a full page links to the older orders"
+    second = page(client.get(older.group(1).replace("&amp;", "&")))
+    assert f"/orders/{placed[0]}" in second and f"/orders/{placed[-1]}" not in second
+    assert "Older orders" not in second
+
+    client.post_form("/logout")
+    sign_in(client, "seller")
+    shop_first = page(client.get("/shop/glow-lab/orders"))
+    older = re.search(r'href="(/shop/glow-lab/orders\?[^"]*cursor=[^"]+)"', shop_first)
+    assert older and f"/orders/{placed[0]}" in page(client.get(older.group(1).replace("&amp;", "&")))
