@@ -369,3 +369,19 @@ def test_the_order_lists_page_with_a_cursor_and_badge_each_status(shop_world, cl
     shop_first = page(client.get("/shop/glow-lab/orders"))
     older = re.search(r'href="(/shop/glow-lab/orders\?[^"]*cursor=[^"]+)"', shop_first)
     assert older and f"/orders/{placed[0]}" in page(client.get(older.group(1).replace("&amp;", "&")))
+
+
+def test_a_used_checkout_form_sent_again_with_other_choices_places_nothing_and_says_so(shop_world, client):
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 1)
+    other_address = cart.add_address(shop_world["buyer"], recipient_name="Han Meimei", phone="13900000000",
+                                     line1="2 River Road").id
+    sign_in(client, "reader")
+    token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page(client.get("/checkout"))).group(1)
+    fields = {"address_id": shop_world["address_id"], "action": "place", "checkout_token": token}
+    assert client.post_form("/checkout", fields).status_code == 302
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 1)  # more in the cart, then Back and resend
+    again = client.post_form("/checkout", {**fields, "address_id": other_address})
+    assert again.status_code == 422 and "already used to place an order" in page(again)
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    fresh_token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page(again)).group(1)
+    assert fresh_token != token
