@@ -222,8 +222,12 @@ def price_checkout(buyer: User, cart_or_lines: Cart | Sequence[Mapping], coupon_
                    now: datetime | None = None) -> PricedCheckout:
     """Validate every line against what is for sale and in stock, and price it (with the coupon, if any).
     Changes nothing; raises Invalid with per-line errors, or the coupon's refusal."""
-    now = now or clock_now()
-    requested = _requested_lines(buyer, cart_or_lines)
+    return _price_lines(buyer, _requested_lines(buyer, cart_or_lines), coupon_code, now or clock_now())
+
+
+def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str | None,
+                 now: datetime) -> PricedCheckout:
+    """price_checkout for lines already validated by _requested_lines (so a checkout parses its cart once)."""
     skus = {sku.id: sku for sku in db.session.scalars(
         select(Sku).where(Sku.id.in_([line.sku_id for line in requested]))
         .options(joinedload(Sku.product).joinedload(Product.shop))
@@ -389,9 +393,9 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
     try:
         # The key first: a concurrent request with it waits here, before pricing or taking any stock.
         key_row = _record_key(buyer, claim, now) if claim else None
-        _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is the first thing to say
+        requested = _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is said first
         address = _buyer_address(buyer, address_id)
-        priced = price_checkout(buyer, cart_or_lines, coupon_code, now)
+        priced = _price_lines(buyer, requested, coupon_code, now)
         requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
                                                                 priced.subtotals, priced.currency, priced.quote)
         _lock_buyer(buyer)
