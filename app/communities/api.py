@@ -1,7 +1,6 @@
 """/api/v1 routes for communities: directory, details, join/leave, create (admins) and edit (owner/admins)."""
 from __future__ import annotations
 
-from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from app.communities import services
@@ -9,14 +8,11 @@ from app.communities.models import VERTICALS
 from app.communities.schemas import CommunitySchema
 from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint, FileField
+from app.core.auth import current_viewer
 from app.core.pagination import Page
 from app.core.uploads import upload_rate_limit
 
 blp = ApiBlueprint("communities_api", __name__, description="Communities")
-
-
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 class CommunityDetailSchema(CommunitySchema):
@@ -74,13 +70,13 @@ class _Detail:
 
 
 def _detail(community) -> _Detail:
-    membership = services.membership_of(_viewer(), community)
+    membership = services.membership_of(current_viewer(), community)
     return _Detail(community, membership.role if membership else None,
                    [m.user.username for m in services.moderators_of(community)])
 
 
 def _membership(community) -> dict:
-    membership = services.membership_of(_viewer(), community)
+    membership = services.membership_of(current_viewer(), community)
     return {"slug": community.slug, "role": membership.role if membership else None,
             "member_count": community.member_count}
 

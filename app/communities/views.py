@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from app.communities import services
 from app.communities.forms import CommunityForm, NewCommunityForm
 from app.communities.models import VERTICALS
+from app.core.auth import current_viewer
 from app.core.errors import Forbidden, Invalid
 from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 from app.core.uploads import upload_rate_limit
@@ -30,17 +31,13 @@ def community_helpers():
     }
 
 
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
 @bp.get("/c")
 def directory():
     vertical = request.args.get("vertical") or None
     if vertical not in VERTICALS:
         vertical = None  # an unknown filter shows everything rather than an error page
     page = services.list_communities(vertical, request.args.get("cursor"))
-    roles = services.membership_roles(_viewer(), [c.id for c in page.items])
+    roles = services.membership_roles(current_viewer(), [c.id for c in page.items])
     next_url = url_for("communities.directory", vertical=vertical, cursor=page.next_cursor) \
         if page.next_cursor else None
     return render_template("communities/directory.html", communities=page.items, roles=roles,

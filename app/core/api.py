@@ -48,10 +48,6 @@ def require_user():
     return current_user._get_current_object()
 
 
-def viewer_or_none():
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
 def media_url(relative: str) -> str:
     return external_url_for("core.media", relative=relative)
 

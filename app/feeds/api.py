@@ -10,8 +10,9 @@ from marshmallow import Schema, fields, validate
 
 from app.accounts.services import get_user_by_username
 from app.communities.services import get_community
-from app.core.api import PageArgsSchema, require_user, viewer_or_none
+from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint
+from app.core.auth import current_viewer
 from app.core.pagination import Page, clamp_limit
 from app.core.parsing import IdField, WholeNumber
 from app.events.log import anon_id, new_request_id, record_impressions
@@ -140,7 +141,7 @@ def following_feed(args: dict):
 @blp.response(200, FeedPageSchema)
 def trending_feed(args: dict):
     """Across all communities, by hot score (time-decayed engagement)."""
-    viewer = viewer_or_none()
+    viewer = current_viewer()
     page = services.trending_feed(viewer, args.get("cursor"), clamp_limit(args.get("limit")))
     return _feed_response(page, "trending", args["offset"], viewer)
 
@@ -150,7 +151,7 @@ def trending_feed(args: dict):
 @blp.response(200, FeedPageSchema)
 def community_feed(args: dict, slug: str):
     """A community's posts: hot, new, or top within a period."""
-    viewer = viewer_or_none()
+    viewer = current_viewer()
     page = services.community_feed(get_community(slug), args["tab"], args["period"], viewer, args.get("cursor"),
                                    clamp_limit(args.get("limit")))
     return _feed_response(page, "community", args["offset"], viewer)
@@ -161,7 +162,7 @@ def community_feed(args: dict, slug: str):
 @blp.response(200, FeedPageSchema)
 def tag_feed(args: dict, name: str):
     """Posts with a tag: hot, new, or top within a period."""
-    viewer = viewer_or_none()
+    viewer = current_viewer()
     page = services.tag_feed(services.get_tag(name), args["tab"], args["period"], viewer, args.get("cursor"),
                              clamp_limit(args.get("limit")))
     return _feed_response(page, "tag", args["offset"], viewer)
@@ -172,7 +173,7 @@ def tag_feed(args: dict, name: str):
 @blp.response(200, FeedPageSchema)
 def author_feed(args: dict, username: str):
     """One author's posts, newest first (empty when either of you blocked the other)."""
-    viewer = viewer_or_none()
+    viewer = current_viewer()
     page = services.author_feed(get_user_by_username(username), viewer, args.get("cursor"),
                                 clamp_limit(args.get("limit")))
     return _feed_response(page, "profile", args["offset"], viewer)

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.services import get_user_by_username
 from app.communities.services import complete_onboarding, needs_onboarding, onboarding_choices
+from app.core.auth import current_viewer
 from app.core.errors import Invalid
 from app.core.pagination import Page
 from app.core.parsing import parse_id, parse_whole_number
@@ -35,10 +36,6 @@ bp = Blueprint("feeds", __name__)
 ANON_COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
 def _position() -> int:
     value = request.args.get("pos", "0")
     return parse_whole_number(value, max_digits=6) or 0
@@ -47,7 +44,7 @@ def _position() -> int:
 def _render_feed(template: str, page: Page, surface: str, endpoint: str, endpoint_args: dict,
                  model_version: str | None = None, **context):
     """Render a feed page (or, for htmx, just the next slice), log its impressions, keep the anon cookie."""
-    viewer = _viewer()
+    viewer = current_viewer()
     anon_id = None if viewer else (request.cookies.get(ANON_COOKIE) or uuid.uuid4().hex)
     offset = _position()
     next_url = None
@@ -73,7 +70,7 @@ def _render_feed(template: str, page: Page, surface: str, endpoint: str, endpoin
 @bp.get("/")
 def home():
     """Signed in: For you (after picking communities once). Signed out: trending."""
-    viewer, cursor = _viewer(), request.args.get("cursor")
+    viewer, cursor = current_viewer(), request.args.get("cursor")
     if viewer:
         if needs_onboarding(viewer):
             return redirect(url_for("feeds.welcome"))
@@ -131,7 +128,7 @@ def undo_feedback(feedback_id: int):
 
 @bp.get("/trending")
 def trending():
-    page = services.trending_feed(_viewer(), request.args.get("cursor"))
+    page = services.trending_feed(current_viewer(), request.args.get("cursor"))
     return _render_feed("feeds/home.html", page, "trending", "feeds.trending", {}, feed="trending")
 
 
@@ -149,7 +146,7 @@ def community(slug: str):
     community_ = get_community(slug)
     tab = request.args.get("tab", "hot")
     period = request.args.get("period", "week")
-    page = services.community_feed(community_, tab, period, _viewer(), request.args.get("cursor"))
+    page = services.community_feed(community_, tab, period, current_viewer(), request.args.get("cursor"))
     membership = membership_of(current_user, community_) if current_user.is_authenticated else None
     return _render_feed("feeds/community.html", page, "community", "feeds.community",
                         {"slug": slug, "tab": tab, "period": period},
@@ -161,7 +158,7 @@ def community(slug: str):
 def tag(name: str):
     tag_ = services.get_tag(name)
     tab = request.args.get("tab", "hot")
-    page = services.tag_feed(tag_, tab, "all", _viewer(), request.args.get("cursor"))
+    page = services.tag_feed(tag_, tab, "all", current_viewer(), request.args.get("cursor"))
     return _render_feed("feeds/tag.html", page, "tag", "feeds.tag", {"name": tag_.name, "tab": tab},
                         tag=tag_, tab=tab)
 
@@ -172,7 +169,7 @@ def similar(post_id: int):
     from app.posts.services import ensure_can_view, get_post
 
     post = get_post(post_id)
-    viewer = _viewer()
+    viewer = current_viewer()
     ensure_can_view(post, viewer)
     picks = similar_posts(post, viewer)
     posts = [p for p, _reason in picks]

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from app.accounts.models import User
 from app.accounts.schemas import UserSchema
 from app.accounts.services import get_user_by_username
-from app.core.api import PageArgsSchema, media_url, require_user, viewer_or_none
+from app.core.api import PageArgsSchema, media_url, require_user
 from app.core.api_input import ApiBlueprint, FileField
+from app.core.auth import current_viewer
 from app.core.errors import Invalid
 from app.core.pagination import Page, clamp_limit
 from app.core.parsing import IdField, WholeNumber
@@ -279,7 +280,7 @@ def _comment_tree(nodes) -> list[dict]:
 
 def _visible_post(post_id: int) -> Post:
     post = services.get_post(post_id)
-    services.ensure_can_view(post, viewer_or_none())
+    services.ensure_can_view(post, current_viewer())
     return post
 
 
@@ -294,7 +295,7 @@ def get_post(args: dict, post_id: int):
     A removed or deleted post answers with its status only. Opening a published post is logged
     (with `surface` and `request_id` from the feed it was opened from).
     """
-    viewer = viewer_or_none()
+    viewer = current_viewer()
     post = _visible_post(post_id)
     if post.status == STATUS_PUBLISHED:
         record_action("open", user_id=viewer.id if viewer else None, anon_id=anon_id(), post_id=post.id,
@@ -414,7 +415,7 @@ def list_comments(post_id: int):
     post = _visible_post(post_id)
     if post.status != STATUS_PUBLISHED:
         return {"items": [], "comment_count": 0}
-    return {"items": _comment_tree(comment_services.comment_tree(post, viewer_or_none())),
+    return {"items": _comment_tree(comment_services.comment_tree(post, current_viewer())),
             "comment_count": post.comment_count}
 
 
@@ -450,7 +451,7 @@ def delete_comment(comment_id: int):
 @blp.response(200, CollectionListSchema)
 def list_collections(username: str):
     """A user's collections: all of them for their owner, the public ones for everyone else."""
-    return {"items": engagement.collections_of(get_user_by_username(username), viewer_or_none())}
+    return {"items": engagement.collections_of(get_user_by_username(username), current_viewer())}
 
 
 @blp.post("/me/collections")
@@ -465,7 +466,7 @@ def create_collection(data: dict):
 @blp.response(200, CollectionSchema)
 def get_collection(collection_id: int):
     """A collection: its owner always sees it, others only when it is public."""
-    return engagement.get_collection(collection_id, viewer_or_none())
+    return engagement.get_collection(collection_id, current_viewer())
 
 
 @blp.get("/collections/<id:collection_id>/posts")
@@ -473,7 +474,7 @@ def get_collection(collection_id: int):
 @blp.response(200, PostCardPageSchema)
 def list_collection_posts(args: dict, collection_id: int):
     """The posts saved in a collection, newest first (cursor-paginated)."""
-    viewer = viewer_or_none()
+    viewer = current_viewer()
     page = engagement.collection_posts(engagement.get_collection(collection_id, viewer), viewer,
                                        args.get("cursor"), clamp_limit(args.get("limit")))
     return Page(items=post_cards(page.items, viewer), next_cursor=page.next_cursor)

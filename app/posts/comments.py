@@ -22,6 +22,7 @@ from app.posts.services import (
     refresh_hot_score,
 )
 from app.posts.text import mentions, render_plain
+from app.search.queue import queue_post_counts
 from app.social.blocks import hidden_user_ids, is_blocked_between
 from app.social.notifications import notify
 
@@ -75,6 +76,7 @@ def add_comment(author: User, post: Post, body: str | None, parent_id: int | Non
     db.session.flush()
     add_to_post_counter(post.id, "comment_count", +1)
     refresh_hot_score(post.id)
+    queue_post_counts(post.id)
     notified = {author.id}
     if parent is not None and parent.author_id not in notified:
         notify(parent.author_id, "reply", actor_id=author.id, target_type="comment", target_id=comment.id)
@@ -120,6 +122,7 @@ def delete_comment(actor: User, comment: Comment) -> Comment:
     if result.rowcount == 1:
         add_to_post_counter(comment.post_id, "comment_count", -1)
         refresh_hot_score(comment.post_id)
+        queue_post_counts(comment.post_id)
     db.session.commit()
     db.session.refresh(comment)
     return comment

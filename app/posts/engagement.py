@@ -14,6 +14,7 @@ from app.extensions import db
 from app.posts.cards import card_load_options
 from app.posts.models import STATUS_PUBLISHED, Collection, Like, Post, Save
 from app.posts.services import add_to_post_counter, ensure_engageable, refresh_hot_score
+from app.search.queue import queue_post_counts
 from app.social.blocks import hidden_user_ids
 from app.social.notifications import notify
 
@@ -37,6 +38,7 @@ def like_post(user: User, post: Post, surface: str | None = None) -> bool:
         add_to_post_counter(post.id, "like_count", +1)
         _add_to_likes_received(post.author_id, +1)
         refresh_hot_score(post.id)
+        queue_post_counts(post.id)
         notify(post.author_id, "like", actor_id=user.id, target_type="post", target_id=post.id)
         record_action("like", user_id=user.id, post_id=post.id, surface=surface)
     db.session.commit()
@@ -53,6 +55,7 @@ def unlike_post(user: User, post: Post) -> bool:
         add_to_post_counter(post.id, "like_count", -1)
         _add_to_likes_received(post.author_id, -1)
         refresh_hot_score(post.id)
+        queue_post_counts(post.id)
     db.session.commit()
     db.session.refresh(post)
     return removed
@@ -167,6 +170,7 @@ def save_post(user: User, post: Post, collection_id: int | None = None, surface:
         add_to_post_counter(post.id, "save_count", +1)
         _add_to_collection_count(collection.id, +1)
         refresh_hot_score(post.id)
+        queue_post_counts(post.id)
         notify(post.author_id, "save", actor_id=user.id, target_type="post", target_id=post.id)
         record_action("save", user_id=user.id, post_id=post.id, surface=surface)
     else:
@@ -192,6 +196,7 @@ def _remove_save(user_id: int, post_id: int) -> bool:
     add_to_post_counter(post_id, "save_count", -1)
     _add_to_collection_count(save.collection_id, -1)
     refresh_hot_score(post_id)
+    queue_post_counts(post_id)
     return True
 
 

@@ -39,7 +39,7 @@ from app.posts.product_tags import (
     write_product_tags,
 )
 from app.posts.text import hashtags, mentions, render_body
-from app.search.queue import queue_post, queue_post_counts
+from app.search.queue import queue_post
 from app.social.blocks import hidden_user_ids, is_blocked_between
 from app.social.notifications import notify
 
@@ -75,14 +75,13 @@ def refresh_hot_score(post_id: int) -> None:
 
 
 def add_to_post_counter(post_id: int, column: str, delta: int) -> None:
-    """Conditional increment of one post counter (likes, saves, comments); never below zero. The search index
-    takes the new count in its next batch of count refreshes."""
+    """Conditional increment of one post counter (likes, saves, comments); never below zero. The caller then
+    queues the search refresh (`queue_post_counts`), so the index takes the new count in its next batch."""
     counter = getattr(Post, column)
     statement = update(Post).where(Post.id == post_id)
     if delta < 0:
         statement = statement.where(counter >= -delta)
     db.session.execute(statement.values({column: counter + delta}).execution_options(synchronize_session=False))
-    queue_post_counts(post_id)
 
 
 def _field_error(field: str, message: str) -> Invalid:

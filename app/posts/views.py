@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from app.communities.models import Community, Membership
+from app.core.auth import current_viewer
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.forms import log_in_first, safe_next_url, show_errors_on_form
 from app.core.parsing import is_ascii_digits, parse_id
@@ -30,10 +31,6 @@ from app.posts.product_tags import cards_for_products, current_product_tags, pro
 from app.social.services import relationship_between
 
 bp = Blueprint("posts", __name__)
-
-
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
 
 
 def _is_htmx() -> bool:
@@ -193,7 +190,7 @@ def delete(post_id: int):
 @bp.get("/p/<id:post_id>")
 def detail(post_id: int):
     post = services.get_post(post_id)
-    viewer = _viewer()
+    viewer = current_viewer()
     services.ensure_can_view(post, viewer)
     liked = bool(viewer and db.session.get(Like, (viewer.id, post.id)))
     saved_in = engagement.saved_in(viewer, post) if viewer else None
@@ -216,7 +213,7 @@ def detail(post_id: int):
 
 def _button_response(post, partial: str, message: str):
     if _is_htmx():
-        viewer = _viewer()
+        viewer = current_viewer()
         return render_template(partial, post=post, liked=bool(db.session.get(Like, (viewer.id, post.id))),
                                saved_in=engagement.saved_in(viewer, post),
                                collections=engagement.collections_of(viewer, viewer))
@@ -274,7 +271,7 @@ def unsave(post_id: int):
 def share(post_id: int):
     """Log a share (the link itself is copied by the browser); answers with the link to copy."""
     post = services.get_post(post_id)
-    services.ensure_can_view(post, _viewer())
+    services.ensure_can_view(post, current_viewer())
     record_action("share", user_id=current_user.id if current_user.is_authenticated else None,
                   anon_id=request.cookies.get(ANON_COOKIE), post_id=post.id)
     db.session.commit()
@@ -362,7 +359,7 @@ def my_collections():
 
 @bp.get("/collections/<id:collection_id>")
 def collection(collection_id: int):
-    viewer = _viewer()
+    viewer = current_viewer()
     collection_ = engagement.get_collection(collection_id, viewer)
     page = engagement.collection_posts(collection_, viewer, request.args.get("cursor"))
     next_url = url_for("posts.collection", collection_id=collection_id, cursor=page.next_cursor) \

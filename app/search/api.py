@@ -5,8 +5,8 @@ from marshmallow import Schema, fields, validate
 
 from app.accounts.schemas import UserSchema
 from app.communities.schemas import CommunitySchema
-from app.core.api import viewer_or_none
 from app.core.api_input import ApiBlueprint
+from app.core.auth import current_viewer
 from app.core.parsing import WholeNumber
 from app.core.urls import external_url_for
 from app.extensions import limiter
@@ -120,7 +120,7 @@ def _product(result: services.Result) -> dict:
 @blp.response(200, SearchPageSchema)
 def search(args: dict):
     """Search notes, products, communities or people; pages of up to 50, at most 50 pages deep."""
-    viewer = viewer_or_none()
+    viewer = current_viewer()
     page = services.search(viewer, args["q"], type=args["type"], community=args.get("community"),
                            sort=args.get("sort"), page=args["page"], per_page=args["per_page"],
                            min_price=args["min_price"], max_price=args["max_price"], in_stock=args["in_stock"])

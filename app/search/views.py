@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.communities.models import Community
+from app.core.auth import current_viewer
 from app.core.errors import Invalid
 from app.extensions import db, limiter
 from app.posts.cards import viewer_state
@@ -31,10 +32,6 @@ def search_rate_limit() -> str:
     return current_app.config["SEARCH_RATE_LIMIT"]
 
 
-def _viewer():
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
 def _starting_points() -> tuple[list[Community], list[Tag]]:
     """What the empty state suggests: the biggest communities and the most used tags (two queries)."""
     communities = list(db.session.scalars(select(Community).order_by(Community.member_count.desc(), Community.id)
@@ -49,7 +46,7 @@ def _starting_points() -> tuple[list[Community], list[Tag]]:
 def results():
     """Search results with type tabs, community facets, price filters for products, sorts, snippets and
     pagination."""
-    viewer = _viewer()
+    viewer = current_viewer()
     error, error_field, status = None, None, 200
     try:
         params = services.parse_params(request.args, viewer)
@@ -75,6 +72,6 @@ def results():
 @limiter.limit("120/minute", key_func=visitor_key)
 def suggest():
     """A short list of matching posts, communities and people for the nav search box (an HTML fragment)."""
-    suggestions = services.suggest(_viewer(), request.args.get("q", ""))
+    suggestions = services.suggest(current_viewer(), request.args.get("q", ""))
     return render_template("search/_suggestions.html", suggestions=suggestions,
                            query=services.parse_query(request.args.get("q", "")).text)

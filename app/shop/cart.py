@@ -24,6 +24,25 @@ def cart_of(user: User) -> Cart:
         selectinload(Cart.items).joinedload(CartItem.sku).joinedload(Sku.product).joinedload(Product.shop)))
 
 
+@dataclass
+class CartSummary:
+    """What the cart page shows: the items grouped by shop, and their total at today's prices."""
+
+    items: list
+    by_shop: dict
+    total_cents: int
+    currency: str
+
+
+def summarize_cart(items: list) -> CartSummary:
+    """Group cart items (a user's CartItems or a guest's GuestCartItems) by shop and total them."""
+    by_shop: dict = {}
+    for item in items:
+        by_shop.setdefault(item.sku.product.shop, []).append(item)
+    total = sum(item.sku.price_cents * item.quantity for item in items)
+    return CartSummary(items, by_shop, total, items[0].sku.currency if items else "CNY")
+
+
 def sku_for_sale(sku_id) -> Sku:
     """The SKU if it can be bought now (active, its product active, its shop approved), else NotFound."""
     sku = db.session.get(Sku, sku_id) if is_id(sku_id) else None

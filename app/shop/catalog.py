@@ -239,6 +239,24 @@ def upload_product_images(merchant: User, product_id: int, uploads: list[bytes])
     return [add_product_image(merchant, product.id, store_encoded(image)) for (image,) in prepared]
 
 
+def create_listing(merchant: User, shop_id: int, *, title: str, description: str = "",
+                   community_id: int | None = None, commission_bps: int = 0, code: str, label: str = "",
+                   price_cents: int, stock: int, uploads: list[bytes] = ()) -> Product:
+    """The merchant's "new product" form in one call: a draft product, its first option and its images.
+    Each step commits on its own; when the option or an image is refused, the product is archived again
+    so no half-made product is left in the shop, and the refusal is raised."""
+    product = create_product(merchant, shop_id, title=title, description=description, community_id=community_id,
+                             commission_bps=commission_bps)
+    try:
+        add_sku(merchant, product.id, code=code, label=label, price_cents=price_cents, stock=stock)
+        if uploads:
+            upload_product_images(merchant, product.id, list(uploads))
+    except Invalid:
+        set_product_status(merchant, product.id, ProductStatus.ARCHIVED)
+        raise
+    return product
+
+
 def parse_count(value, field: str, *, signed: bool = False) -> int:
     """A whole number typed in a form (stock, a stock change, a limit), or Invalid on `field`."""
     number = parse_whole_number(value, max_digits=7, signed=signed)

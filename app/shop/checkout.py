@@ -222,8 +222,12 @@ def price_checkout(buyer: User, cart_or_lines: Cart | Sequence[Mapping], coupon_
                    now: datetime | None = None) -> PricedCheckout:
     """Validate every line against what is for sale and in stock, and price it (with the coupon, if any).
     Changes nothing; raises Invalid with per-line errors, or the coupon's refusal."""
-    now = now or clock_now()
-    requested = _requested_lines(buyer, cart_or_lines)
+    return _price_lines(buyer, _requested_lines(buyer, cart_or_lines), coupon_code, now or clock_now())
+
+
+def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str | None,
+                 now: datetime) -> PricedCheckout:
+    """price_checkout for lines already validated by _requested_lines (so a checkout parses its cart once)."""
     skus = {sku.id: sku for sku in db.session.scalars(
         select(Sku).where(Sku.id.in_([line.sku_id for line in requested]))
         .options(joinedload(Sku.product).joinedload(Product.shop))
@@ -277,6 +281,10 @@ class KeyClaim:
     request_hash: str
 
 
+class KeyReused(Invalid):
+    """The key was already recorded with a different request (422, like any Invalid)."""
+
+
 class KeyTaken(Exception):
     """Another transaction recorded the same key first (raised after rolling back)."""
 
@@ -300,7 +308,7 @@ def _remembered_key(buyer: User, claim: KeyClaim, now: datetime) -> CheckoutKey 
     if row.request_hash != claim.request_hash:
         message = _("This Idempotency-Key was already used for a different checkout request. "
                     "Send a new key for a new request.")
-        raise Invalid(message, {"Idempotency-Key": [message]})
+        raise KeyReused(message, {"Idempotency-Key": [message]})
     return row
 
 
@@ -385,9 +393,9 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
     try:
         # The key first: a concurrent request with it waits here, before pricing or taking any stock.
         key_row = _record_key(buyer, claim, now) if claim else None
-        _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is the first thing to say
+        requested = _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is said first
         address = _buyer_address(buyer, address_id)
-        priced = price_checkout(buyer, cart_or_lines, coupon_code, now)
+        priced = _price_lines(buyer, requested, coupon_code, now)
         requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
                                                                 priced.subtotals, priced.currency, priced.quote)
         _lock_buyer(buyer)
@@ -479,6 +487,27 @@ def quote_checkout(buyer: User, lines: Sequence[Mapping] | None = None, coupon_c
                    now: datetime | None = None) -> PricedCheckout:
     """What the buyer's cart (or `lines`) costs with the coupon, priced on the server; changes nothing."""
     return price_checkout(buyer, _cart_or_lines(buyer, lines), coupon_code, now)
+
+
+@dataclass
+class CartQuote:
+    """The checkout page's view of the buyer's cart: priced, and why the coupon typed was not applied."""
+
+    priced: PricedCheckout
+    coupon_error: str | None = None
+
+
+def quote_cart(buyer: User, coupon_code: str | None = None, now: datetime | None = None) -> CartQuote:
+    """Price the buyer's cart for the checkout page. A coupon that does not apply does not hide the total:
+    its refusal comes back as `coupon_error` with the cart priced without it. Problems of the cart's own
+    lines (sold out, no longer for sale) raise Invalid."""
+    cart = _cart_or_lines(buyer, None)
+    try:
+        return CartQuote(price_checkout(buyer, cart, coupon_code or None, now))
+    except Invalid as exc:
+        if not coupon_code or any(key.startswith("lines") for key in exc.errors):
+            raise
+        return CartQuote(price_checkout(buyer, cart, None, now), exc.message)
 
 
 def check_out(buyer: User, lines: Sequence[Mapping] | None, address_id: int, coupon_code: str | None = None,

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 
@@ -51,6 +51,9 @@ class AddressForm(FlaskForm):
 class CheckoutForm(FlaskForm):
     address_id = RadioField(_l("Ship to"), choices=[], validate_choice=False, validators=[Optional()])
     coupon = StringField(_l("Coupon code"), render_kw={"maxlength": 40, "autocapitalize": "characters"})
+    # A new random value each time the page renders, sent as the checkout's idempotency key: the same
+    # form submitted twice (a double-click, a resent POST) places one order.
+    checkout_token = HiddenField()
 
 
 class ShipForm(FlaskForm):

@@ -2,8 +2,10 @@
 
 Every status change goes through `transition_order`, which checks models.ORDER_TRANSITIONS, applies the
 change as a conditional UPDATE (… WHERE id = :id AND status = :seen) so two racing requests cannot both
-move an order, writes an OrderEvent and notifies buyer and merchant. Stock and coupon uses come back only
-in the transaction that won the transition, so they come back exactly once.
+move an order, and writes an OrderEvent. What follows a move is called by name by the service that made
+it, right after the move: `queue_sold_products` (search) and `notify_order_parties` (buyer and merchant).
+Stock and coupon uses come back only in the transaction that won the transition, so they come back exactly
+once.
 
 Lock order, to keep PostgreSQL free of deadlocks: payment row, then orders by id, then SKUs by id, then
 coupon rows. Every service here and in checkout/payments/refunds takes locks in that order.
@@ -11,6 +13,7 @@ coupon rows. Every service here and in checkout/payments/refunds takes locks in 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,15 +32,33 @@ from app.shop import coupons
 from app.shop.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Shop, Sku
 from app.social.notifications import notify
 
+
+class StatusLabel(NamedTuple):
+    """The two wordings of an order status: inside a sentence (and the API's `status_label`), and on the
+    badge of order cards and status filters."""
+
+    in_sentence: str
+    badge: str
+
+
+# The one table of order-status wordings (templates read it through the `order_status_badge` global).
 STATUS_LABELS = {
-    OrderStatus.PENDING_PAYMENT: _l("awaiting payment"),
-    OrderStatus.PAID: _l("paid"),
-    OrderStatus.SHIPPED: _l("shipped"),
-    OrderStatus.COMPLETED: _l("completed"),
-    OrderStatus.CANCELLED: _l("cancelled"),
-    OrderStatus.PARTIALLY_REFUNDED: _l("partially refunded"),
-    OrderStatus.REFUNDED: _l("refunded"),
+    OrderStatus.PENDING_PAYMENT: StatusLabel(_l("awaiting payment"), _l("Awaiting payment")),
+    OrderStatus.PAID: StatusLabel(_l("paid"), _l("Paid · to ship")),
+    OrderStatus.SHIPPED: StatusLabel(_l("shipped"), _l("Shipped")),
+    OrderStatus.COMPLETED: StatusLabel(_l("completed"), _l("Completed")),
+    OrderStatus.CANCELLED: StatusLabel(_l("cancelled"), _l("Cancelled")),
+    OrderStatus.PARTIALLY_REFUNDED: StatusLabel(_l("partially refunded"), _l("Partly refunded")),
+    OrderStatus.REFUNDED: StatusLabel(_l("refunded"), _l("Refunded")),
 }
+
+
+def status_badge(status: str) -> str:
+    """The badge wording of an order status (the status itself when unknown)."""
+    label = STATUS_LABELS.get(status)
+    return str(label.badge) if label else status
+
+
 # The notification kind each move sends to buyer and merchant (registered in app/shop/notices.py).
 NOTIFICATION_OF = {
     OrderStatus.PAID: "order_paid",
@@ -93,7 +114,8 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
     from_status = OrderStatus(order.status)
     if not can_transition(from_status, to_status):
         raise Conflict(_("An order that is %(current)s cannot become %(wanted)s.",
-                         current=STATUS_LABELS[from_status], wanted=STATUS_LABELS[OrderStatus(to_status)]))
+                         current=STATUS_LABELS[from_status].in_sentence,
+                         wanted=STATUS_LABELS[OrderStatus(to_status)].in_sentence))
     if to_status in REFUND_STATES and not return_window_open(order, now):
         raise Conflict(_("The return window for this order has closed."))
     changes = {"status": str(to_status), "updated_at": now, **(values or {})}
@@ -109,15 +131,23 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
         set_committed_value(order, key, value)
     db.session.add(OrderEvent(order_id=order.id, from_status=str(from_status), to_status=str(to_status),
                               actor_id=actor_id, note=note[:300], created_at=now))
-    if to_status in SALES_MOVING:
-        for product_id in db.session.scalars(select(OrderLine.product_id).where(OrderLine.order_id == order.id)):
-            queue_product_counts(product_id)  # units sold (and, when stock came back, stock) changed
-    kind = NOTIFICATION_OF.get(OrderStatus(to_status))
+    return True
+
+
+def queue_sold_products(order: Order) -> None:
+    """Queue the search refresh of the order's products: their units sold (and, when stock came back, their
+    stock) changed. Services call it after a move into SALES_MOVING (paid, cancelled, refunded)."""
+    for product_id in db.session.scalars(select(OrderLine.product_id).where(OrderLine.order_id == order.id)):
+        queue_product_counts(product_id)
+
+
+def notify_order_parties(order: Order, status: OrderStatus, actor_id: int | None = None) -> None:
+    """Tell the buyer and the shop's owner that the order moved to `status` (NOTIFICATION_OF's kind)."""
+    kind = NOTIFICATION_OF.get(OrderStatus(status))
     if kind:
         merchant_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))
         for recipient in {order.buyer_id, merchant_id}:
             notify(recipient, kind, actor_id=actor_id, target_type="order", target_id=order.id)
-    return True
 
 
 def return_stock(quantities: dict[int, int]) -> None:
@@ -139,6 +169,8 @@ def cancel_unpaid_orders(payment_id: int, *, actor_id: int | None, note: str, no
         if order.status != OrderStatus.PENDING_PAYMENT or (overdue_only and order.reserved_until > now):
             continue
         if transition_order(order, OrderStatus.CANCELLED, actor_id=actor_id, note=note, now=now, strict=False):
+            queue_sold_products(order)
+            notify_order_parties(order, OrderStatus.CANCELLED, actor_id)
             cancelled.append(order)
     if cancelled:
         back: dict[int, int] = {}
@@ -217,6 +249,7 @@ def ship_order(actor: User, order_id: int, tracking_number: str, now: datetime |
     try:
         transition_order(order, OrderStatus.SHIPPED, actor_id=actor.id, now=now,
                          values={"tracking_number": tracking})
+        notify_order_parties(order, OrderStatus.SHIPPED, actor.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -234,6 +267,7 @@ def confirm_delivery(buyer: User, order_id: int, now: datetime | None = None) ->
         raise Conflict(_("Only a shipped order can be confirmed as delivered."))
     try:
         transition_order(order, OrderStatus.COMPLETED, actor_id=buyer.id, now=now)
+        notify_order_parties(order, OrderStatus.COMPLETED, buyer.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -255,6 +289,7 @@ def complete_delivered_orders(now: datetime | None = None) -> int:
         try:
             if transition_order(order, OrderStatus.COMPLETED, note="completed automatically", now=now,
                                 strict=False):
+                notify_order_parties(order, OrderStatus.COMPLETED)
                 count += 1
             db.session.commit()
         except Exception:
@@ -276,32 +311,17 @@ def order_for(user: User, order_id: int) -> Order:
 
 # --- reading orders ---------------------------------------------------------------------------------------
 
-ORDER_PAGE = 20
-
-
-def orders_of_buyer(buyer: User, *, status: str | None = None, before_id: int | None = None,
-                    limit: int = ORDER_PAGE) -> list[Order]:
-    """The buyer's orders, newest first, a page at a time (keyset on id)."""
-    query = select(Order).where(Order.buyer_id == buyer.id)
-    return _order_page(query, status, before_id, limit)
-
-
-def orders_of_shop(merchant: User, shop_id: int, *, status: str | None = None, before_id: int | None = None,
-                   limit: int = ORDER_PAGE) -> list[Order]:
-    """A shop's orders for its owner (or an admin), newest first; `status` filters (e.g. paid = to ship)."""
-    return _order_page(_shop_orders(merchant, shop_id), status, before_id, limit)
-
-
 def buyer_orders_page(buyer: User, *, status: str | None = None, cursor: str | None = None,
                       limit: int | None = None) -> Page:
-    """orders_of_buyer one signed-cursor page at a time (the API's listing)."""
+    """The buyer's orders, newest first, one signed-cursor page at a time (the page's and the API's list)."""
     query = _with_status(select(Order).where(Order.buyer_id == buyer.id), status)
     return paginate(query, [int_key(Order.id, "id")], cursor, clamp_limit(limit))
 
 
 def shop_orders_page(merchant: User, shop_id: int, *, status: str | None = None, cursor: str | None = None,
                      limit: int | None = None) -> Page:
-    """orders_of_shop one signed-cursor page at a time (the API's listing)."""
+    """A shop's orders for its owner (or an admin), newest first, one signed-cursor page at a time;
+    `status` filters (e.g. paid = to ship)."""
     query = _with_status(_shop_orders(merchant, shop_id), status)
     return paginate(query, [int_key(Order.id, "id")], cursor, clamp_limit(limit))
 
@@ -320,10 +340,3 @@ def _with_status(query, status: str | None):
             raise Invalid(_("Unknown order status."), {"status": [_("Unknown order status.")]})
         query = query.where(Order.status == status)
     return query.options(selectinload(Order.lines), joinedload(Order.shop), joinedload(Order.buyer))
-
-
-def _order_page(query, status: str | None, before_id: int | None, limit: int) -> list[Order]:
-    query = _with_status(query, status)
-    if before_id:
-        query = query.where(Order.id < before_id)
-    return list(db.session.scalars(query.order_by(Order.id.desc()).limit(max(1, min(limit, 100)))))

@@ -61,7 +61,7 @@ from app.shop.models import (
     RefundLine,
     RefundStatus,
 )
-from app.shop.orders import cancel_unpaid_orders, transition_order
+from app.shop.orders import cancel_unpaid_orders, notify_order_parties, queue_sold_products, transition_order
 
 
 @dataclass(frozen=True)
@@ -265,6 +265,8 @@ def _record_success(provider: PaymentProvider, payment: Payment, event: Callback
     for order in orders:
         if order.status == OrderStatus.PENDING_PAYMENT and transition_order(
                 order, OrderStatus.PAID, now=now, strict=False, note=f"paid via {provider.name}"):
+            queue_sold_products(order)
+            notify_order_parties(order, OrderStatus.PAID)
             paid.append(order)
         else:
             late.append(order)

@@ -19,7 +19,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.shop import coupons
 from app.shop.models import KEPT_STATUSES, Order, OrderLine, OrderStatus, Payment, Refund, Shop
-from app.shop.orders import return_stock, transition_order
+from app.shop.orders import notify_order_parties, queue_sold_products, return_stock, transition_order
 from app.shop.payments import PaymentProvider, get_provider, issue_refund
 from app.shop.pricing import refund_for_units
 
@@ -91,8 +91,10 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
             back[line.sku_id] = back.get(line.sku_id, 0) + count
             amount += cents
         everything = all(by_id[i].quantity - by_id[i].refunded_quantity == wanted.get(i, 0) for i in by_id)
-        transition_order(order, OrderStatus.REFUNDED if everything else OrderStatus.PARTIALLY_REFUNDED,
-                         actor_id=actor.id, note=reason, now=now)
+        moved_to = OrderStatus.REFUNDED if everything else OrderStatus.PARTIALLY_REFUNDED
+        transition_order(order, moved_to, actor_id=actor.id, note=reason, now=now)
+        queue_sold_products(order)
+        notify_order_parties(order, moved_to, actor.id)
         if order.shipped_at is None:
             return_stock(back)
         refund = issue_refund(provider or get_provider(payment.provider), payment, order, amount,

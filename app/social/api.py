@@ -1,13 +1,13 @@
 """/api/v1 routes for social: follow, block, follower lists and notifications."""
 from __future__ import annotations
 
-from flask_login import current_user
 from marshmallow import Schema, fields
 
 from app.accounts.schemas import UserSchema
 from app.accounts.services import get_user_by_username
 from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint
+from app.core.auth import current_viewer
 from app.core.pagination import Page
 from app.core.timestamps import Timestamp
 from app.social import notifications, services
@@ -122,16 +122,12 @@ def unblock(username: str):
     return _relationship(viewer, username)
 
 
-def _viewer_or_none():
-    return current_user._get_current_object() if current_user.is_authenticated else None
-
-
 @blp.get("/users/<username>/followers")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, PeoplePageSchema)
 def followers(args: dict, username: str) -> Page:
     """Who follows this user, most recent first (cursor-paginated)."""
-    return services.followers_of(get_user_by_username(username), _viewer_or_none(), args.get("cursor"),
+    return services.followers_of(get_user_by_username(username), current_viewer(), args.get("cursor"),
                                  args.get("limit"))
 
 
@@ -140,7 +136,7 @@ def followers(args: dict, username: str) -> Page:
 @blp.response(200, PeoplePageSchema)
 def following(args: dict, username: str) -> Page:
     """Whom this user follows, most recent first (cursor-paginated)."""
-    return services.following_of(get_user_by_username(username), _viewer_or_none(), args.get("cursor"),
+    return services.following_of(get_user_by_username(username), current_viewer(), args.get("cursor"),
                                  args.get("limit"))
 
 

@@ -202,3 +202,34 @@ def test_racing_requests_with_one_key_and_different_bodies_place_one_checkout(ap
     assert all("different checkout request" in exc.message for exc in refused)
     winner = answered[0][2]
     assert counts(app) == {"Payment": 1, "Order": 1, "CheckoutKey": 1, "stock": 10 - winner}
+
+
+def test_the_checkout_form_sent_several_times_at_once_places_one_checkout(app, client, shop):
+    """The page's one-time token is its idempotency key: concurrent sendings of one form (a double-click
+    while the first request is still running) place one checkout and all lead to its payment."""
+    if not is_postgres(app):
+        pytest.skip("SQLite serialises writers; the races need PostgreSQL")
+    import re
+
+    from tests.social.conftest import sign_in
+
+    with app.app_context():
+        cart.add_to_cart(db.session.get(User, shop.buyer_id), shop.sku_id, 2)
+    sign_in(client, "buyer")
+    html = client.get("/checkout").get_data(as_text=True)
+    token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', html).group(1)
+    fields = {"address_id": shop.address_id, "action": "place", "checkout_token": token,
+              "csrf_token": client.csrf_token()}
+    session_cookie = client.get_cookie("session").value
+    answers: list = []
+
+    def send():
+        browser = app.test_client()
+        browser.set_cookie("session", session_cookie)
+        answers.append(browser.post("/checkout", data=fields))
+
+    run_threads(app, [send] * 4)
+    assert [answer.status_code for answer in answers] == [302] * 4
+    assert len({answer.headers["Location"] for answer in answers}) == 1
+    assert "/pay/sandbox/" in answers[0].headers["Location"]
+    assert counts(app) == {"Payment": 1, "Order": 1, "CheckoutKey": 1, "stock": 8}

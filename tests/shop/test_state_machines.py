@@ -100,3 +100,24 @@ def test_every_state_is_in_its_table():
     assert set(REDEMPTION_TRANSITIONS) == set(RedemptionStatus)
     assert ORDER_TRANSITIONS[OrderStatus.CANCELLED] == ORDER_TRANSITIONS[OrderStatus.REFUNDED] == frozenset()
     assert set(orders.STATUS_LABELS) == set(OrderStatus)
+
+
+def test_transition_order_only_moves_the_order_and_the_services_say_what_follows(world):
+    """transition_order applies the move and writes its event; notifying is the use case's own step."""
+    from app.social.models import Notification
+
+    def notices() -> int:
+        return db.session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.target_type == "order"))
+
+    first = buy(world.buyer, world.address_id, world.sku_id, 1, now=NOW).orders[0]
+    assert orders.transition_order(first, OrderStatus.CANCELLED, actor_id=world.buyer.id, now=NOW)
+    db.session.commit()
+    assert fresh(Order, first.id).status == OrderStatus.CANCELLED
+    assert db.session.scalar(select(func.count()).select_from(OrderEvent).where(
+        OrderEvent.order_id == first.id, OrderEvent.to_status == OrderStatus.CANCELLED)) == 1
+    assert notices() == 0
+
+    second = buy(world.buyer, world.address_id, world.sku_id, 1, now=NOW).orders[0]
+    orders.cancel_order(world.buyer, second.id, now=NOW)
+    assert notices() == 1  # the merchant (nobody is told of what they did themselves)

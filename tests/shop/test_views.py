@@ -314,3 +314,74 @@ def test_pages_render_in_chinese(shop_world, client):
         response = client.get(url, headers={"Accept-Language": "zh-CN"})
         assert response.status_code == 200, url
         assert re.search(r"[\u4e00-\u9fff]", page(response)), url
+
+
+def test_submitting_the_checkout_form_twice_places_one_order_and_both_answers_lead_to_its_payment(shop_world,
+                                                                                                  client):
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 2)
+    sign_in(client, "reader")
+    form = page(client.get("/checkout"))
+    token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', form).group(1)
+    fields = {"address_id": shop_world["address_id"], "action": "place", "checkout_token": token}
+    first = client.post_form("/checkout", fields)
+    again = client.post_form("/checkout", fields)  # a double-click, or the browser resending the form
+    assert first.status_code == again.status_code == 302
+    assert "/pay/sandbox/" in first.headers["Location"]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert fresh(Sku, shop_world["sku"].id).stock == 3  # taken once
+
+    pay(db.session.scalar(select(Payment.id)))
+    paid = client.post_form("/checkout", fields)  # the same form again once the order is paid
+    order = db.session.scalar(select(Order))
+    assert paid.status_code == 302 and paid.headers["Location"].endswith(f"/orders/{order.id}")
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+
+
+def test_each_rendering_of_the_checkout_form_carries_a_new_token(shop_world, client):
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 1)
+    sign_in(client, "reader")
+    tokens = {re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page(client.get("/checkout")))
+              .group(1) for _ in range(2)}
+    assert len(tokens) == 2
+
+
+def test_the_order_lists_page_with_a_cursor_and_badge_each_status(shop_world, client):
+    _product, sku = product_with_sku(shop_world["merchant"], shop_world["shop"].id, price=100, stock=100,
+                                     title="Sample")
+    placed = []
+    for _ in range(21):
+        result = buy(shop_world["buyer"], shop_world["address_id"], sku.id, 1)
+        pay(result.payment.id)
+        placed.append(result.orders[0].id)
+    sign_in(client, "reader")
+    first = page(client.get("/orders"))
+    assert first.count('class="badge order-status status-paid"') >= 20 and "Paid · to ship" in first
+    older = re.search(r'href="(/orders\?[^"]*cursor=[^"]+)"[^>]*>Older orders', first)
+    assert older, "a full page links to the older orders"
+    second = page(client.get(older.group(1).replace("&amp;", "&")))
+    assert f"/orders/{placed[0]}" in second and f"/orders/{placed[-1]}" not in second
+    assert "Older orders" not in second
+
+    client.post_form("/logout")
+    sign_in(client, "seller")
+    shop_first = page(client.get("/shop/glow-lab/orders"))
+    older = re.search(r'href="(/shop/glow-lab/orders\?[^"]*cursor=[^"]+)"', shop_first)
+    assert older and f"/orders/{placed[0]}" in page(client.get(older.group(1).replace("&amp;", "&")))
+
+
+def test_a_used_checkout_form_sent_again_with_other_choices_places_nothing_and_says_so(shop_world, client):
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 1)
+    other_address = cart.add_address(shop_world["buyer"], recipient_name="Han Meimei", phone="13900000000",
+                                     line1="2 River Road").id
+    sign_in(client, "reader")
+    token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page(client.get("/checkout"))).group(1)
+    fields = {"address_id": shop_world["address_id"], "action": "place", "checkout_token": token}
+    assert client.post_form("/checkout", fields).status_code == 302
+    cart.add_to_cart(shop_world["buyer"], shop_world["sku"].id, 1)  # more in the cart, then Back and resend
+    again = client.post_form("/checkout", {**fields, "address_id": other_address})
+    assert again.status_code == 422 and "already used to place an order" in page(again)
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    fresh_token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page(again)).group(1)
+    assert fresh_token != token

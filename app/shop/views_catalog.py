@@ -1,0 +1,36 @@
+"""The storefront as buyers browse it: a shop's page and a product's page."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from app.core.auth import current_viewer
+from app.events.log import ANON_COOKIE
+from app.feeds.foryou import record_shown
+from app.feeds.shopping import also_bought
+from app.posts.cards import viewer_state
+from app.shop import catalog, tags
+from app.shop.views import bp, int_arg
+
+# --- shops ------------------------------------------------------------------------------------------------
+
+@bp.get("/shop/<slug>")
+def shop_page(slug: str):
+    shop = catalog.get_shop(slug, current_viewer())
+    page = catalog.shop_products(shop, current_viewer(), request.args.get("cursor"), 24)
+    return render_template("shop/shop.html", shop=shop, page=page,
+                           manages=catalog.can_manage(current_viewer(), shop))
+
+
+# --- products ---------------------------------------------------------------------------------------------
+
+@bp.get("/products/<id:product_id>")
+def product(product_id: int):
+    viewer = current_viewer()
+    item = catalog.product_for(viewer, product_id)
+    featuring = tags.posts_featuring(item.id, viewer, limit=12)
+    record_shown([post.id for post in featuring], "product", viewer, request.cookies.get(ANON_COOKIE))
+    return render_template(
+        "shop/product.html", product=item, stock_state=catalog.stock_state, rating=tags.product_rating(item.id),
+        featuring=featuring, featuring_state=viewer_state(featuring, viewer.id if viewer else None),
+        manages=catalog.can_manage(viewer, item.shop), source_post_id=int_arg(request.args.get("from")),
+        also=also_bought(item.id))

@@ -1,0 +1,104 @@
+"""Order pages: the buyer's orders, one order with its actions (cancel, confirm, ship, refund), and a
+shop's orders."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.core.errors import Conflict, Invalid
+from app.core.forms import safe_next_url
+from app.extensions import db
+from app.shop import catalog, checkout, orders, refunds
+from app.shop.forms import (
+    RefundForm,
+    ShipForm,
+    StockForm,
+)
+from app.shop.models import OrderStatus
+from app.shop.views import bp, int_arg, managed_shop
+
+# --- orders -----------------------------------------------------------------------------------------------
+
+@bp.get("/orders")
+@login_required
+def my_orders():
+    status = request.args.get("status") or None
+    if status and status not in {s.value for s in OrderStatus}:
+        status = None
+    page = orders.buyer_orders_page(current_user, status=status, cursor=request.args.get("cursor"))
+    return render_template("shop/orders.html", orders=page.items, next_cursor=page.next_cursor, status=status,
+                           statuses=list(OrderStatus), form=StockForm())
+
+
+@bp.get("/orders/<id:order_id>")
+@login_required
+def order_page(order_id: int):
+    order = orders.order_for(current_user, order_id)
+    return render_template("shop/order.html", order=order, form=StockForm(), ship_form=ShipForm(),
+                           refund_form=RefundForm(), manages=catalog.can_manage(current_user, order.shop),
+                           refundable=order.status in refunds.REFUNDABLE)
+
+
+def _order_action(order_id: int, action, done: str):
+    try:
+        action()
+    except (Conflict, Invalid) as exc:
+        db.session.rollback()
+        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(safe_next_url(request.form.get("next"), url_for("shop.order_page", order_id=order_id)))
+
+
+@bp.post("/orders/<id:order_id>/cancel")
+@login_required
+def cancel(order_id: int):
+    return _order_action(order_id, lambda: orders.cancel_order(current_user, order_id), _("Order cancelled."))
+
+
+@bp.post("/orders/<id:order_id>/confirm")
+@login_required
+def confirm(order_id: int):
+    return _order_action(order_id, lambda: orders.confirm_delivery(current_user, order_id),
+                         _("Thanks for confirming. Enjoy!"))
+
+
+@bp.post("/orders/<id:order_id>/ship")
+@login_required
+def ship(order_id: int):
+    return _order_action(order_id, lambda: orders.ship_order(current_user, order_id,
+                                                             request.form.get("tracking_number", "")),
+                         _("Marked as shipped."))
+
+
+@bp.post("/orders/<id:order_id>/refund")
+@login_required
+def refund(order_id: int):
+    """Refund everything left, or the units given as qty-<line id> fields."""
+    def wanted() -> dict[int, int] | None:
+        quantities = {}
+        for key, value in request.form.items():
+            if key.startswith("qty-") and value.strip() not in ("", "0"):
+                line_id = int_arg(key[4:])
+                if line_id is None:
+                    raise Invalid(_("This item is not part of the order."))
+                quantities[line_id] = checkout.parse_quantity(value, f"lines.{line_id}")
+        return quantities or None
+
+    return _order_action(order_id, lambda: refunds.refund_order(current_user, order_id, wanted(),
+                                                                 request.form.get("reason", "")),
+                         _("Refund sent."))
+
+
+@bp.get("/shop/<slug>/orders")
+@login_required
+def shop_orders(slug: str):
+    shop = managed_shop(slug)
+    status = request.args.get("status", OrderStatus.PAID)
+    if status not in {s.value for s in OrderStatus} and status != "all":
+        status = OrderStatus.PAID
+    page = orders.shop_orders_page(current_user, shop.id, status=None if status == "all" else status,
+                                   cursor=request.args.get("cursor"))
+    return render_template("shop/shop_orders.html", shop=shop, orders=page.items, next_cursor=page.next_cursor,
+                           status=status, statuses=list(OrderStatus), form=StockForm(), ship_form=ShipForm())
