@@ -1,9 +1,9 @@
 """Keep the search index current.
 
 Services say what changed, by name: `queue_post(post.id)` after creating, editing or deleting a post,
-`queue_product`, `queue_community` and `queue_user` likewise. The ids wait on the database session and are handed to the
-job runner only after the transaction commits (SQLAlchemy's after_commit event is just the transport
-that defers the enqueue; a rollback drops them). The job `index_documents(kind, ids)` re-reads the rows
+`queue_product`, `queue_community` and `queue_user` likewise. The ids wait on the open unit of work
+(app/core/uow.py) and are handed to the job runner, batched, by its after-commit callback (a rollback drops
+them). The job `index_documents(kind, ids)` re-reads the rows
 and writes or deletes their documents, so it is idempotent and safe to run twice or late.
 
 Counts (what sort=top orders by) change far more often than text, so they are batched:
@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.core.parsing import parse_id
+from app.core.uow import after_commit, current_unit
 from app.extensions import db
 from app.jobs.runner import enqueue
 from app.search import get_backend
@@ -35,7 +35,6 @@ JOB = "app.search.indexing:index_documents"
 COUNTS_JOB = "app.search.indexing:refresh_counts"
 _COUNTS = "counts"  # pending key for count-only refreshes: a set of (type, id)
 _PENDING = "search_pending"
-_HOOKED = "search_hooked"
 
 
 def queue_post(post_id: int) -> None:
@@ -67,21 +66,17 @@ def queue_product_counts(product_id: int) -> None:
 
 
 def _queue(doc_type: str, ref: int | tuple[str, int]) -> None:
-    session = db.session()
-    session.info.setdefault(_PENDING, {}).setdefault(doc_type, set()).add(
-        ref if isinstance(ref, tuple) else int(ref))
-    if not session.info.get(_HOOKED):
-        event.listen(session, "after_commit", _enqueue_pending)
-        event.listen(session, "after_rollback", _drop_pending)
-        session.info[_HOOKED] = True
+    unit = current_unit()
+    if unit is None:
+        raise RuntimeError("queue search work inside the service's unit_of_work()")
+    pending = unit.info.get(_PENDING)
+    if pending is None:
+        pending = unit.info[_PENDING] = {}
+        after_commit(lambda: _enqueue_pending(pending))
+    pending.setdefault(doc_type, set()).add(ref if isinstance(ref, tuple) else int(ref))
 
 
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def _enqueue_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None) or {}
+def _enqueue_pending(pending: dict) -> None:
     # A full re-index includes the counts.
     counts = {(kind, ref_id) for kind, ref_id in pending.pop(_COUNTS, set()) if ref_id not in pending.get(kind, ())}
     jobs = [(JOB, {"kind": doc_type, "ids": sorted(ids)}) for doc_type, ids in pending.items()]
@@ -103,7 +98,7 @@ def index_documents(kind: str, ids: list[int], with_dependents: bool = True) -> 
 
     ids = [int(i) for i in ids]
     writes: dict[str, tuple[list, list[int]]] = {}
-    # A session of its own: this runs inline from after_commit, where the request's session cannot query.
+    # A session of its own: inline, this runs right after the request's commit; its session stays the request's.
     with Session(db.engine) as session:
         writes[kind] = build_documents(session, kind, ids)
         for other_kind, other_ids in (dependents(session, kind, ids) if with_dependents else {}).items():
