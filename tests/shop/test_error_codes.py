@@ -1,8 +1,10 @@
 """An API client branches on the problem's stable `code`, never on its translated `detail`."""
 from __future__ import annotations
 
+from app.accounts.models import User
 from app.core.errors import ProblemSchema
-from tests.shop.test_api import bearer, paid_order, place, problem, shop  # noqa: F401  (shop is a fixture)
+from app.extensions import db
+from tests.shop.test_api import paid_order, place, problem, shop  # noqa: F401  (shop: the storefront fixture)
 
 CHINESE = {"Accept-Language": "zh-CN"}
 
@@ -14,7 +16,7 @@ def coded(response, status: int, code: str) -> dict:
     return body
 
 
-def test_stock_and_holds_have_their_own_codes_in_any_language(client, app, shop):
+def test_stock_and_holds_have_their_own_codes_in_any_language(client, app, shop):  # noqa: F811
     checkout = {"lines": [{"sku_id": shop.sku_id, "quantity": 11}], "address_id": shop.address_id}
     english = coded(client.post("/api/v1/checkout", json=checkout, headers=shop.buyer), 422, "out-of-stock")
     chinese = coded(client.post("/api/v1/checkout", json=checkout, headers={**shop.buyer, **CHINESE}),
@@ -24,14 +26,14 @@ def test_stock_and_holds_have_their_own_codes_in_any_language(client, app, shop)
     coded(client.post("/api/v1/checkout", json=gone, headers=shop.buyer), 422, "items-unavailable")
 
 
-def test_coupon_problems_are_coupon_invalid(client, app, shop):
+def test_coupon_problems_are_coupon_invalid(client, app, shop):  # noqa: F811
     response = client.post("/api/v1/checkout", json={
         "lines": [{"sku_id": shop.sku_id, "quantity": 1}], "address_id": shop.address_id, "coupon_code": "NOPE"},
         headers={**shop.buyer, **CHINESE})
     coded(response, 422, "coupon-invalid")
 
 
-def test_order_and_payment_codes(client, app, shop):
+def test_order_and_payment_codes(client, app, shop):  # noqa: F811
     placed = place(client, shop)
     order_id = placed["orders"][0]["id"]
     coded(client.post(f"/api/v1/orders/{order_id}/cancel", headers=shop.stranger), 403, "not-your-order")
@@ -42,12 +44,9 @@ def test_order_and_payment_codes(client, app, shop):
     coded(client.post(f"/api/v1/orders/{order['id']}/refunds", json={}, headers=shop.rival), 403, "not-your-shop")
 
 
-def test_follow_yourself_and_routing_problems_are_coded(client, app, shop):
+def test_follow_yourself_and_routing_problems_are_coded(client, app, shop):  # noqa: F811
     with app.app_context():
-        from app.accounts.models import User
-        from app.extensions import db
-        buyer = db.session.get(User, shop.buyer_id)
-        name = buyer.username
+        name = db.session.get(User, shop.buyer_id).username
     coded(client.post(f"/api/v1/users/{name}/follow", headers=shop.buyer), 422, "self-follow")
     coded(client.get("/api/v1/no-such-route"), 404, "not-found")
 
