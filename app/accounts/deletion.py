@@ -19,6 +19,7 @@ from app.accounts.models import ApiToken, User, UserSession
 from app.core import images
 from app.core.clock import now
 from app.core.errors import Conflict
+from app.core.uow import after_commit, transactional
 from app.extensions import db
 from app.search.queue import queue_product, queue_user
 
@@ -36,6 +37,7 @@ def open_shop_orders(user: User) -> int:
         .where(Shop.owner_id == user.id, Order.status.in_(in_progress)))
 
 
+@transactional
 def delete_account(user: User, password: str) -> User:
     """Anonymise the account after checking its password; refuse while the user's shop has open orders."""
     from app.shop.models import Address, Product, ProductStatus, Shop
@@ -73,6 +75,5 @@ def delete_account(user: User, password: str) -> User:
     for product_id in listed:
         queue_product(product_id)
     queue_user(user.id)
-    db.session.commit()
-    images.delete_media(old_avatar)
+    after_commit(lambda: images.delete_media(old_avatar))
     return user

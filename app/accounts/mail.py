@@ -13,7 +13,7 @@ from app.extensions import db
 
 def queue_email(user: User, kind: str, subject: str, body: str, *,
                 min_interval: timedelta | None = None) -> OutboundEmail | None:
-    """Add an email to the user's address to the current transaction (the caller commits).
+    """Add an email to the user's address to the current transaction (the caller's unit of work).
 
     With min_interval, nothing is added when a message of the same kind went to the user more recently."""
     if min_interval is not None:

@@ -21,6 +21,7 @@ from app.core import images
 from app.core.clock import now
 from app.core.errors import Invalid, NotFound, Unauthorized
 from app.core.i18n import SUPPORTED
+from app.core.uow import after_commit, transactional, unit_of_work
 from app.extensions import db
 from app.search.queue import queue_user
 
@@ -152,11 +153,10 @@ def register_user(username: str, email: str, password: str, *, invite_code: str 
     )
     db.session.add(user)
     try:
-        db.session.flush()
-        queue_user(user.id)
-        db.session.commit()
-    except IntegrityError:  # a concurrent registration took the name or email first
-        db.session.rollback()
+        with unit_of_work():
+            db.session.flush()
+            queue_user(user.id)
+    except IntegrityError:  # a concurrent registration took the name or email first (the unit rolled back)
         owner_id = db.session.scalar(select(User.id).where(User.email_key == email.lower()))
         if owner_id and not db.session.scalar(select(User.id).where(User.username_key == username.lower())):
             raise EmailAlreadyRegistered(owner_id) from None
@@ -183,8 +183,8 @@ def sign_up(username: str, email: str, password: str, **extra) -> User | None:
                      "You already have an account: your username is %(username)s. Log in with it as usual. "
                      "If this was not you, you can ignore this message; nothing was changed.",
                      username=owner.username)
-        queue_email(owner, "signup_attempt", subject, body, min_interval=SIGNUP_NOTICE_INTERVAL)
-        db.session.commit()
+        with unit_of_work():
+            queue_email(owner, "signup_attempt", subject, body, min_interval=SIGNUP_NOTICE_INTERVAL)
         return None
 
 
@@ -204,11 +204,12 @@ def authenticate(login: str, password: str) -> User:
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
     if user is None or not valid or not user.is_active:
         raise Invalid(_("Wrong username/email or password."))
-    user.last_login_at = now()
-    db.session.commit()
+    with unit_of_work():
+        user.last_login_at = now()
     return user
 
 
+@transactional
 def update_profile(user: User, *, display_name: str | None = None, bio: str | None = None,
                    locale: str | None = None) -> User:
     """Change the profile fields that were given."""
@@ -226,20 +227,20 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
             raise _field_error("locale", _("Choose English or Simplified Chinese."))
         user.locale = locale
     queue_user(user.id)
-    db.session.commit()
     return user
 
 
+@transactional
 def set_avatar(user: User, data: bytes, max_bytes: int) -> User:
     """Store a re-encoded square avatar; anything that is not a real image is refused."""
     (avatar,) = images.prepare_upload(data, [AVATAR_RENDITION], field="avatar", max_bytes=max_bytes)
     path = images.store_encoded(avatar)
     old, user.avatar_path = user.avatar_path, path
-    db.session.commit()
-    images.delete_media(old)
+    after_commit(lambda: images.delete_media(old))
     return user
 
 
+@transactional
 def change_password(user: User, current: str, new: str, *, keep_session: str | None = None) -> None:
     """Change the password and sign out every other log-in (sessions and remember cookies) of the user;
     the log-in whose secret is keep_session stays. Personal API tokens are kept: revoke them in Settings."""
@@ -247,8 +248,7 @@ def change_password(user: User, current: str, new: str, *, keep_session: str | N
         raise _field_error("current_password", _("Your current password is not right."))
     check_password_strength(new, user.username, field="new_password")
     user.password_hash = hash_password(new)
-    sessions.revoke_other_sessions(user, keep_session, commit=False)
-    db.session.commit()
+    sessions.revoke_other_sessions(user, keep_session)  # joins this unit of work
 
 
 def check_current_password(user: User, password: str, field: str = "password") -> None:
@@ -256,9 +256,9 @@ def check_current_password(user: User, password: str, field: str = "password") -
         raise _field_error(field, _("Your current password is not right."))
 
 
+@transactional
 def set_admin(user: User, is_admin: bool = True) -> User:
     user.is_admin = is_admin
-    db.session.commit()
     return user
 
 
@@ -268,6 +268,7 @@ def _token_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@transactional
 def create_token(user: User, name: str, expires_in_days: int | None = None) -> tuple[ApiToken, str]:
     """Create a token; return it with its secret, which is never stored and shown only now."""
     name = (name or "").strip()
@@ -281,7 +282,6 @@ def create_token(user: User, name: str, expires_in_days: int | None = None) -> t
         expires_at=now() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     db.session.add(token)
-    db.session.commit()
     return token, secret
 
 
@@ -297,8 +297,8 @@ def revoke_token(user: User, token_id: int) -> ApiToken:
     if token is None or token.user_id != user.id:
         raise NotFound(_("No such token."))
     if token.revoked_at is None:
-        token.revoked_at = now()
-        db.session.commit()
+        with unit_of_work():
+            token.revoked_at = now()
     return token
 
 
@@ -310,8 +310,8 @@ def user_for_token(secret: str) -> User:
         raise Unauthorized(_("The access token is invalid, expired or revoked."))
     # Record use at most once a minute so every API call does not write.
     if token.last_used_at is None or moment - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = moment
-        db.session.commit()
+        with unit_of_work():
+            token.last_used_at = moment
     return token.user
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from sqlalchemy import delete, or_, select, update
 from app.accounts.models import User, UserSession
 from app.core.clock import now
 from app.core.errors import NotFound
+from app.core.uow import transactional, unit_of_work
 from app.extensions import db
 
 # "Last seen" is written at most this often per session, so a request does not mean a write.
@@ -38,6 +40,7 @@ def _idle_limit() -> timedelta:
     return timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
 
 
+@transactional
 def start_session(user: User, *, remember: bool, user_agent: str = "", ip_address: str = "") -> str:
     """Record a new log-in and return its secret (to be kept only in the client's cookies)."""
     secret = secrets.token_urlsafe(32)
@@ -47,7 +50,6 @@ def start_session(user: User, *, remember: bool, user_agent: str = "", ip_addres
         expires_at=moment + _remember_duration(), user_agent=(user_agent or "")[:300],
         ip_address=(ip_address or "")[:45],
     ))
-    db.session.commit()
     return secret
 
 
@@ -67,30 +69,31 @@ def session_for_secret(secret: str | None) -> UserSession | None:
     if record is None or not _is_live(record, moment) or not record.user.is_active:
         return None
     if moment - record.last_seen_at > LAST_SEEN_INTERVAL:
-        db.session.execute(update(UserSession).where(UserSession.id == record.id)
-                           .values(last_seen_at=moment))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(update(UserSession).where(UserSession.id == record.id)
+                               .values(last_seen_at=moment))
     return record
 
 
+@transactional
 def end_session(secret: str | None) -> None:
     """Revoke the session behind a secret (log out). Unknown or already-ended secrets are ignored."""
     if not secret:
         return
     db.session.execute(update(UserSession).where(UserSession.token_hash == _digest(secret),
                                                  UserSession.revoked_at.is_(None)).values(revoked_at=now()))
-    db.session.commit()
 
 
 def revoke_other_sessions(user: User, keep_secret: str | None, *, commit: bool = True) -> int:
-    """End every session of the user except the one behind keep_secret; return how many ended."""
+    """End every session of the user except the one behind keep_secret; return how many ended.
+
+    Inside a caller's unit of work this joins it; `commit=False` never opens a unit of its own (the change
+    waits for whoever commits the session)."""
     query = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep_secret:
         query = query.where(UserSession.token_hash != _digest(keep_secret))
-    count = db.session.execute(query.values(revoked_at=now())).rowcount
-    if commit:
-        db.session.commit()
-    return count
+    with unit_of_work() if commit else nullcontext():
+        return db.session.execute(query.values(revoked_at=now())).rowcount
 
 
 def revoke_session(user: User, session_id: int) -> UserSession:
@@ -99,8 +102,8 @@ def revoke_session(user: User, session_id: int) -> UserSession:
     if record is None or record.user_id != user.id:
         raise NotFound(_("No such session."))
     if record.revoked_at is None:
-        record.revoked_at = now()
-        db.session.commit()
+        with unit_of_work():
+            record.revoked_at = now()
     return record
 
 
@@ -108,12 +111,12 @@ def revoke_session(user: User, session_id: int) -> UserSession:
 ENDED_SESSIONS_KEPT = timedelta(days=30)
 
 
+@transactional
 def purge_ended_sessions(moment: datetime | None = None) -> int:
     """Delete sessions revoked or expired more than ENDED_SESSIONS_KEPT ago (a daily job; safe to rerun)."""
     cutoff = (moment or now()) - ENDED_SESSIONS_KEPT
     count = db.session.execute(delete(UserSession).where(
         or_(UserSession.revoked_at < cutoff, UserSession.expires_at < cutoff))).rowcount
-    db.session.commit()
     return count
 
 

@@ -24,6 +24,7 @@ from app.core.clock import now
 from app.core.db import insert_if_absent
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, int_key, paginate
+from app.core.uow import after_commit, transactional, unit_of_work
 from app.extensions import db
 from app.search.queue import queue_community
 
@@ -132,16 +133,17 @@ def _add_to_member_count(community_id: int, delta: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
+@transactional
 def join_community(user: User, community: Community) -> bool:
     """Join; True when this made the user a member (joining twice is harmless)."""
     joined = insert_if_absent(Membership, user_id=user.id, community_id=community.id, role=ROLE_MEMBER,
                               joined_at=now())
     if joined:
         _add_to_member_count(community.id, +1)
-    db.session.commit()
     return joined
 
 
+@transactional
 def leave_community(user: User, community: Community) -> bool:
     """Leave; True when a membership was removed. The owner cannot leave (an admin appoints another first)."""
     if community.owner_id == user.id:
@@ -152,7 +154,6 @@ def leave_community(user: User, community: Community) -> bool:
     left = result.rowcount == 1
     if left:
         _add_to_member_count(community.id, -1)
-    db.session.commit()
     return left
 
 
@@ -229,17 +230,18 @@ def create_community(actor: User, *, slug: str, name: str, vertical: str, owner_
     community.banner_path = banner_path
     db.session.add(community)
     try:
-        db.session.flush()
-        db.session.add(Membership(user_id=owner.id, community_id=community.id, role=ROLE_OWNER, joined_at=now()))
-        queue_community(community.id)
-        db.session.commit()
-    except IntegrityError:  # a concurrent request took the slug first
-        db.session.rollback()
+        with unit_of_work():
+            db.session.flush()
+            db.session.add(Membership(user_id=owner.id, community_id=community.id, role=ROLE_OWNER,
+                                      joined_at=now()))
+            queue_community(community.id)
+    except IntegrityError:  # a concurrent request took the slug first (the unit rolled back)
         images.delete_media(banner_path)
         raise _field_error("slug", _("A community with this address already exists.")) from None
     return community
 
 
+@transactional
 def update_community(actor: User, community: Community, *, name: str | None = None,
                      description: str | None = None, vertical: str | None = None, rules_md: str | None = None,
                      banner: bytes | None = None, owner_username: str | None = None) -> Community:
@@ -262,9 +264,8 @@ def update_community(actor: User, community: Community, *, name: str | None = No
     if new_owner is not None:
         _transfer_ownership(community, new_owner)
     queue_community(community.id)
-    db.session.commit()
     if banner_image is not None:
-        images.delete_media(old_banner)
+        after_commit(lambda: images.delete_media(old_banner))
     return community
 
 
@@ -306,6 +307,7 @@ def onboarding_choices(user: User) -> list[tuple[Community, bool]]:
     return [(community, community.id in joined) for community in communities]
 
 
+@transactional
 def complete_onboarding(user: User, slugs: list[str]) -> int:
     """Join the chosen communities (at least three, counting ones already joined) and remember it's done."""
     wanted = {slug.strip().lower() for slug in slugs if slug and slug.strip()}
@@ -315,6 +317,5 @@ def complete_onboarding(user: User, slugs: list[str]) -> int:
         message = _("Pick at least %(min)d communities.", min=ONBOARDING_MIN)
         raise Invalid(message, {"community": [message]})
     added = sum(join_community(user, community) for community in communities)
-    user.onboarded_at = now()
-    db.session.commit()
+    user.onboarded_at = now()  # one transaction with the joins above (they join this unit of work)
     return added

@@ -18,15 +18,22 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 
 class DomainError(Exception):
-    """A rule refused the change; `message` is safe to show to the user."""
+    """A rule refused the change; `message` is safe to show to the user.
+
+    `code` is the stable, machine-readable reason (kebab-case, never translated) that API clients branch on:
+    each class has a default, and a raise site gives its own where a client would act differently on it
+    (`Conflict(msg, code="out-of-stock")`). Codes are part of the API: never rename one.
+    """
 
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, *, code: str | None = None):
         super().__init__(str(message))
         self.message = message
         self.errors = errors or {}
+        if code is not None:
+            self.code = code
 
 
 class Invalid(DomainError):
@@ -60,8 +67,9 @@ class Busy(DomainError):
     status = 503
     code = "busy"
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, retry_after: int = 30):
-        super().__init__(message, errors)
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, retry_after: int = 30, *,
+                 code: str | None = None):
+        super().__init__(message, errors, code=code)
         self.retry_after = retry_after
 
 
@@ -96,6 +104,14 @@ ERROR_EXPLANATIONS = {
 }
 
 
+# The code of a problem no domain rule named (a route that does not exist, a rate limit, a crash).
+HTTP_PROBLEM_CODES = {
+    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+    409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
+    429: "rate-limited", 500: "internal-error", 503: "unavailable",
+}
+
+
 def wants_problem_json() -> bool:
     """API paths, and clients that ask for JSON, get problem+json instead of an HTML page."""
     if request.path.startswith("/api/"):
@@ -110,7 +126,12 @@ class ProblemSchema(Schema):
     class Meta:
         unknown = INCLUDE  # RFC 9457 allows extension members
 
-    type = fields.String(required=True, metadata={"description": "urn:tastemaker:problem:<code>, or about:blank."})
+    type = fields.String(required=True, metadata={"description": "urn:tastemaker:problem:<code>."})
+    code = fields.String(required=True, metadata={
+        "description": "Why the request was refused, as a stable machine-readable code that is never translated "
+                       "(e.g. out-of-stock, hold-limit-reached, coupon-invalid, not-your-order, already-paid, "
+                       "validation-error, not-found, rate-limited). Branch on this, not on `detail` or `title`.",
+        "example": "out-of-stock"})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
@@ -123,8 +144,10 @@ def problem_response(status: int, detail: str | None = None, *, code: str | None
                      errors: dict | None = None, headers: dict | None = None) -> Response:
     """Build an RFC 9457 problem document."""
     title = str(ERROR_TITLES.get(status, "Error"))
+    code = code or HTTP_PROBLEM_CODES.get(status, "error")
     body: dict = {
-        "type": f"urn:tastemaker:problem:{code}" if code else "about:blank",
+        "type": f"urn:tastemaker:problem:{code}",
+        "code": code,
         "title": title,
         "status": status,
         "detail": detail or str(ERROR_EXPLANATIONS.get(status, title)),

@@ -21,6 +21,7 @@ from sqlalchemy import func, insert, select, update
 from app.accounts.models import User
 from app.communities.models import ROLE_MEMBER, ROLE_MODERATOR, ROLE_OWNER, Community, Membership
 from app.core.clock import now
+from app.core.uow import transactional
 from app.demo.content import COMMUNITIES, comment_text, note_text
 from app.demo.covers import make_cover
 from app.events.models import Event
@@ -43,6 +44,7 @@ def _render_cover(job: tuple[str, str, int, str, str, str]) -> None:
         target.write_bytes(buffer.getvalue())
 
 
+@transactional
 def seed_communities(named: dict[str, User]) -> list[Community]:
     """The eight demo communities (skipping any that exist), owned and moderated by the named accounts."""
     existing = {c.slug: c for c in db.session.scalars(select(Community))}
@@ -61,10 +63,10 @@ def seed_communities(named: dict[str, User]) -> list[Community]:
         if owner.id != named["moderator"].id:
             db.session.add(Membership(user_id=named["moderator"].id, community_id=community.id, role=ROLE_MODERATOR))
         made.append(community)
-    db.session.commit()
     return made
 
 
+@transactional
 def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) -> dict[str, int]:
     """Follows, memberships, posts, engagement and events; does nothing when posts already exist."""
     from app.posts.services import hot_score
@@ -204,7 +206,6 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
     for start in range(0, len(events), 5_000):
         db.session.execute(insert(Event), events[start:start + 5_000])
     _recount(hot_score)
-    db.session.commit()
     return {"communities": len(communities), "follows": len(follow_pairs), "posts": len(posts),
             "likes": len(likes), "saves": len(saves), "comments": len(comment_rows), "events": len(events)}
 

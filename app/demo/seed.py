@@ -10,6 +10,7 @@ from app.accounts.models import User
 from app.accounts.services import DEMO_USERNAMES, hash_password
 from app.core import images
 from app.core.clock import now
+from app.core.uow import unit_of_work
 from app.demo.avatars import make_avatar
 from app.extensions import db
 
@@ -78,28 +79,28 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
     rng = random.Random(seed)
     report = SeedReport()
     password_hash = hash_password(DEMO_PASSWORD)  # one slow hash shared by all demo accounts
-    existing = set(db.session.scalars(select(User.username_key)))
-    for username in DEMO_USERNAMES:
-        display_en, display_zh, bio, locale = NAMED_ACCOUNTS[username]
-        report.named.append(username)
-        if username in existing:
-            continue
-        user = _add_user(username, display_en if locale == "en" else display_zh, bio, locale, password_hash)
-        user.is_admin = username == "admin"
-        user.is_creator = username == "creator"
-        user.is_merchant = username == "merchant"
-        existing.add(username)
-        report.created.append(username)
-    made = 0
-    while made < users:
-        username, display_name, bio, locale = _random_person(rng)
-        made += 1
-        if username.lower() in existing:
-            continue
-        _add_user(username, display_name, bio, locale, password_hash)
-        existing.add(username.lower())
-        report.created.append(username)
-    db.session.commit()
+    with unit_of_work():
+        existing = set(db.session.scalars(select(User.username_key)))
+        for username in DEMO_USERNAMES:
+            display_en, display_zh, bio, locale = NAMED_ACCOUNTS[username]
+            report.named.append(username)
+            if username in existing:
+                continue
+            user = _add_user(username, display_en if locale == "en" else display_zh, bio, locale, password_hash)
+            user.is_admin = username == "admin"
+            user.is_creator = username == "creator"
+            user.is_merchant = username == "merchant"
+            existing.add(username)
+            report.created.append(username)
+        made = 0
+        while made < users:
+            username, display_name, bio, locale = _random_person(rng)
+            made += 1
+            if username.lower() in existing:
+                continue
+            _add_user(username, display_name, bio, locale, password_hash)
+            existing.add(username.lower())
+            report.created.append(username)
     from app.demo.community_seed import seed_social_content
 
     named = {u.username_key: u for u in db.session.scalars(select(User).where(User.username_key.in_(DEMO_USERNAMES)))}
@@ -108,8 +109,8 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
 
     report.storefront = seed_storefront(named, seed, products, orders)
     # Demo people have "picked their communities" already; only real newcomers see the first-log-in picker.
-    db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))
     if report.content:
         from app.feeds.training import train_and_publish
 

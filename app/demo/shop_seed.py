@@ -28,6 +28,7 @@ from app.communities.models import Community
 from app.core import images
 from app.core.clock import now as clock_now
 from app.core.errors import DomainError
+from app.core.uow import transactional, unit_of_work
 from app.demo.avatars import make_avatar
 from app.demo.covers import make_product_image
 from app.demo.shop_content import (
@@ -94,24 +95,24 @@ def _commits_without_waiting_for_the_disk() -> Iterator[None]:
     """The order simulation commits about a thousand times (every service call is its own transaction),
     and waiting for the disk on each would be most of its time. Demo data is not worth that: if the
     machine dies mid-seed, seed again. Connection-level settings, restored afterwards."""
-    connection = db.session.connection()
-    dialect, level = connection.dialect.name, None
-    if dialect == "sqlite":
-        level = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
-        connection.exec_driver_sql("PRAGMA synchronous = OFF")
-    elif dialect == "postgresql":
-        connection.exec_driver_sql("SET synchronous_commit TO off")
-    db.session.commit()
+    with unit_of_work():
+        connection = db.session.connection()
+        dialect, level = connection.dialect.name, None
+        if dialect == "sqlite":
+            level = int(connection.exec_driver_sql("PRAGMA synchronous").scalar())
+            connection.exec_driver_sql("PRAGMA synchronous = OFF")
+        elif dialect == "postgresql":
+            connection.exec_driver_sql("SET synchronous_commit TO off")
     try:
         yield
     finally:
-        db.session.rollback()
-        connection = db.session.connection()
-        if dialect == "sqlite":
-            connection.exec_driver_sql(f"PRAGMA synchronous = {level}")
-        elif dialect == "postgresql":
-            connection.exec_driver_sql("RESET synchronous_commit")
-        db.session.commit()
+        db.session.rollback()  # whatever a failed step left half-done
+        with unit_of_work():
+            connection = db.session.connection()
+            if dialect == "sqlite":
+                connection.exec_driver_sql(f"PRAGMA synchronous = {level}")
+            elif dialect == "postgresql":
+                connection.exec_driver_sql("RESET synchronous_commit")
 
 
 def seed_storefront(named: dict[str, User], seed: int, products: int = 200, checkouts: int = 260) -> dict[str, int]:
@@ -137,6 +138,7 @@ def seed_storefront(named: dict[str, User], seed: int, products: int = 200, chec
             **{f"orders {state}": count for state, count in sorted(states.items())}}
 
 
+@transactional
 def _open_shops(named: dict[str, User], people: list[User], rng: random.Random) -> dict[str, Shop]:
     """One approved shop per vertical (the named merchant runs the beauty shop) and one application."""
     admin = named["admin"]
@@ -157,10 +159,10 @@ def _open_shops(named: dict[str, User], people: list[User], rng: random.Random) 
     for shop in shops.values():
         initials = "".join(word[0] for word in shop.slug.split("-")[:2])
         shop.logo_path = images.store_webp(make_avatar(initials, random.Random(shop.slug)), "shops")
-    db.session.commit()
     return shops
 
 
+@transactional
 def _stock_catalog(shops: dict[str, Shop], communities: dict[str, Community], rng: random.Random,
                    seed: int, wanted: int) -> list[DemoProduct]:
     """`wanted` active products shared among the shops (plus a draft and an archived one each in a full
@@ -213,12 +215,12 @@ def _stock_catalog(shops: dict[str, Shop], communities: dict[str, Community], rn
     by_product = {product.id: product for product in products}
     for sku_id, product_id in db.session.execute(select(Sku.id, Sku.product_id).order_by(Sku.id)):
         by_product[product_id].skus.append(sku_id)
-    db.session.commit()
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(_render_product_image, jobs, chunksize=16))
     return products
 
 
+@transactional
 def _tag_notes(products: list[DemoProduct], communities: dict[str, Community],
                rng: random.Random) -> tuple[int, dict[int, list[int]]]:
     """Every review tags (and rates) a product of its community's shop; about a third of the notes tag
@@ -252,7 +254,6 @@ def _tag_notes(products: list[DemoProduct], communities: dict[str, Community],
         tagged += 1
     if rows:
         db.session.execute(insert(PostProduct), rows)
-    db.session.commit()
     return tagged, tags_of_product
 
 
@@ -284,6 +285,7 @@ def _make_coupons(admin: User, shops: dict[str, Shop], now: datetime) -> int:
     return made
 
 
+@transactional
 def _addresses(buyers: list[User], rng: random.Random) -> dict[int, int]:
     """One saved address per buyer (bulk: addresses have no invariants); buyer id → address id."""
     cities = [("上海市 Shanghai", "200000"), ("北京市 Beijing", "100000"), ("杭州市 Hangzhou", "310000"),
@@ -297,7 +299,6 @@ def _addresses(buyers: list[User], rng: random.Random) -> dict[int, int]:
                      "line1": f"{rng.randint(1, 999)} {rng.choice(streets)}", "postal_code": postal,
                      "created_at": clock_now() - timedelta(days=90)})
     db.session.execute(insert(Address), rows)
-    db.session.commit()
     ids = {buyer.id for buyer in buyers}
     return {user_id: address_id for address_id, user_id in
             db.session.execute(select(Address.id, Address.user_id).where(Address.user_id.in_(ids)))}

@@ -9,9 +9,10 @@ import uuid
 from collections.abc import Iterable
 
 from flask import request
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 
 from app.core.clock import now
+from app.core.uow import unit_of_work
 from app.events.models import EVENT_KINDS, Event
 from app.extensions import db
 
@@ -34,22 +35,23 @@ def record_impressions(post_ids: Iterable[int], *, surface: str, request_id: str
         for index, post_id in enumerate(post_ids)
     ]
     if rows:
-        if db.session.get_bind().dialect.name == "postgresql":
-            # Losing the last instant of impressions in a database crash is acceptable; waiting for the
-            # WAL flush on every page view is not (it was a third of the For-you page's database time).
-            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-        db.session.execute(insert(Event), rows)
-        db.session.commit()
+        # Losing the last instant of impressions in a database crash is acceptable; waiting for the WAL flush
+        # on every page view is not (it was a third of the For-you page's database time). Joined into a
+        # caller's unit, the caller's durability wins.
+        with unit_of_work(synchronous_commit=False):
+            db.session.execute(insert(Event), rows)
     return len(rows)
 
 
 def record_action(kind: str, *, user_id: int | None = None, anon_id: str | None = None, post_id: int | None = None,
                   target_user_id: int | None = None, surface: str | None = None, request_id: str | None = None) -> None:
-    """Add an action (open, like, save, comment, share, follow) to the current transaction."""
+    """Add an action (open, like, save, comment, share, follow) to the caller's unit of work, or, called on
+    its own (a page logging an open or a share), commit it in one of its own."""
     if kind not in EVENT_KINDS or kind == "impression":
         raise ValueError(f"not an action kind: {kind}")
-    db.session.add(Event(user_id=user_id, anon_id=None if user_id else anon_id, kind=kind, post_id=post_id,
-                         target_user_id=target_user_id, surface=surface, request_id=request_id))
+    with unit_of_work():
+        db.session.add(Event(user_id=user_id, anon_id=None if user_id else anon_id, kind=kind, post_id=post_id,
+                             target_user_id=target_user_id, surface=surface, request_id=request_id))
 
 
 def anon_id() -> str | None:

@@ -38,6 +38,7 @@ from app.core.clock import now
 from app.core.db import insert_if_absent
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.uow import transactional
 from app.events.log import new_request_id, record_impressions
 from app.events.models import Event
 from app.extensions import db
@@ -296,6 +297,7 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
                       items=[card.post for card in cards], hidden=hidden)
 
 
+@transactional
 def give_feedback(user: User, kind: str, post_id: int) -> FeedFeedback:
     """Remember "not interested" (this post), "fewer from this author" or "fewer from this community"."""
     if kind not in FEEDBACK_KINDS:
@@ -306,17 +308,16 @@ def give_feedback(user: User, kind: str, post_id: int) -> FeedFeedback:
         raise NotFound(_("This note does not exist."))
     target = {"not_interested": post.id, "fewer_author": post.author_id, "fewer_community": post.community_id}[kind]
     insert_if_absent(FeedFeedback, user_id=user.id, kind=kind, target_id=target, created_at=now())
-    db.session.commit()
     return db.session.scalar(select(FeedFeedback).where(FeedFeedback.user_id == user.id, FeedFeedback.kind == kind,
                                                         FeedFeedback.target_id == target))
 
 
+@transactional
 def undo_feedback(user: User, feedback_id: int) -> None:
     row = db.session.get(FeedFeedback, feedback_id)
     if row is None or row.user_id != user.id:
         raise NotFound(_("This choice does not exist."))
     db.session.delete(row)
-    db.session.commit()
 
 
 def people_to_follow(viewer: User, limit: int = 6) -> list[tuple[User, str]]:

@@ -22,6 +22,7 @@ from sqlalchemy import delete, insert, select, update
 
 from app.communities.models import Community
 from app.core.clock import now
+from app.core.uow import unit_of_work
 from app.events.models import Event
 from app.extensions import db
 from app.feeds.models import FollowSuggestion, Recommendation, RecommenderModel, SimilarPost
@@ -253,12 +254,12 @@ def train_and_publish(force: bool = False, seed: int = 2026, evaluate: bool = Tr
         shutil.rmtree(directory)
     seconds = time.perf_counter() - started
     storage.save(model, directory, metrics={**report.metrics, "train_seconds": seconds})
-    db.session.add(RecommenderModel(version=version, path=str(directory), n_users=int(model.data.n_users),
-                                    n_items=int(model.data.n_items), n_interactions=len(dataset.users),
-                                    train_seconds=seconds, metrics=report.metrics, is_active=False))
-    db.session.flush()
-    _publish(model, version)
-    db.session.commit()
+    with unit_of_work():
+        db.session.add(RecommenderModel(version=version, path=str(directory), n_users=int(model.data.n_users),
+                                        n_items=int(model.data.n_items), n_interactions=len(dataset.users),
+                                        train_seconds=seconds, metrics=report.metrics, is_active=False))
+        db.session.flush()
+        _publish(model, version)
     report.version, report.activated = version, True
     report.reason = "first model" if current is None else ("forced" if force else "not worse than the current model")
     report.seconds = time.perf_counter() - started

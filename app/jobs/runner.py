@@ -22,6 +22,7 @@ from sqlalchemy import update
 
 from app.core.clock import now as clock_now
 from app.core.db import insert_if_absent
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.jobs.models import JobRun
 
@@ -79,18 +80,19 @@ def run_due_schedules(moment: datetime | None = None) -> list[str]:
         period = period_of(name, moment)
         if period is None:
             continue
-        if not insert_if_absent(JobRun, name=name, period=period, started_at=moment):
+        with unit_of_work():  # the claim is committed, so visible to other hosts, before the job starts
+            claimed = insert_if_absent(JobRun, name=name, period=period, started_at=moment)
+        if not claimed:
             continue
-        db.session.commit()  # the claim is visible to other hosts before the job starts
         try:
             result = enqueue(path)
         except Exception as exc:  # a failed run is recorded; the next period tries again
-            db.session.rollback()
+            db.session.rollback()  # a job that failed outside its unit of work may leave a broken transaction
             log.exception("scheduled job %s failed", name)
             result = f"failed: {exc}"[:500]
-        db.session.execute(update(JobRun).where(JobRun.name == name, JobRun.period == period)
-                           .values(finished_at=clock_now(), result=str(result)[:500]))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(update(JobRun).where(JobRun.name == name, JobRun.period == period)
+                               .values(finished_at=clock_now(), result=str(result)[:500]))
         fired.append(name)
     return fired
 

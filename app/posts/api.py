@@ -300,7 +300,6 @@ def get_post(args: dict, post_id: int):
     if post.status == STATUS_PUBLISHED:
         record_action("open", user_id=viewer.id if viewer else None, anon_id=anon_id(), post_id=post.id,
                       surface=args.get("surface") or "post", request_id=args.get("request_id"))
-        db.session.commit()
     return _post_detail(post, viewer)
 
 

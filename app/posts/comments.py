@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.core.clock import now
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.uow import transactional
 from app.events.log import record_action
 from app.extensions import db
 from app.posts.models import STATUS_DELETED, STATUS_PUBLISHED, Comment, Post
@@ -52,11 +53,12 @@ def get_comment(comment_id: int) -> Comment:
     return comment
 
 
+@transactional
 def add_comment(author: User, post: Post, body: str | None, parent_id: int | None = None) -> Comment:
     """Comment on a post, or reply to one of its comments (a reply to a third-level reply stays third-level)."""
     ensure_engageable(post, author)
     if post.comments_locked:
-        raise Forbidden(_("Comments on this note are locked."))
+        raise Forbidden(_("Comments on this note are locked."), code="comments-locked")
     body = _clean_body(body)
     parent = None
     if parent_id is not None:
@@ -65,9 +67,10 @@ def add_comment(author: User, post: Post, body: str | None, parent_id: int | Non
             raise Invalid(_("You can only reply to a comment on this note."),
                           {"parent_id": [_("You can only reply to a comment on this note.")]})
         if parent.status != STATUS_PUBLISHED:
-            raise Invalid(_("That comment was deleted."), {"parent_id": [_("That comment was deleted.")]})
+            raise Invalid(_("That comment was deleted."), {"parent_id": [_("That comment was deleted.")]},
+                          code="parent-deleted")
         if is_blocked_between(author.id, parent.author_id):
-            raise Forbidden(_("You cannot reply to this account."))
+            raise Forbidden(_("You cannot reply to this account."), code="blocked")
         if parent.depth >= MAX_DEPTH:
             parent = db.session.get(Comment, parent.parent_id)
     comment = Comment(post_id=post.id, author_id=author.id, parent_id=parent.id if parent else None,
@@ -86,7 +89,6 @@ def add_comment(author: User, post: Post, body: str | None, parent_id: int | Non
         notified.add(post.author_id)
     notify_mentions(body, author, "comment", comment.id, skip=notified)
     record_action("comment", user_id=author.id, post_id=post.id)
-    db.session.commit()
     return comment
 
 
@@ -95,14 +97,14 @@ def can_edit_comment(user: User | None, comment: Comment) -> bool:
                 and comment.status == STATUS_PUBLISHED and now() - comment.created_at <= EDIT_WINDOW)
 
 
+@transactional
 def edit_comment(actor: User, comment: Comment, body: str | None) -> Comment:
     if comment.author_id != actor.id:
-        raise Forbidden(_("Only its author can edit this comment."))
+        raise Forbidden(_("Only its author can edit this comment."), code="not-your-comment")
     if not can_edit_comment(actor, comment):
-        raise Forbidden(_("Comments can be edited for 15 minutes after posting."))
+        raise Forbidden(_("Comments can be edited for 15 minutes after posting."), code="edit-window-closed")
     body = _clean_body(body)
     comment.body, comment.body_html, comment.edited_at = body, _render(body), now()
-    db.session.commit()
     return comment
 
 
@@ -111,19 +113,20 @@ def can_delete_comment(user: User | None, comment: Comment) -> bool:
                 and (comment.author_id == user.id or user.is_admin))
 
 
+@transactional
 def delete_comment(actor: User, comment: Comment) -> Comment:
     """Soft delete: replies stay in place under a 'deleted' marker; the post's count drops once."""
     if not can_delete_comment(actor, comment):
         if comment.status != STATUS_PUBLISHED:
             return comment
-        raise Forbidden(_("Only its author can delete this comment."))
+        raise Forbidden(_("Only its author can delete this comment."), code="not-your-comment")
     result = db.session.execute(update(Comment).where(Comment.id == comment.id, Comment.status == STATUS_PUBLISHED)
                                 .values(status=STATUS_DELETED).execution_options(synchronize_session=False))
     if result.rowcount == 1:
         add_to_post_counter(comment.post_id, "comment_count", -1)
         refresh_hot_score(comment.post_id)
         queue_post_counts(comment.post_id)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(comment)
     return comment
 

@@ -9,6 +9,7 @@ from app.core.clock import now
 from app.core.db import insert_if_absent
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, paginate_desc
+from app.core.uow import transactional
 from app.events.log import record_action
 from app.extensions import db
 from app.posts.cards import card_load_options
@@ -30,6 +31,7 @@ def _add_to_likes_received(user_id: int, delta: int) -> None:
                        .execution_options(synchronize_session=False))
 
 
+@transactional
 def like_post(user: User, post: Post, surface: str | None = None) -> bool:
     """Like; True when this added the like (liking twice is harmless)."""
     ensure_engageable(post, user)
@@ -41,11 +43,12 @@ def like_post(user: User, post: Post, surface: str | None = None) -> bool:
         queue_post_counts(post.id)
         notify(post.author_id, "like", actor_id=user.id, target_type="post", target_id=post.id)
         record_action("like", user_id=user.id, post_id=post.id, surface=surface)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(post)
     return created
 
 
+@transactional
 def unlike_post(user: User, post: Post) -> bool:
     """Take a like back; True when there was one."""
     result = db.session.execute(delete(Like).where(Like.user_id == user.id, Like.post_id == post.id)
@@ -56,7 +59,7 @@ def unlike_post(user: User, post: Post) -> bool:
         _add_to_likes_received(post.author_id, -1)
         refresh_hot_score(post.id)
         queue_post_counts(post.id)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(post)
     return removed
 
@@ -93,46 +96,47 @@ def get_collection(collection_id: int, viewer: User | None) -> Collection:
     return collection
 
 
+@transactional
 def create_collection(owner: User, name: str | None, is_public: bool = False) -> Collection:
     name = _clean_collection_name(name)
     count = db.session.scalar(select(func.count()).select_from(Collection).where(Collection.owner_id == owner.id))
     if count >= COLLECTIONS_MAX:
-        raise Conflict(_("You have reached the limit of %(max)d collections.", max=COLLECTIONS_MAX))
+        raise Conflict(_("You have reached the limit of %(max)d collections.", max=COLLECTIONS_MAX),
+                       code="collection-limit-reached")
     if not insert_if_absent(Collection, owner_id=owner.id, name=name, is_public=bool(is_public), item_count=0,
                             created_at=now()):
         raise Invalid(_("You already have a collection with this name."),
-                      {"name": [_("You already have a collection with this name.")]})
-    db.session.commit()
+                      {"name": [_("You already have a collection with this name.")]}, code="collection-name-taken")
     return db.session.scalar(select(Collection).where(Collection.owner_id == owner.id, Collection.name == name))
 
 
+@transactional
 def update_collection(owner: User, collection: Collection, *, name: str | None = None,
                       is_public: bool | None = None) -> Collection:
     if collection.owner_id != owner.id:
-        raise Forbidden(_("Only its owner can change this collection."))
+        raise Forbidden(_("Only its owner can change this collection."), code="not-your-collection")
     if name is not None:
         name = _clean_collection_name(name)
         clash = db.session.scalar(select(Collection.id).where(Collection.owner_id == owner.id, Collection.name == name,
                                                               Collection.id != collection.id))
         if clash:
             raise Invalid(_("You already have a collection with this name."),
-                          {"name": [_("You already have a collection with this name.")]})
+                          {"name": [_("You already have a collection with this name.")]}, code="collection-name-taken")
         collection.name = name
     if is_public is not None:
         collection.is_public = bool(is_public)
-    db.session.commit()
     return collection
 
 
+@transactional
 def delete_collection(owner: User, collection: Collection) -> None:
     """Delete a collection and unsave what it held (the posts' save counts drop with it)."""
     if collection.owner_id != owner.id:
-        raise Forbidden(_("Only its owner can delete this collection."))
+        raise Forbidden(_("Only its owner can delete this collection."), code="not-your-collection")
     post_ids = list(db.session.scalars(select(Save.post_id).where(Save.collection_id == collection.id)))
     for post_id in post_ids:
         _remove_save(owner.id, post_id)
     db.session.delete(collection)
-    db.session.commit()
 
 
 def default_collection(owner: User) -> Collection:
@@ -156,6 +160,7 @@ def _add_to_collection_count(collection_id: int, delta: int) -> None:
 
 # --- saves ------------------------------------------------------------------------------------------------
 
+@transactional
 def save_post(user: User, post: Post, collection_id: int | None = None, surface: str | None = None) -> Save:
     """Save into a collection (the default one when none is named); saving again moves it there."""
     ensure_engageable(post, user)
@@ -181,7 +186,7 @@ def save_post(user: User, post: Post, collection_id: int | None = None, surface:
             if moved.rowcount == 1:
                 _add_to_collection_count(save.collection_id, -1)
                 _add_to_collection_count(collection.id, +1)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(post)
     return db.session.scalar(select(Save).where(Save.user_id == user.id, Save.post_id == post.id))
 
@@ -200,9 +205,10 @@ def _remove_save(user_id: int, post_id: int) -> bool:
     return True
 
 
+@transactional
 def unsave_post(user: User, post: Post) -> bool:
     removed = _remove_save(user.id, post.id)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(post)
     return removed
 

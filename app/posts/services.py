@@ -19,6 +19,7 @@ from app.core.clock import now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.images import EncodedImage, Rendition, delete_media, prepare_uploads, store_encoded
 from app.core.parsing import parse_whole_number
+from app.core.uow import after_commit, transactional
 from app.extensions import db
 from app.posts.models import (
     KIND_NOTE,
@@ -107,9 +108,10 @@ def ensure_can_view(post: Post, viewer: User | None) -> None:
 def ensure_engageable(post: Post, user: User) -> None:
     """Likes, saves and comments need a published post whose author has not blocked `user` (or vice versa)."""
     if post.status != STATUS_PUBLISHED:
-        raise Conflict(_("This note was removed, so it can no longer be liked, saved or commented on."))
+        raise Conflict(_("This note was removed, so it can no longer be liked, saved or commented on."),
+                       code="post-removed")
     if is_blocked_between(user.id, post.author_id):
-        raise Forbidden(_("You cannot interact with this account's notes."))
+        raise Forbidden(_("You cannot interact with this account's notes."), code="blocked")
 
 
 def can_edit(user: User | None, post: Post) -> bool:
@@ -245,6 +247,7 @@ def get_community_for_posting(slug: str | None) -> Community:
     return community
 
 
+@transactional
 def create_post(author: User, *, community_slug: str | None, title: str | None, body: str | None = "",
                 kind: str = KIND_NOTE, tags: str | list[str] | None = None, rating: int | str | None = None,
                 images: list[bytes] | None = None, product_ids: Sequence | None = None,
@@ -268,10 +271,10 @@ def create_post(author: User, *, community_slug: str | None, title: str | None, 
                        .values(post_count=Community.post_count + 1).execution_options(synchronize_session=False))
     notify_mentions(fields.body, author, "post", post.id)
     queue_post(post.id)
-    db.session.commit()
     return post
 
 
+@transactional
 def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | None = None,
               tags: str | list[str] | None = None, rating: int | str | None = None,
               add_images: list[bytes] | None = None, remove_image_ids: list[int] | None = None,
@@ -280,7 +283,7 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
     """Change a post's text, tags, rating, images or products; the previous text is kept as a revision.
     Product fields left as None keep what the post has."""
     if not can_edit(actor, post):
-        raise Forbidden(_("Only the author can edit this note."))
+        raise Forbidden(_("Only the author can edit this note."), code="not-your-post")
     fields = _clean_fields(post.kind, post.title if title is None else title, post.body_md if body is None else body,
                            [t.name for t in post.tags] if tags is None else tags,
                            post.rating if rating is None else rating)
@@ -313,10 +316,9 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
     if new_mentions:
         notify_mentions(" ".join(f"@{name}" for name in sorted(new_mentions)), actor, "post", post.id)
     queue_post(post.id)
-    db.session.commit()
     for display, thumb in removed_files:
-        delete_media(display)
-        delete_media(thumb)
+        after_commit(lambda display=display: delete_media(display))
+        after_commit(lambda thumb=thumb: delete_media(thumb))
     return post
 
 
@@ -333,10 +335,11 @@ def _product_edit(post: Post, product_ids: Sequence | None, reviewed_product_id,
     return ProductTagRequest(ids, pins, reviewed_product_id)
 
 
+@transactional
 def delete_post(actor: User, post: Post) -> Post:
     """Soft delete by the author (or an admin): the row stays, its page says it was deleted."""
     if not actor.is_authenticated or (actor.id != post.author_id and not actor.is_admin):
-        raise Forbidden(_("Only the author can delete this note."))
+        raise Forbidden(_("Only the author can delete this note."), code="not-your-post")
     if post.status == STATUS_DELETED:
         return post
     result = db.session.execute(update(Post).where(Post.id == post.id, Post.status != STATUS_DELETED)
@@ -346,7 +349,7 @@ def delete_post(actor: User, post: Post) -> Post:
         db.session.execute(update(Community).where(Community.id == post.community_id)
                            .values(post_count=Community.post_count - 1).execution_options(synchronize_session=False))
     queue_post(post.id)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(post)
     current_app.logger.info("post %s deleted by user %s", post.id, actor.id)
     return post

@@ -197,7 +197,6 @@ def detail(post_id: int):
     if post.status == STATUS_PUBLISHED:
         record_action("open", user_id=viewer.id if viewer else None, anon_id=request.cookies.get(ANON_COOKIE),
                       post_id=post.id, surface=request.args.get("from") or "post")
-        db.session.commit()
     return render_template(
         "posts/detail.html", post=post, liked=liked, saved_in=saved_in,
         relation=relationship_between(viewer, post.author) if viewer else None,
@@ -274,7 +273,6 @@ def share(post_id: int):
     services.ensure_can_view(post, current_viewer())
     record_action("share", user_id=current_user.id if current_user.is_authenticated else None,
                   anon_id=request.cookies.get(ANON_COOKIE), post_id=post.id)
-    db.session.commit()
     link = external_url_for("posts.detail", post_id=post.id)
     if _is_htmx():
         return render_template("posts/_share_link.html", link=link)

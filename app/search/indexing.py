@@ -33,7 +33,7 @@ def index_documents(kind: str, ids: list[int], with_dependents: bool = True) -> 
 
     ids = [int(i) for i in ids]
     writes: dict[str, tuple[list, list[int]]] = {}
-    # A session of its own: this runs inline from after_commit, where the request's session cannot query.
+    # A session of its own: inline, this runs right after the request's commit; its session stays the request's.
     with Session(db.engine) as session:
         writes[kind] = build_documents(session, kind, ids)
         for other_kind, other_ids in (dependents(session, kind, ids) if with_dependents else {}).items():

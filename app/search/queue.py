@@ -2,8 +2,8 @@
 
 `queue_post(post.id)` after creating, editing or deleting a post, `queue_product`, `queue_community` and
 `queue_user` likewise; `queue_post_counts` / `queue_product_counts` when only counts moved. The ids wait on
-the database session and are handed to the job runner only after the transaction commits (SQLAlchemy's
-after_commit event is just the transport that defers the enqueue; a rollback drops them). The jobs
+the open unit of work (app/core/uow.py) and are handed to the job runner, batched, by its after-commit
+callback (a rollback drops them). The jobs
 themselves (`app.search.indexing`) sit above every domain; this module imports none, so any domain may
 call it.
 """
@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-from app.extensions import db
+from app.core.uow import after_commit, current_unit
 from app.jobs.runner import enqueue
 from app.search.backend import DOC_COMMUNITY, DOC_POST, DOC_PRODUCT, DOC_USER
 
@@ -24,7 +21,6 @@ JOB = "app.search.indexing:index_documents"
 COUNTS_JOB = "app.search.indexing:refresh_counts"
 _COUNTS = "counts"  # pending key for count-only refreshes: a set of (type, id)
 _PENDING = "search_pending"
-_HOOKED = "search_hooked"
 
 
 def queue_post(post_id: int) -> None:
@@ -56,21 +52,17 @@ def queue_product_counts(product_id: int) -> None:
 
 
 def _queue(doc_type: str, ref: int | tuple[str, int]) -> None:
-    session = db.session()
-    session.info.setdefault(_PENDING, {}).setdefault(doc_type, set()).add(
-        ref if isinstance(ref, tuple) else int(ref))
-    if not session.info.get(_HOOKED):
-        event.listen(session, "after_commit", _enqueue_pending)
-        event.listen(session, "after_rollback", _drop_pending)
-        session.info[_HOOKED] = True
+    unit = current_unit()
+    if unit is None:
+        raise RuntimeError("queue search work inside the service's unit_of_work()")
+    pending = unit.info.get(_PENDING)
+    if pending is None:
+        pending = unit.info[_PENDING] = {}
+        after_commit(lambda: _enqueue_pending(pending))
+    pending.setdefault(doc_type, set()).add(ref if isinstance(ref, tuple) else int(ref))
 
 
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def _enqueue_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None) or {}
+def _enqueue_pending(pending: dict) -> None:
     # A full re-index includes the counts.
     counts = {(kind, ref_id) for kind, ref_id in pending.pop(_COUNTS, set()) if ref_id not in pending.get(kind, ())}
     jobs = [(JOB, {"kind": doc_type, "ids": sorted(ids)}) for doc_type, ids in pending.items()]

@@ -11,6 +11,7 @@ from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.db import insert_if_absent
 from app.core.errors import Invalid, NotFound
+from app.core.uow import transactional, unit_of_work
 from app.extensions import db
 from app.shop.checkout import attributions, is_id, max_quantity, parse_quantity
 from app.shop.models import Address, Cart, CartItem, Product, ProductStatus, ShopStatus, Sku
@@ -18,8 +19,8 @@ from app.shop.models import Address, Cart, CartItem, Product, ProductStatus, Sho
 
 def cart_of(user: User) -> Cart:
     """The user's cart (made on first use; race-safe)."""
-    insert_if_absent(Cart, user_id=user.id, updated_at=clock_now())
-    db.session.commit()
+    with unit_of_work():
+        insert_if_absent(Cart, user_id=user.id, updated_at=clock_now())
     return db.session.scalar(select(Cart).where(Cart.user_id == user.id).options(
         selectinload(Cart.items).joinedload(CartItem.sku).joinedload(Sku.product).joinedload(Product.shop)))
 
@@ -48,7 +49,7 @@ def sku_for_sale(sku_id) -> Sku:
     sku = db.session.get(Sku, sku_id) if is_id(sku_id) else None
     if sku is None or not sku.is_active or sku.product.status != ProductStatus.ACTIVE \
             or sku.product.shop.status != ShopStatus.APPROVED:
-        raise NotFound(_("This item is no longer for sale."))
+        raise NotFound(_("This item is no longer for sale."), code="not-for-sale")
     return sku
 
 
@@ -66,6 +67,7 @@ def check_stock(sku: Sku, quantity: int) -> None:
         raise Invalid(message, {"quantity": [message]})
 
 
+@transactional
 def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None = None, *,
                 product_id: int | None = None) -> CartItem:
     """Put units of a SKU in the cart (adding to what is there, up to the stock and the per-order limit).
@@ -87,14 +89,14 @@ def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None 
                                            source_post_id=func.coalesce(source_post_id, CartItem.source_post_id))
                                    .execution_options(synchronize_session=False))
         if grown.rowcount != 1:
-            db.session.rollback()
             message = _("You can order at most %(max)d of one item at a time.", max=max_quantity())
             raise Invalid(message, {"quantity": [message]})
-    db.session.commit()
+    db.session.flush()
     return db.session.scalar(select(CartItem).where(CartItem.cart_id == cart.id, CartItem.sku_id == sku.id)
                              .execution_options(populate_existing=True))
 
 
+@transactional
 def set_cart_quantity(user: User, item_id: int, quantity) -> None:
     """Change a line's quantity; 0 removes it."""
     if quantity in (0, "0"):
@@ -106,15 +108,15 @@ def set_cart_quantity(user: User, item_id: int, quantity) -> None:
         raise NotFound(_("This item is not in your cart."))
     check_stock(item.sku, quantity)
     item.quantity = quantity
-    db.session.commit()
 
 
+@transactional
 def remove_from_cart(user: User, item_id: int) -> None:
     cart = cart_of(user)
     db.session.execute(delete(CartItem).where(CartItem.id == item_id, CartItem.cart_id == cart.id))
-    db.session.commit()
 
 
+@transactional
 def add_address(user: User, *, recipient_name: str, phone: str, line1: str, region: str = "",
                 postal_code: str = "") -> Address:
     """Save a shipping address for checkouts."""
@@ -130,17 +132,16 @@ def add_address(user: User, *, recipient_name: str, phone: str, line1: str, regi
         raise Invalid(_("Check the address."), errors)
     address = Address(user_id=user.id, created_at=clock_now(), **values)
     db.session.add(address)
-    db.session.commit()
     return address
 
 
+@transactional
 def delete_address(user: User, address_id: int) -> None:
     """Hide a saved address; orders keep their own copy."""
     address = db.session.get(Address, address_id)
     if address is None or address.user_id != user.id or address.deleted_at is not None:
         raise NotFound(_("No such address."))
     address.deleted_at = clock_now()
-    db.session.commit()
 
 
 def addresses_of(user: User) -> list[Address]:
@@ -215,7 +216,7 @@ def merge_guest_cart(user: User, lines: list) -> int:
             add_to_cart(user, line[0], line[1], line[2] if is_id(line[2]) else None)
             moved += 1
         except (Invalid, NotFound):
-            db.session.rollback()
+            continue  # add_to_cart's own unit of work rolled that line back
     return moved
 
 

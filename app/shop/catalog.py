@@ -17,6 +17,7 @@ from app.core.images import Rendition, prepare_uploads, store_encoded
 from app.core.money import MINOR_UNITS
 from app.core.pagination import Page, clamp_limit, paginate_desc
 from app.core.parsing import parse_whole_number
+from app.core.uow import transactional, unit_of_work
 from app.extensions import db
 from app.search.queue import queue_product
 from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
@@ -47,22 +48,24 @@ def apply_for_shop(user: User, *, slug: str, name: str, description: str = "") -
         errors["name"] = [_("Give the shop a name of up to 80 characters.")]
     if errors:
         raise Invalid(_("Check the shop's details."), errors)
-    shop = db.session.scalar(select(Shop).where(Shop.owner_id == user.id))
-    if shop is not None and shop.status != ShopStatus.REJECTED:
-        raise Conflict(_("You already have a shop or an application under review."))
-    if shop is None:
-        shop = Shop(owner_id=user.id, created_at=clock_now())
-        db.session.add(shop)
-    shop.slug, shop.name, shop.description = slug, name, (description or "")[:5000]
-    shop.status, shop.rejection_reason, shop.reviewed_by_id, shop.reviewed_at = ShopStatus.APPLIED, None, None, None
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        with unit_of_work():
+            shop = db.session.scalar(select(Shop).where(Shop.owner_id == user.id))
+            if shop is not None and shop.status != ShopStatus.REJECTED:
+                raise Conflict(_("You already have a shop or an application under review."), code="shop-exists")
+            if shop is None:
+                shop = Shop(owner_id=user.id, created_at=clock_now())
+                db.session.add(shop)
+            shop.slug, shop.name, shop.description = slug, name, (description or "")[:5000]
+            shop.status, shop.rejection_reason = ShopStatus.APPLIED, None
+            shop.reviewed_by_id, shop.reviewed_at = None, None
+            db.session.flush()
+    except IntegrityError:  # the unit rolled back first, so the message below can be translated
         raise _field_error("slug", _("This shop address is taken.")) from None
     return shop
 
 
+@transactional
 def _review(admin: User, shop_id: int, to_status: ShopStatus, reason: str | None, now: datetime) -> Shop:
     _require_admin(admin)
     shop = db.session.get(Shop, shop_id)
@@ -72,13 +75,13 @@ def _review(admin: User, shop_id: int, to_status: ShopStatus, reason: str | None
                                .values(status=to_status, reviewed_by_id=admin.id, reviewed_at=now,
                                        rejection_reason=reason).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
-        raise Conflict(_("This application has already been reviewed."))
+        raise Conflict(_("This application has already been reviewed."), code="already-reviewed")
     if to_status == ShopStatus.APPROVED:
         db.session.execute(update(User).where(User.id == shop.owner_id).values(is_merchant=True)
                            .execution_options(synchronize_session=False))
     for product_id in db.session.scalars(select(Product.id).where(Product.shop_id == shop.id)):
         queue_product(product_id)  # what the shop listed while waiting becomes findable once it is active
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(shop)
     return shop
 
@@ -101,9 +104,9 @@ def _own_shop(merchant: User, shop_id: int) -> Shop:
     if shop is None:
         raise NotFound(_("No such shop."))
     if shop.owner_id != merchant.id and not merchant.is_admin:
-        raise Forbidden(_("Only the shop's owner can change its catalog."))
+        raise Forbidden(_("Only the shop's owner can change its catalog."), code="not-your-shop")
     if shop.status != ShopStatus.APPROVED:
-        raise Conflict(_("The shop has not been approved yet."))
+        raise Conflict(_("The shop has not been approved yet."), code="shop-not-approved")
     return shop
 
 
@@ -117,6 +120,7 @@ def _own_product(merchant: User, product_id: int) -> Product:
 
 # --- products and SKUs ------------------------------------------------------------------------------------
 
+@transactional
 def create_product(merchant: User, shop_id: int, *, title: str, description: str = "",
                    community_id: int | None = None, commission_bps: int = 0) -> Product:
     """A draft product in the merchant's shop; publish it once it has a SKU."""
@@ -136,10 +140,10 @@ def create_product(merchant: User, shop_id: int, *, title: str, description: str
     db.session.add(product)
     db.session.flush()
     queue_product(product.id)
-    db.session.commit()
     return product
 
 
+@transactional
 def add_product_image(merchant: User, product_id: int, path: str) -> ProductImage:
     """Attach an already stored image (see app.core.images.store_encoded) to a product."""
     product = _own_product(merchant, product_id)
@@ -147,7 +151,6 @@ def add_product_image(merchant: User, product_id: int, path: str) -> ProductImag
                                  .where(ProductImage.product_id == product.id)) or 0
     image = ProductImage(product_id=product.id, path=path, position=position)
     db.session.add(image)
-    db.session.commit()
     return image
 
 
@@ -167,18 +170,18 @@ def add_sku(merchant: User, product_id: int, *, code: str, label: str = "", pric
         errors["currency"] = [_("This currency is not supported.")]
     if errors:
         raise Invalid(_("Check the option's details."), errors)
-    sku = Sku(product_id=product.id, shop_id=product.shop_id, code=code, label=" ".join(label.split())[:80],
-              price_cents=price_cents, stock=stock, currency=currency)
-    db.session.add(sku)
-    queue_product(product.id)
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        with unit_of_work():
+            sku = Sku(product_id=product.id, shop_id=product.shop_id, code=code, label=" ".join(label.split())[:80],
+                      price_cents=price_cents, stock=stock, currency=currency)
+            db.session.add(sku)
+            queue_product(product.id)
+    except IntegrityError:  # the unit rolled back first, so the message below can be translated
         raise _field_error("code", _("Another option in your shop already uses this code.")) from None
     return sku
 
 
+@transactional
 def adjust_stock(merchant: User, sku_id: int, delta: int) -> Sku:
     """Add (or, with a negative delta, remove) units; never below zero, never read-modify-write."""
     sku = db.session.get(Sku, sku_id)
@@ -190,24 +193,23 @@ def adjust_stock(merchant: User, sku_id: int, delta: int) -> Sku:
     moved = db.session.execute(update(Sku).where(Sku.id == sku.id, Sku.stock + delta >= 0)
                                .values(stock=Sku.stock + delta).execution_options(synchronize_session=False))
     if moved.rowcount != 1:
-        db.session.rollback()
         raise _field_error("delta", _("There is not that much stock to remove."))
     queue_product(sku.product_id)
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(sku)
     return sku
 
 
+@transactional
 def set_product_status(merchant: User, product_id: int, status: ProductStatus) -> Product:
     """Publish (needs an option with a price), hide back to draft, or archive a product."""
     product = _own_product(merchant, product_id)
     if status not in (ProductStatus.DRAFT, ProductStatus.ACTIVE, ProductStatus.ARCHIVED):
         raise _field_error("status", _("Unknown product status."))
     if status == ProductStatus.ACTIVE and not any(sku.is_active for sku in product.skus):
-        raise Conflict(_("Add at least one option with a price before publishing."))
+        raise Conflict(_("Add at least one option with a price before publishing."), code="no-active-option")
     product.status = status
     queue_product(product.id)
-    db.session.commit()
     return product
 
 

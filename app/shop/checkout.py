@@ -34,6 +34,7 @@ from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.parsing import MAX_ID, parse_id, parse_whole_number
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.posts.models import STATUS_PUBLISHED, Post
 from app.search.queue import queue_product_counts
@@ -116,15 +117,15 @@ def _requested_lines(buyer: User, cart_or_lines: Cart | Sequence[Mapping]) -> li
     """Validate the shape and quantities of what was asked for; the same SKU twice is one line."""
     if isinstance(cart_or_lines, Cart):
         if cart_or_lines.user_id != buyer.id:
-            raise Forbidden(_("This is not your cart."))
+            raise Forbidden(_("This is not your cart."), code="not-your-cart")
         raw = [{"sku_id": item.sku_id, "quantity": item.quantity, "source_post_id": item.source_post_id}
                for item in cart_or_lines.items]
     elif isinstance(cart_or_lines, Sequence) and not isinstance(cart_or_lines, (str, bytes)):
         raw = list(cart_or_lines)
     else:
-        raise Invalid(_("Your cart is empty."), {"lines": [_("Your cart is empty.")]})
+        raise Invalid(_("Your cart is empty."), {"lines": [_("Your cart is empty.")]}, code="cart-empty")
     if not raw:
-        raise Invalid(_("Your cart is empty."), {"lines": [_("Your cart is empty.")]})
+        raise Invalid(_("Your cart is empty."), {"lines": [_("Your cart is empty.")]}, code="cart-empty")
     if len(raw) > MAX_LINES:
         message = _("An order can have at most %(max)d different items.", max=MAX_LINES)
         raise Invalid(message, {"lines": [message]})
@@ -249,11 +250,15 @@ def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str |
             errors[f"{field}.quantity"] = [_("Only %(count)d left of %(title)s.", count=sku.stock,
                                              title=sku.product.title)]
     if errors:
-        raise Invalid(_("Some items cannot be ordered as they are."), errors)
+        # Only short stock: the client may offer to lower the quantities; anything else needs another look.
+        short = all(key.endswith(".quantity") for key in errors)
+        raise Invalid(_("Some items cannot be ordered as they are."), errors,
+                      code="out-of-stock" if short else "items-unavailable")
     currencies = {skus[line.sku_id].currency for line in requested}
     if len(currencies) != 1:
         raise Invalid(_("Items priced in different currencies must be ordered separately."),
-                      {"lines": [_("Items priced in different currencies must be ordered separately.")]})
+                      {"lines": [_("Items priced in different currencies must be ordered separately.")]},
+                      code="mixed-currencies")
     currency = currencies.pop()
 
     by_shop: dict[int, list[RequestedLine]] = {}
@@ -390,7 +395,7 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
     line, stock shortfall or coupon problem. With a `claim`, records its key in the same transaction
     (KeyTaken when a concurrent checkout recorded it first)."""
     now = now or clock_now()
-    try:
+    with unit_of_work():
         # The key first: a concurrent request with it waits here, before pricing or taking any stock.
         key_row = _record_key(buyer, claim, now) if claim else None
         requested = _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is said first
@@ -410,7 +415,7 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
             if taken.rowcount != 1:
                 title = skus[line.sku_id].product.title
                 message = _("Sorry, %(title)s has just sold out in that quantity.", title=title)
-                raise Conflict(message, {"lines": [message]})
+                raise Conflict(message, {"lines": [message]}, code="out-of-stock")
             queue_product_counts(skus[line.sku_id].product_id)  # its stock moved (and may have run out)
 
         discounts = priced.discounts
@@ -453,10 +458,6 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
             db.session.execute(delete(CartItem).where(CartItem.cart_id == cart_or_lines.id,
                                                       CartItem.sku_id.in_([line.sku_id for line in requested]))
                                .execution_options(synchronize_session=False))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     if isinstance(cart_or_lines, Cart):
         db.session.expire(cart_or_lines, ["items"])
     return Checkout(payment=payment, orders=orders)
@@ -539,7 +540,8 @@ def _replay(buyer: User, remembered: CheckoutKey | None, now: datetime) -> Start
     """The checkout a key recorded, as it now stands; its pay URL while it can be paid, else why not.
     Conflict when that checkout cannot be seen (yet), which a committed key row rules out in practice."""
     if remembered is None or remembered.payment_id is None:
-        raise Conflict(_("A checkout with this Idempotency-Key is still in progress. Retry in a moment."))
+        raise Conflict(_("A checkout with this Idempotency-Key is still in progress. Retry in a moment."),
+                       code="checkout-in-progress")
     db.session.expire_all()  # the orders' status, not what this session saw before
     state = payment_state(buyer, remembered.payment_id, now=now)
     return StartedCheckout(state.payment, list(state.payment.orders), state.redirect_url, state.refusal,

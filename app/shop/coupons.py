@@ -21,6 +21,7 @@ from app.core.clock import now as clock_now
 from app.core.db import insert_if_absent
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.money import MINOR_UNITS, Money, format_money
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.shop.models import (
     REDEMPTION_TRANSITIONS,
@@ -42,7 +43,7 @@ def normalise_code(code: str | None) -> str:
 
 
 def _refuse(message: str) -> Invalid:
-    return Invalid(message, {FIELD: [message]})
+    return Invalid(message, {FIELD: [message]}, code="coupon-invalid")
 
 
 def _money(cents: int, currency: str) -> str:
@@ -60,7 +61,7 @@ def create_coupon(actor: User, *, code: str, kind: str, value: int, shop_id: int
     else:
         shop = db.session.get(Shop, shop_id)
         if shop is None or shop.status != ShopStatus.APPROVED or (shop.owner_id != actor.id and not actor.is_admin):
-            raise Forbidden(_("You can only create coupons for your own shop."))
+            raise Forbidden(_("You can only create coupons for your own shop."), code="not-your-shop")
     errors: dict[str, list[str]] = {}
     code = normalise_code(code)
     if not code or len(code) > 40:
@@ -84,13 +85,12 @@ def create_coupon(actor: User, *, code: str, kind: str, value: int, shop_id: int
     coupon = Coupon(code=code, kind=kind, value=value, shop_id=shop_id, min_spend_cents=min_spend_cents,
                     starts_at=starts_at, ends_at=ends_at, total_uses=total_uses, uses_left=total_uses,
                     per_user_limit=per_user_limit, currency=currency, created_by_id=actor.id)
-    db.session.add(coupon)
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        with unit_of_work():
+            db.session.add(coupon)
+    except IntegrityError:  # the unit rolled back first, so the message below can be translated
         message = _("A coupon with this code already exists.")
-        raise Invalid(message, {"code": [message]}) from None
+        raise Invalid(message, {"code": [message]}, code="coupon-code-taken") from None
     return coupon
 
 
@@ -220,5 +220,5 @@ def coupons_of_shop(actor: User, shop_id: int) -> list[Coupon]:
     """A shop's coupons, newest first, for its owner (or an admin)."""
     shop = db.session.get(Shop, shop_id)
     if shop is None or (shop.owner_id != actor.id and not actor.is_admin):
-        raise Forbidden(_("Only the shop's owner can see its coupons."))
+        raise Forbidden(_("Only the shop's owner can see its coupons."), code="not-your-shop")
     return list(db.session.scalars(select(Coupon).where(Coupon.shop_id == shop.id).order_by(Coupon.id.desc())))

@@ -26,6 +26,7 @@ from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, int_key, paginate
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.search.queue import queue_product_counts
 from app.shop import coupons
@@ -115,9 +116,10 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
     if not can_transition(from_status, to_status):
         raise Conflict(_("An order that is %(current)s cannot become %(wanted)s.",
                          current=STATUS_LABELS[from_status].in_sentence,
-                         wanted=STATUS_LABELS[OrderStatus(to_status)].in_sentence))
+                         wanted=STATUS_LABELS[OrderStatus(to_status)].in_sentence),
+                       code="invalid-transition")
     if to_status in REFUND_STATES and not return_window_open(order, now):
-        raise Conflict(_("The return window for this order has closed."))
+        raise Conflict(_("The return window for this order has closed."), code="return-window-closed")
     changes = {"status": str(to_status), "updated_at": now, **(values or {})}
     if to_status in TIMESTAMP_OF:
         changes[TIMESTAMP_OF[to_status]] = now
@@ -125,7 +127,7 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
                                 .values(**changes).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         if strict:
-            raise Conflict(_("This order changed in the meantime. Reload it and try again."))
+            raise Conflict(_("This order changed in the meantime. Reload it and try again."), code="concurrent-change")
         return False
     for key, value in changes.items():
         set_committed_value(order, key, value)
@@ -191,18 +193,15 @@ def cancel_order(actor: User, order_id: int, now: datetime | None = None) -> lis
     if order is None:
         raise NotFound(_("No such order."))
     if actor.id != order.buyer_id and not actor.is_admin:
-        raise Forbidden(_("Only the buyer can cancel this order."))
+        raise Forbidden(_("Only the buyer can cancel this order."), code="not-your-order")
     if order.status != OrderStatus.PENDING_PAYMENT:
-        raise Conflict(_("Only an order awaiting payment can be cancelled; ask the shop for a refund."))
-    try:
+        raise Conflict(_("Only an order awaiting payment can be cancelled; ask the shop for a refund."),
+                       code="not-cancellable")
+    with unit_of_work():
         cancelled = cancel_unpaid_orders(order.payment_id, actor_id=actor.id, note="cancelled by buyer",
                                          now=now, overdue_only=False)
         if not cancelled:
-            raise Conflict(_("This order changed in the meantime. Reload it and try again."))
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+            raise Conflict(_("This order changed in the meantime. Reload it and try again."), code="concurrent-change")
     return cancelled
 
 
@@ -210,19 +209,15 @@ def expire_reservations(now: datetime | None = None) -> int:
     """Job: cancel orders not paid by their reservation deadline, returning stock and coupon uses.
     Safe to run twice or on several workers at once; returns how many orders this run cancelled."""
     now = now or clock_now()
-    payment_ids = list(db.session.scalars(
-        select(Order.payment_id).where(Order.status == OrderStatus.PENDING_PAYMENT, Order.reserved_until <= now)
-        .distinct().order_by(Order.payment_id)))
-    db.session.commit()
+    with unit_of_work():  # a short read: each payment below is cancelled in a transaction of its own
+        payment_ids = list(db.session.scalars(
+            select(Order.payment_id).where(Order.status == OrderStatus.PENDING_PAYMENT, Order.reserved_until <= now)
+            .distinct().order_by(Order.payment_id)))
     count = 0
     for payment_id in payment_ids:
-        try:
+        with unit_of_work():
             count += len(cancel_unpaid_orders(payment_id, actor_id=None, note="reservation expired", now=now,
                                               overdue_only=True))
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
     return count
 
 
@@ -232,7 +227,7 @@ def _merchant_order(actor: User, order_id: int) -> Order:
         raise NotFound(_("No such order."))
     owner_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))
     if not actor.is_admin and actor.id != owner_id:
-        raise Forbidden(_("Only the shop that sold this order can do that."))
+        raise Forbidden(_("Only the shop that sold this order can do that."), code="not-your-shop")
     return order
 
 
@@ -245,15 +240,11 @@ def ship_order(actor: User, order_id: int, tracking_number: str, now: datetime |
         message = _("Enter the tracking number (up to 64 characters).")
         raise Invalid(message, {"tracking_number": [message]})
     if order.shipped_at is not None or order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
-        raise Conflict(_("Only a paid order that has not shipped yet can be shipped."))
-    try:
+        raise Conflict(_("Only a paid order that has not shipped yet can be shipped."), code="not-shippable")
+    with unit_of_work():
         transition_order(order, OrderStatus.SHIPPED, actor_id=actor.id, now=now,
                          values={"tracking_number": tracking})
         notify_order_parties(order, OrderStatus.SHIPPED, actor.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return order
 
 
@@ -264,14 +255,10 @@ def confirm_delivery(buyer: User, order_id: int, now: datetime | None = None) ->
     if order is None or order.buyer_id != buyer.id:
         raise NotFound(_("No such order."))
     if order.shipped_at is None or order.status not in (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED):
-        raise Conflict(_("Only a shipped order can be confirmed as delivered."))
-    try:
+        raise Conflict(_("Only a shipped order can be confirmed as delivered."), code="not-shipped")
+    with unit_of_work():
         transition_order(order, OrderStatus.COMPLETED, actor_id=buyer.id, now=now)
         notify_order_parties(order, OrderStatus.COMPLETED, buyer.id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return order
 
 
@@ -286,15 +273,11 @@ def complete_delivered_orders(now: datetime | None = None) -> int:
         .order_by(Order.id)))
     count = 0
     for order in due:
-        try:
+        with unit_of_work():
             if transition_order(order, OrderStatus.COMPLETED, note="completed automatically", now=now,
                                 strict=False):
                 notify_order_parties(order, OrderStatus.COMPLETED)
                 count += 1
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
     return count
 
 
@@ -329,7 +312,7 @@ def shop_orders_page(merchant: User, shop_id: int, *, status: str | None = None,
 def _shop_orders(merchant: User, shop_id: int):
     shop = db.session.get(Shop, shop_id)
     if shop is None or (shop.owner_id != merchant.id and not merchant.is_admin):
-        raise Forbidden(_("Only the shop's owner can see its orders."))
+        raise Forbidden(_("Only the shop's owner can see its orders."), code="not-your-shop")
     return select(Order).where(Order.shop_id == shop.id)
 
 

@@ -48,6 +48,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, NotFound
+from app.core.uow import transactional, unit_of_work
 from app.extensions import db
 from app.shop import coupons
 from app.shop.models import (
@@ -164,7 +165,7 @@ def transition_payment(payment: Payment, to_status: PaymentStatus, *, values: di
     if to_status not in PAYMENT_TRANSITIONS[from_status]:
         if strict:
             raise Conflict(_("This payment cannot change from %(current)s to %(wanted)s.",
-                             current=str(from_status), wanted=str(to_status)))
+                             current=str(from_status), wanted=str(to_status)), code="invalid-transition")
         return False
     changes = {"status": str(to_status), **(values or {})}
     result = db.session.execute(update(Payment).where(Payment.id == payment.id,
@@ -172,7 +173,7 @@ def transition_payment(payment: Payment, to_status: PaymentStatus, *, values: di
                                 .values(**changes).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         if strict:
-            raise Conflict(_("This payment changed in the meantime. Reload and try again."))
+            raise Conflict(_("This payment changed in the meantime. Reload and try again."), code="concurrent-change")
         return False
     for key, value in changes.items():
         set_committed_value(payment, key, value)
@@ -199,12 +200,13 @@ def start_payment(buyer: User, payment_id: int, provider: PaymentProvider | None
     provider = provider or get_provider()
     payment = payment_of(buyer, payment_id)
     if payment.status not in (PaymentStatus.CREATED, PaymentStatus.FAILED):
-        raise Conflict(_("This order has already been paid."))
+        raise Conflict(_("This order has already been paid."), code="already-paid")
     for order in payment.orders:
         if order.status != OrderStatus.PENDING_PAYMENT:
-            raise Conflict(_("This order was cancelled and can no longer be paid."))
+            raise Conflict(_("This order was cancelled and can no longer be paid."), code="order-cancelled")
         if order.reserved_until <= now:
-            raise Conflict(_("The items are no longer held for you. Add them to your cart again."))
+            raise Conflict(_("The items are no longer held for you. Add them to your cart again."),
+                           code="reservation-expired")
     return provider.create_payment(payment)
 
 
@@ -233,22 +235,22 @@ def handle_payment_callback(provider: PaymentProvider, payload: bytes | str, sig
         return _log_callback(log, "rejected", f"amount mismatch: got {event.amount_cents} {event.currency}, "
                                               f"expected {payment.amount_cents} {payment.currency}")
     try:
-        if event.status == "failed":
-            moved = transition_payment(payment, PaymentStatus.FAILED, strict=False)
-            return _log_callback(log, "failed" if moved else "duplicate", "" if moved else "already settled")
-        outcome, reason = _record_success(provider, payment, event, now)
-        return _log_callback(log, outcome, reason)
-    except Exception:
-        db.session.rollback()
+        with unit_of_work():
+            if event.status == "failed":
+                moved = transition_payment(payment, PaymentStatus.FAILED, strict=False)
+                return _log_callback(log, "failed" if moved else "duplicate", "" if moved else "already settled")
+            outcome, reason = _record_success(provider, payment, event, now)
+            return _log_callback(log, outcome, reason)
+    except Exception:  # the unit rolled the effect back; the log row says so in a transaction of its own
         _log_callback(log, "error", "exception while applying; rolled back")
         raise
 
 
+@transactional
 def _log_callback(fields: dict, outcome: str, reason: str) -> PaymentCallback:
-    """Write the log row in the same transaction as the callback's effect, and commit both."""
+    """Write the log row in the same transaction as the callback's effect (joining its unit of work)."""
     entry = PaymentCallback(outcome=outcome, reason=reason[:300], **fields)
     db.session.add(entry)
-    db.session.commit()
     return entry
 
 
@@ -297,7 +299,7 @@ def issue_refund(provider: PaymentProvider, payment: Payment, order: Order, amou
             .values(refunded_cents=Payment.refunded_cents + amount_cents)
             .execution_options(synchronize_session=False))
         if grown.rowcount != 1:
-            raise Conflict(_("This payment cannot be refunded by that much."))
+            raise Conflict(_("This payment cannot be refunded by that much."), code="refund-exceeds-payment")
         db.session.refresh(payment)  # the row is locked by the update above, so this read is current
         wanted = PaymentStatus.REFUNDED if payment.refunded_cents == payment.amount_cents \
             else PaymentStatus.PARTIALLY_REFUNDED
@@ -307,7 +309,7 @@ def issue_refund(provider: PaymentProvider, payment: Payment, order: Order, amou
                                      .values(refunded_cents=Order.refunded_cents + amount_cents)
                                      .execution_options(synchronize_session=False))
         if bounded.rowcount != 1:
-            raise Conflict(_("This order cannot be refunded by that much."))
+            raise Conflict(_("This order cannot be refunded by that much."), code="refund-exceeds-payment")
         set_committed_value(order, "refunded_cents", order.refunded_cents + amount_cents)
     refund = Refund(payment_id=payment.id, order_id=order.id, amount_cents=amount_cents, currency=payment.currency,
                     status=RefundStatus.SUCCEEDED, reason=reason[:300], actor_id=actor_id,

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.shop import coupons
 from app.shop.models import KEPT_STATUSES, Order, OrderLine, OrderStatus, Payment, Refund, Shop
@@ -57,23 +58,23 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
         raise NotFound(_("No such order."))
     owner_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))
     if actor.id == order.buyer_id:
-        raise Forbidden(_("You cannot refund your own order; ask the shop."))
+        raise Forbidden(_("You cannot refund your own order; ask the shop."), code="own-order")
     if not actor.is_admin and actor.id != owner_id:
-        raise Forbidden(_("Only the shop that sold this order can refund it."))
-    try:
+        raise Forbidden(_("Only the shop that sold this order can refund it."), code="not-your-shop")
+    with unit_of_work():
         # Lock order: payment, then order, then its lines (see app/shop/orders.py).
         payment = db.session.scalar(select(Payment).where(Payment.id == order.payment_id).with_for_update()
                                     .execution_options(populate_existing=True))
         order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
                                   .execution_options(populate_existing=True))
         if order.status not in REFUNDABLE:
-            raise Conflict(_("Only a paid order can be refunded."))
+            raise Conflict(_("Only a paid order can be refunded."), code="not-refundable")
         lines = list(db.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)
                                         .order_by(OrderLine.id).with_for_update()
                                         .execution_options(populate_existing=True)))
         wanted = _wanted_quantities(lines, quantities)
         if not wanted:
-            raise Conflict(_("Nothing is left to refund on this order."))
+            raise Conflict(_("Nothing is left to refund on this order."), code="nothing-to-refund")
         by_id = {line.id: line for line in lines}
         refund_lines, back, amount = [], {}, 0
         for line_id in sorted(wanted):
@@ -86,7 +87,8 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
                         refunded_cents=OrderLine.refunded_cents + cents)
                 .execution_options(synchronize_session=False))
             if moved.rowcount != 1:
-                raise Conflict(_("This order changed in the meantime. Reload it and try again."))
+                raise Conflict(_("This order changed in the meantime. Reload it and try again."),
+                               code="concurrent-change")
             refund_lines.append((line.id, count, cents))
             back[line.sku_id] = back.get(line.sku_id, 0) + count
             amount += cents
@@ -102,8 +104,4 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
         siblings = db.session.scalars(select(Order.status).where(Order.payment_id == payment.id)).all()
         if all(status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED) for status in siblings):
             coupons.release_redemption(payment.id, now)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return refund

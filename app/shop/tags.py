@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.accounts.models import User
 from app.core.errors import Forbidden, Invalid
 from app.core.parsing import parse_whole_number
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.posts.cards import card_load_options
 from app.posts.models import KIND_REVIEW, STATUS_PUBLISHED, Post
@@ -232,15 +233,11 @@ def set_post_products(author: User, post: Post, product_ids: Sequence | str, pin
                       reviewed_product_id: int | str | None = None) -> list[ProductCard]:
     """Replace the products tagged in a post (its author or an admin); returns the new cards."""
     if not can_edit(author, post):
-        raise Forbidden(_("Only the author can edit this note."))
+        raise Forbidden(_("Only the author can edit this note."), code="not-your-post")
     plan = check_product_tags(author, post.kind, ProductTagRequest(product_ids, pins, reviewed_product_id),
                               len(post.images))
-    try:
+    with unit_of_work():
         write_product_tags(post, plan)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
     return products_of_posts([post.id]).get(post.id, [])
 
 

@@ -27,6 +27,7 @@ from app.accounts.models import User
 from app.core.clock import now
 from app.core.errors import Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
+from app.core.uow import transactional
 from app.extensions import db
 from app.social.models import Notification
 
@@ -243,6 +244,7 @@ def unread_count(user_id: int) -> int:
         Notification.recipient_id == user_id, Notification.read_at.is_(None))) or 0
 
 
+@transactional
 def mark_read(user: User, notification_id: int) -> int:
     """Mark a notification, and the unread rows grouped with it, read; someone else's is NotFound."""
     notification = db.session.get(Notification, notification_id)
@@ -252,14 +254,13 @@ def mark_read(user: User, notification_id: int) -> int:
         update(Notification).where(Notification.recipient_id == user.id, Notification.read_at.is_(None),
                                    Notification.group_key == notification.group_key)
         .values(read_at=now()).execution_options(synchronize_session=False))
-    db.session.commit()
     return result.rowcount
 
 
+@transactional
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of the user read; returns how many changed."""
     result = db.session.execute(
         update(Notification).where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
         .values(read_at=now()).execution_options(synchronize_session=False))
-    db.session.commit()
     return result.rowcount

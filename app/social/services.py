@@ -16,6 +16,7 @@ from app.core.clock import now
 from app.core.db import insert_if_absent
 from app.core.errors import Forbidden, Invalid
 from app.core.pagination import Page, clamp_limit, paginate_desc
+from app.core.uow import transactional
 from app.events.log import record_action
 from app.extensions import db
 from app.social.blocks import hidden_user_ids, is_blocked_between
@@ -48,18 +49,18 @@ def _remove_follow(follower_id: int, followee_id: int) -> bool:
     return True
 
 
+@transactional
 def follow(follower: User, followee: User) -> bool:
     """`follower` follows `followee`; True when this created the follow (following twice is harmless)."""
     if follower.id == followee.id:
-        raise Invalid(_("You cannot follow yourself."))
+        raise Invalid(_("You cannot follow yourself."), code="self-follow")
     if is_blocked_between(follower.id, followee.id):
-        raise Forbidden(_("You cannot follow this account."))
+        raise Forbidden(_("You cannot follow this account."), code="blocked")
     created = insert_if_absent(Follow, follower_id=follower.id, followee_id=followee.id, created_at=now())
     if created:
         _change_follow_counters(follower.id, followee.id, +1)
         _notify_follow(follower.id, followee.id)
         record_action("follow", user_id=follower.id, target_user_id=followee.id)
-    db.session.commit()
     return created
 
 
@@ -72,37 +73,37 @@ def _notify_follow(follower_id: int, followee_id: int) -> None:
         notify(followee_id, "follow", actor_id=follower_id, target_type="user", target_id=followee_id)
 
 
+@transactional
 def unfollow(follower: User, followee: User) -> bool:
     """Stop following; True when a follow was removed (unfollowing twice is harmless)."""
     removed = _remove_follow(follower.id, followee.id)
-    db.session.commit()
     return removed
 
 
 def remove_all_follows(user: User) -> int:
     """Drop every follow from and to the user (account deletion), keeping both sides' counters right.
-    Joins the caller's transaction; the caller commits."""
+    Joins the caller's unit of work."""
     pairs = db.session.execute(select(Follow.follower_id, Follow.followee_id).where(
         (Follow.follower_id == user.id) | (Follow.followee_id == user.id))).all()
     return sum(_remove_follow(follower_id, followee_id) for follower_id, followee_id in pairs)
 
 
+@transactional
 def block(blocker: User, blocked: User) -> bool:
     """Block a user: follows both ways are removed, and they cannot follow, comment on or mention you."""
     if blocker.id == blocked.id:
-        raise Invalid(_("You cannot block yourself."))
+        raise Invalid(_("You cannot block yourself."), code="self-block")
     created = insert_if_absent(Block, blocker_id=blocker.id, blocked_id=blocked.id, created_at=now())
     _remove_follow(blocker.id, blocked.id)
     _remove_follow(blocked.id, blocker.id)
-    db.session.commit()
     return created
 
 
+@transactional
 def unblock(blocker: User, blocked: User) -> bool:
     """Lift a block (follows removed by it stay removed)."""
     result = db.session.execute(delete(Block).where(Block.blocker_id == blocker.id, Block.blocked_id == blocked.id)
                                 .execution_options(synchronize_session=False))
-    db.session.commit()
     return result.rowcount == 1
 
 

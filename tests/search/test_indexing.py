@@ -10,6 +10,7 @@ import pytest
 from app.accounts.services import register_user, update_profile
 from app.communities.services import create_community, update_community
 from app.core.clock import now
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.posts.comments import add_comment
 from app.posts.engagement import like_post, save_post, unlike_post
@@ -68,10 +69,12 @@ def test_a_rolled_back_change_is_not_indexed(ctx):
     author = factories.user("writer")
     place = factories.community("camp", owner=author)
     post = note(author, place, "Quiet stove")
-    queue_post(post.id)
-    post.title = "Loud stove"
-    db.session.rollback()
-    db.session.commit()  # a later commit in the same session must not carry the dropped ids
+    with pytest.raises(RuntimeError), unit_of_work():
+        queue_post(post.id)
+        post.title = "Loud stove"
+        raise RuntimeError("the service failed")
+    with unit_of_work():  # a later commit in the same session must not carry the dropped ids
+        pass
     assert found("stove") == []
 
 

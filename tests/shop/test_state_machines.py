@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core.errors import Conflict
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.shop import coupons, orders, payments
 from app.shop.models import (
@@ -37,7 +38,8 @@ def test_order_table(world):
         order = _force(Order, order_id, status=source, completed_at=None)
         events = db.session.scalar(select(func.count()).select_from(OrderEvent))
         if target in ORDER_TRANSITIONS[source]:
-            assert orders.transition_order(order, target, actor_id=world.admin.id, now=NOW)
+            with unit_of_work():  # as the services that call it do (it queues search work for after commit)
+                assert orders.transition_order(order, target, actor_id=world.admin.id, now=NOW)
             assert fresh(Order, order_id).status == target
             event = db.session.scalar(select(OrderEvent).order_by(OrderEvent.id.desc()))
             assert (event.from_status, event.to_status, event.actor_id) == (source, target, world.admin.id)
