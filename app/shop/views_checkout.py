@@ -11,7 +11,7 @@ from flask_login import current_user, login_required, user_logged_in
 
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, limiter
 from app.shop import cart as carts
 from app.shop import checkout, payments
 from app.shop.forms import (
@@ -75,7 +75,6 @@ def cart_update(item_id: int):
         else:
             session[GUEST_CART] = carts.set_guest_cart_quantity(session.get(GUEST_CART, []), item_id, quantity)
     except (Invalid, NotFound) as exc:
-        db.session.rollback()
         flash(" ".join(m for messages in getattr(exc, "errors", {}).values() for m in messages) or exc.message,
               "error")
     return redirect(url_for("shop.cart"))

@@ -123,7 +123,6 @@ def new_product(slug: str):
         try:
             product = _create_product(shop, form)
         except Invalid as exc:
-            db.session.rollback()
             show_errors_on_form(form, exc)
         else:
             flash(_("Saved as a draft. Publish it when it is ready."), "success")

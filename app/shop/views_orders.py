@@ -8,7 +8,6 @@ from flask_login import current_user, login_required
 
 from app.core.errors import Conflict, Invalid
 from app.core.forms import safe_next_url
-from app.extensions import db
 from app.shop import catalog, checkout, orders, refunds
 from app.shop.forms import (
     RefundForm,
@@ -44,7 +43,6 @@ def _order_action(order_id: int, action, done: str):
     try:
         action()
     except (Conflict, Invalid) as exc:
-        db.session.rollback()
         flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
     else:
         flash(done, "success")
