@@ -1,40 +1,15 @@
 """HTML pages of the storefront: shops, products, cart, checkout, the sandbox pay page and orders.
 
-This module holds the `shop` blueprint (and the sandbox provider's) and what its pages share; the pages
-live by sub-area in views_catalog.py, views_merchant.py, views_checkout.py and views_orders.py, imported
-at the end so their routes register on the blueprint.
+The `shop` blueprint (and the sandbox provider's) and what the pages share live in views_common.py; the pages
+live by sub-area in views_catalog.py, views_merchant.py, views_checkout.py and views_orders.py, imported here
+so their routes register on the blueprint before create_app registers it.
 
 Views parse the form, call one service and render or redirect; a service's Invalid comes back on the
 form (status 422), other domain errors become the site's error page. Every button is a plain form post.
 """
 from __future__ import annotations
 
-from flask import Blueprint
-from flask_babel import gettext as _
-from flask_login import current_user
+from app.shop import views_catalog, views_checkout, views_merchant, views_orders  # noqa: F401  (register routes)
+from app.shop.views_common import bp, sandbox_bp
 
-from app.core.errors import NotFound
-from app.core.parsing import parse_whole_number
-from app.shop import catalog, orders
-
-bp = Blueprint("shop", __name__)
-# The sandbox provider's pages, registered by create_app only while PAYMENT_PROVIDER is "sandbox".
-sandbox_bp = Blueprint("sandbox", __name__)
-bp.add_app_template_global(orders.status_badge, "order_status_badge")
-
-
-def int_arg(value) -> int | None:
-    """A whole number from a query or form field (up to 9 digits), else None."""
-    return parse_whole_number(value, max_digits=9) if isinstance(value, str) else None
-
-
-def managed_shop(slug: str):
-    """The shop at `slug` when the current user may manage it; NotFound otherwise (no hint it exists)."""
-    shop = catalog.get_shop(slug, current_user)
-    if not catalog.can_manage(current_user, shop):
-        raise NotFound(_("No such shop."))
-    return shop
-
-
-# The pages register their routes on `bp` when imported.
-from app.shop import views_catalog, views_checkout, views_merchant, views_orders  # noqa: E402, F401
+__all__ = ["bp", "sandbox_bp"]

@@ -9,7 +9,7 @@ from app.feeds.foryou import record_shown
 from app.feeds.shopping import also_bought
 from app.posts.cards import viewer_state
 from app.shop import catalog, tags
-from app.shop.views import bp, int_arg
+from app.shop.views_common import bp, int_arg
 
 # --- shops ------------------------------------------------------------------------------------------------
 

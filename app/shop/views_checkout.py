@@ -26,7 +26,7 @@ from app.shop.limits import (
     checkout_rate_limit,
     not_placing_orders,
 )
-from app.shop.views import bp, int_arg, sandbox_bp
+from app.shop.views_common import bp, int_arg, sandbox_bp
 
 GUEST_CART = "guest_cart"  # session key: a visitor's cart until they log in
 

@@ -26,7 +26,7 @@ from app.shop.forms import (
     StockForm,
 )
 from app.shop.models import ProductStatus, ShopStatus
-from app.shop.views import bp, int_arg, managed_shop
+from app.shop.views_common import bp, int_arg, managed_shop
 
 # --- applying for a shop and reviewing applications ------------------------------------------------------------------
 

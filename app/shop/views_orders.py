@@ -15,7 +15,7 @@ from app.shop.forms import (
     StockForm,
 )
 from app.shop.models import OrderStatus
-from app.shop.views import bp, int_arg, managed_shop
+from app.shop.views_common import bp, int_arg, managed_shop
 
 # --- orders -----------------------------------------------------------------------------------------------
 
