@@ -118,6 +118,8 @@ class Config:
         self.MAX_HELD_UNITS_PER_SKU = int(_env("MAX_HELD_UNITS_PER_SKU", "10"))
         self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10/minute;60/hour")
         self.CHECKOUT_IP_RATE_LIMIT = _env("CHECKOUT_IP_RATE_LIMIT", "30/minute;300/hour")
+        # werkzeug's method for new password hashes. Not read from the environment: only TestConfig changes it.
+        self.PASSWORD_HASH_METHOD = "scrypt"
 
 
     def _generated_secret_key(self) -> str:
@@ -156,6 +158,9 @@ class TestConfig(Config):
         self.CHECKOUT_RATE_LIMIT = self.CHECKOUT_IP_RATE_LIMIT = "1000/minute"
         # Never the real instance/search; tests/conftest.py make_config points it into the test's tmp_path.
         self.SEARCH_INDEX_DIR = Path(tempfile.gettempdir()) / f"tastemaker-test-search-{secrets.token_hex(6)}"
+        # One PBKDF2 round instead of scrypt: a test registers users by the hundred, and no hash it makes is
+        # ever a real password's. check_settings refuses this outside the test environment.
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
 
 
 PRESETS = {"development": DevelopmentConfig, "production": ProductionConfig, "test": TestConfig}
@@ -187,6 +192,8 @@ def check_settings(settings: Mapping) -> None:
         raise RuntimeError(
             f"PAYMENT_WINDOW_MINUTES ({window}) and ORDER_RESERVATION_MINUTES ({reservation}) must be the same "
             "figure: stock is held exactly as long as the buyer may pay for it.")
+    if settings.get("ENV_NAME") != "test" and settings.get("PASSWORD_HASH_METHOD", "scrypt") != "scrypt":
+        raise RuntimeError("PASSWORD_HASH_METHOD may differ from scrypt only in the test environment.")
     for name in ("MAX_UNPAID_ORDERS", "MAX_HELD_UNITS_PER_SKU"):
         value = settings.get(name, 1)
         if not isinstance(value, int) or value < 1:

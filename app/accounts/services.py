@@ -8,6 +8,7 @@ import unicodedata
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -43,16 +44,28 @@ AVATAR_RENDITION = images.Rendition("avatars", AVATAR_SIZE, AVATAR_SIZE, mode="R
 TOKEN_PREFIX = "tm_"
 DEMO_USERNAMES = ("admin", "reader", "creator", "merchant", "moderator")
 
-# A real hash to compare against when the account does not exist, so both paths take as long.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+# A real hash per method to compare against when the account does not exist, so both paths take as long.
+_DUMMY_HASHES: dict[str, str] = {}
 
 
 def _field_error(field: str, message: str) -> Invalid:
     return Invalid(message, {field: [message]})
 
 
+def _hash_method() -> str:
+    """PASSWORD_HASH_METHOD: scrypt everywhere but under test (app/config.py's TestConfig)."""
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=_hash_method())
+
+
+def _dummy_hash() -> str:
+    method = _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
+    return _DUMMY_HASHES[method]
 
 
 # Bidirectional marks, embeddings, overrides and isolates reorder how a name reads ("moc.elgoog" shown
@@ -201,7 +214,7 @@ def authenticate(login: str, password: str) -> User:
     key = (login or "").strip().lower()
     column = User.email_key if "@" in key else User.username_key
     user = db.session.scalar(select(User).where(column == key)) if key else None
-    valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    valid = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if user is None or not valid or not user.is_active:
         raise Invalid(_("Wrong username/email or password."))
     with unit_of_work():

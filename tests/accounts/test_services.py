@@ -20,11 +20,22 @@ def count_users() -> int:
 
 
 def test_register_stores_scrypt_hash_and_lowercase_keys(ctx):
+    ctx.config["PASSWORD_HASH_METHOD"] = "scrypt"  # every Config's but TestConfig's (one fast round)
     user = services.register_user("Ann_Lee", "Ann@Example.com", GOOD)
     assert user.username == "Ann_Lee" and user.username_key == "ann_lee"
     assert user.email_key == "ann@example.com"
     assert user.password_hash.startswith("scrypt:") and GOOD not in user.password_hash
     assert not user.is_admin and not user.is_creator and not user.is_merchant
+
+
+def test_tests_hash_fast_and_log_in_against_either_method(ctx):
+    fast = services.register_user("fast", "fast@example.com", GOOD)
+    ctx.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    slow = services.register_user("slow", "slow@example.com", GOOD)
+    assert fast.password_hash.startswith("pbkdf2:sha256:1$") and slow.password_hash.startswith("scrypt:")
+    assert services.authenticate("fast", GOOD).id == fast.id and services.authenticate("slow", GOOD).id == slow.id
+    with pytest.raises(Invalid):
+        services.authenticate("nobody", GOOD)
 
 
 @pytest.mark.parametrize("username,email", [("ANN", "other@example.com"), ("other", "ANN@EXAMPLE.COM")])

@@ -35,3 +35,15 @@ def test_unknown_environment_is_refused(monkeypatch):
 def test_database_url_normalised():
     assert normalise_database_url("postgres://a@b/c") == "postgresql+psycopg://a@b/c"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_only_the_test_environment_may_hash_passwords_fast():
+    from app.config import Config, ProductionConfig, TestConfig, check_settings
+
+    assert Config().PASSWORD_HASH_METHOD == ProductionConfig().PASSWORD_HASH_METHOD == "scrypt"
+    assert TestConfig().PASSWORD_HASH_METHOD != "scrypt"
+    check_settings({"ENV_NAME": "test", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"})
+    for env in ("development", "production"):
+        with pytest.raises(RuntimeError, match="PASSWORD_HASH_METHOD"):
+            check_settings({"ENV_NAME": env, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+                            "ALLOW_SANDBOX_PAYMENTS": True})
