@@ -1,4 +1,5 @@
-"""Shared fixtures: an app per test on a clean database (SQLite always, PostgreSQL when configured).
+"""Shared fixtures: one app per database backend, reset to a clean database and configuration before each test
+(SQLite always, PostgreSQL when configured).
 
 Set TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres) to run every database test
 on PostgreSQL too; a throwaway database is created for the run and dropped after it. Under CI=true a
@@ -6,6 +7,7 @@ missing or unreachable PostgreSQL is a failure, not a skip.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -85,31 +88,102 @@ def make_config(database_url: str, media_root) -> TestConfig:
 SHM = Path("/dev/shm")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
+class SharedApp:
+    """One app per database backend for the whole run (per xdist worker), reset before every test.
+
+    Building an app costs ~0.2 s (routes, the OpenAPI document) and a schema ~0.05 s; a test should pay
+    neither. Before each test the app gets back its configuration as built (deep copy), its extensions as
+    built (a test's search backend or image-worker slots go), its template loader, a fresh rate-limit
+    storage (limiter.init_app re-reads RATELIMIT_* and opens new storage) and a clean database: SQLite
+    copies a template file built once over the database file; PostgreSQL truncates every table after the
+    test, as before.
+    """
+
+    def __init__(self, database_url: str, folder: Path, template: Path | None = None):
+        self.database_url = database_url
+        self.template = template
+        self.app = create_app(make_config(database_url, folder / "media"))
+        with self.app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        if template is not None:
+            shutil.copyfile(self.sqlite_path, template)
+        self.app.jinja_loader  # noqa: B018  (a cached property: remember the one create_app made)
+        self.config = copy.deepcopy(dict(self.app.config))
+        self.extensions = dict(self.app.extensions)
+        self.attributes = {name: vars(self.app)[name] for name in ("jinja_loader", "test_client_class")
+                           if name in vars(self.app)}
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def reset(self, tmp_path: Path) -> Flask:
+        from app.extensions import limiter
+
+        app = self.app
+        app.config.clear()
+        app.config.update(copy.deepcopy(self.config))
+        app.config["MEDIA_ROOT"] = tmp_path / "media"
+        app.config["SEARCH_INDEX_DIR"] = tmp_path / "search"
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        for name in ("jinja_loader", "test_client_class"):
+            vars(app).pop(name, None)
+        vars(app).update(self.attributes)
+        limiter.init_app(app)
+        if self.template is not None:
+            with app.app_context():
+                db.engine.dispose()
+            for suffix in ("-journal", "-wal", "-shm"):
+                Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(self.template, self.sqlite_path)
+        return app
+
+    def clean(self) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            if db.engine.dialect.name == "postgresql":
+                tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE")
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_sqlite_app(tmp_path_factory) -> Iterator[SharedApp]:
     """SQLite in a file (several connections, real locking) on memory-backed /dev/shm when there is one,
-    which skips an fsync per commit; or the throwaway PostgreSQL schema."""
-    if request.param == "postgresql":
-        return request.getfixturevalue("postgres_schema_url")
-    folder = Path(tempfile.mkdtemp(dir=SHM)) if SHM.is_dir() else tmp_path
-    request.addfinalizer(lambda: shutil.rmtree(folder, ignore_errors=True) if folder != tmp_path else None)
-    return f"sqlite:///{folder / 'test.db'}"
+    which skips an fsync per commit."""
+    folder = Path(tempfile.mkdtemp(dir=SHM)) if SHM.is_dir() else tmp_path_factory.mktemp("sqlite")
+    try:
+        yield SharedApp(f"sqlite:///{folder / 'test.db'}", folder, template=folder / "template.db")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def shared_postgresql_app(postgres_schema_url, tmp_path_factory) -> SharedApp:
+    return SharedApp(postgres_schema_url, tmp_path_factory.mktemp("postgresql"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_app(request) -> SharedApp:
+    return request.getfixturevalue(f"shared_{request.param}_app")
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
-    """A fresh app on a clean database. No app context stays pushed (see `ctx`)."""
-    application = create_app(make_config(database_url, tmp_path / "media"))
-    with application.app_context():
-        db.create_all()
+def database_url(shared_app) -> str:
+    """The test's database (clean when the test starts): SQLite, or the throwaway PostgreSQL schema."""
+    return shared_app.database_url
+
+
+@pytest.fixture
+def app(shared_app, tmp_path):
+    """The backend's app on a clean database, as create_app built it. No app context stays pushed (see
+    `ctx`). A test may change app.config freely: the next test gets the built configuration back."""
+    application = shared_app.reset(tmp_path)
     yield application
-    with application.app_context():
-        db.session.remove()
-        if db.engine.dialect.name == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE")
-        db.engine.dispose()
+    shared_app.clean()
 
 
 @pytest.fixture
