@@ -187,6 +187,19 @@ def app(shared_app, tmp_path):
 
 
 @pytest.fixture
+def fresh_app(shared_app, tmp_path):
+    """A newly built app on the backend's clean database, for a test that changes what only a new app may
+    (its routes or hooks: Flask refuses those once an app has served a request). Pays create_app's cost."""
+    shared_app.reset(tmp_path)
+    application = create_app(make_config(shared_app.database_url, tmp_path / "media"))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    shared_app.clean()
+
+
+@pytest.fixture
 def ctx(app):
     """An app context for calling services directly (not while using the test client)."""
     with app.app_context():

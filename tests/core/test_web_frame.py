@@ -79,7 +79,9 @@ def test_healthz_reports_unreachable_database(tmp_path):
 
 
 @pytest.mark.parametrize("lang,text", [("en", "Something went wrong"), ("zh_Hans", "出错了")])
-def test_500_page_is_translated_and_logged(app, lang, text):
+def test_500_page_is_translated_and_logged(fresh_app, lang, text):
+    app = fresh_app  # it adds a route
+
     @app.get("/boom")
     def boom():
         raise RuntimeError("boom")
@@ -98,8 +100,10 @@ def test_production_cookies_are_secure(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 405, 413, 429, 500])
-def test_error_pages_exist_in_both_languages(app, status):
+def test_error_pages_exist_in_both_languages(fresh_app, status):
     from flask import abort
+
+    app = fresh_app  # it adds a route
 
     @app.get("/raise/<int:code>")
     def raise_status(code):
