@@ -99,10 +99,13 @@ class SharedApp:
     test, as before.
     """
 
-    def __init__(self, database_url: str, folder: Path, template: Path | None = None):
+    def __init__(self, database_url: str, folder: Path, template: Path | None = None, **settings):
         self.database_url = database_url
         self.template = template
-        self.app = create_app(make_config(database_url, folder / "media"))
+        config = make_config(database_url, folder / "media")
+        for name, value in settings.items():
+            setattr(config, name, value)
+        self.app = create_app(config)
         with self.app.app_context():
             db.create_all()
             db.engine.dispose()
@@ -151,24 +154,35 @@ class SharedApp:
 
 
 @pytest.fixture(scope="session")
-def shared_sqlite_app(tmp_path_factory) -> Iterator[SharedApp]:
-    """SQLite in a file (several connections, real locking) on memory-backed /dev/shm when there is one,
-    which skips an fsync per commit."""
-    folder = Path(tempfile.mkdtemp(dir=SHM)) if SHM.is_dir() else tmp_path_factory.mktemp("sqlite")
-    try:
-        yield SharedApp(f"sqlite:///{folder / 'test.db'}", folder, template=folder / "template.db")
-    finally:
+def shared_apps(tmp_path_factory) -> Iterator:
+    """`shared_apps(request, "sqlite" | "postgresql", **settings)`: the SharedApp for that database and those
+    config settings (e.g. SEARCH_BACKEND), built on first use and kept for the run. SQLite lives in a file
+    (several connections, real locking) on memory-backed /dev/shm when there is one, which skips an fsync
+    per commit."""
+    apps: dict[tuple, SharedApp] = {}
+    folders: list[Path] = []
+
+    def get(request, database: str, **settings) -> SharedApp:
+        key = (database, tuple(sorted(settings.items())))
+        if key not in apps:
+            if database == "sqlite":
+                folder = Path(tempfile.mkdtemp(dir=SHM)) if SHM.is_dir() else tmp_path_factory.mktemp("sqlite")
+                folders.append(folder)
+                apps[key] = SharedApp(f"sqlite:///{folder / 'test.db'}", folder, folder / "template.db",
+                                      **settings)
+            else:
+                apps[key] = SharedApp(request.getfixturevalue("postgres_schema_url"),
+                                      tmp_path_factory.mktemp("postgresql"), **settings)
+        return apps[key]
+
+    yield get
+    for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def shared_postgresql_app(postgres_schema_url, tmp_path_factory) -> SharedApp:
-    return SharedApp(postgres_schema_url, tmp_path_factory.mktemp("postgresql"))
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
-def shared_app(request) -> SharedApp:
-    return request.getfixturevalue(f"shared_{request.param}_app")
+def shared_app(request, shared_apps) -> SharedApp:
+    return shared_apps(request, request.param)
 
 
 @pytest.fixture

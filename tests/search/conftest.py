@@ -47,10 +47,13 @@ def search_combo(request) -> tuple[str, str]:
 
 
 @pytest.fixture
-def app(request, search_combo, tmp_path):
-    application = _make_app(request, search_combo, tmp_path)
+def app(request, search_combo, shared_apps, tmp_path):
+    """The project's shared app for this backend and database, reset to a clean state (tests/conftest.py)."""
+    backend, database = search_combo
+    shared = shared_apps(request, database, SEARCH_BACKEND=backend)
+    application = shared.reset(tmp_path)
     yield application
-    _clean(application)
+    shared.clean()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
