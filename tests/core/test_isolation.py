@@ -12,11 +12,11 @@ from app.extensions import db, limiter
 from app.search import get_backend
 from tests.conftest import DEFAULT_PASSWORD, MadeUser, log_in
 
-LEFT_BEHIND: dict[str, object] = {}
+LEFT_BEHIND: dict[object, object] = {}
 
 
-def test_a_test_changes_the_shared_app(app, client, make_user):
-    LEFT_BEHIND["app"] = app
+def test_a_test_changes_the_shared_app(app, database_url, client, make_user):
+    LEFT_BEHIND[database_url] = app
     make_user("leaver")
     app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "11 per hour"
     app.config["SOMETHING_NEW"] = True
@@ -29,18 +29,18 @@ def test_a_test_changes_the_shared_app(app, client, make_user):
         client.post_form("/login", {"login": "leaver", "password": "wrong-Password-1"})
     assert log_in(client, MadeUser(0, "leaver", "", DEFAULT_PASSWORD)).status_code == 429
     app.jinja_loader = None
-    LEFT_BEHIND["search_dir"] = app.config["SEARCH_INDEX_DIR"]
+    LEFT_BEHIND[database_url, "search_dir"] = app.config["SEARCH_INDEX_DIR"]
 
 
-def test_the_next_test_gets_the_app_as_built(app, client, make_user):
-    assert LEFT_BEHIND.get("app") in (None, app)  # the same object: this is what needs resetting
+def test_the_next_test_gets_the_app_as_built(app, database_url, client, make_user):
+    assert LEFT_BEHIND.get(database_url) in (None, app)  # the same object: this is what needs resetting
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 0
     assert app.config["LOGIN_ACCOUNT_RATE_LIMIT"] != "11 per hour"
     assert "SOMETHING_NEW" not in app.config and "xx" not in app.config["LANGUAGES"]
     assert "search_backend" not in app.extensions and "left.behind" not in app.extensions
     assert app.jinja_loader is not None
-    assert app.config["SEARCH_INDEX_DIR"] != LEFT_BEHIND.get("search_dir")
+    assert app.config["SEARCH_INDEX_DIR"] != LEFT_BEHIND.get((database_url, "search_dir"))
     assert limiter.enabled
     user = make_user("leaver")
     assert log_in(client, user).status_code == 302  # the limiter's storage was emptied

@@ -11,7 +11,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import make_config
+from tests.conftest import empty_postgres_tables, make_config
 
 WHOOSH = pytest.param(("whoosh", "sqlite"), id="whoosh")
 WHOOSH_ON_POSTGRES = pytest.param(("whoosh", "postgresql"), id="whoosh-postgresql")
@@ -35,9 +35,7 @@ def _clean(application) -> None:
     with application.app_context():
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql(f"TRUNCATE TABLE {tables} RESTART IDENTITY CASCADE")
+            empty_postgres_tables()
         db.engine.dispose()
 
 
