@@ -29,10 +29,15 @@ seed: migrate
 run: seed
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# One pytest worker per core (pytest-xdist); a whole file stays on one worker, so module-scoped fixtures are
+# built once. Each worker has its own shared apps and its own throwaway PostgreSQL database. PYTEST_ARGS=-n0
+# runs serially.
+PYTEST_ARGS ?= -n auto --dist loadfile
+
 test: translations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Production server; WORKERS defaults to 4 (about 2 × cores on the 2-core reference machine).
 serve-prod: migrate

@@ -4,6 +4,11 @@
 Set TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/postgres) to run every database test
 on PostgreSQL too; a throwaway database is created for the run and dropped after it. Under CI=true a
 missing or unreachable PostgreSQL is a failure, not a skip.
+
+Speed: the app (routes, OpenAPI document) and the schema are built once per backend and run (per xdist
+worker under `make test`), not per test — see SharedApp for what is reset before each test; passwords hash
+with one PBKDF2 round (TestConfig.PASSWORD_HASH_METHOD). A test that adds routes or hooks asks for
+`fresh_app` instead of `app`.
 """
 from __future__ import annotations
 
