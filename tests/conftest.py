@@ -16,6 +16,7 @@ import copy
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -104,7 +105,8 @@ class SharedApp:
     neither. Before each test the app gets back its configuration as built (deep copy), its extensions as
     built (a test's search backend or image-worker slots go), its template loader, a fresh rate-limit
     storage (limiter.init_app re-reads RATELIMIT_* and opens new storage) and a clean database: SQLite
-    copies a template file built once over the database file; PostgreSQL truncates every table after the
+    copies the empty schema, built once, into the database through SQLite's backup API (which respects
+    WAL and any connection still open, unlike swapping the file); PostgreSQL empties the tables after the
     test, as before.
     """
 
@@ -119,7 +121,15 @@ class SharedApp:
             db.create_all()
             db.engine.dispose()
         if template is not None:
-            shutil.copyfile(self.sqlite_path, template)
+            source, copy_ = sqlite3.connect(self.sqlite_path), sqlite3.connect(template)
+            try:
+                source.backup(copy_)
+            finally:
+                source.close()
+                copy_.close()
+        # As if it had served a request already: a test adding a route or hook fails at once, whatever ran
+        # before it, instead of changing the app for the tests after it (those use `fresh_app`).
+        self.app._got_first_request = True
         self.app.jinja_loader  # noqa: B018  (a cached property: remember the one create_app made)
         self.config = copy.deepcopy(dict(self.app.config))
         self.extensions = dict(self.app.extensions)
@@ -147,9 +157,12 @@ class SharedApp:
         if self.template is not None:
             with app.app_context():
                 db.engine.dispose()
-            for suffix in ("-journal", "-wal", "-shm"):
-                Path(f"{self.sqlite_path}{suffix}").unlink(missing_ok=True)
-            shutil.copyfile(self.template, self.sqlite_path)
+            source, target = sqlite3.connect(self.template), sqlite3.connect(self.sqlite_path, timeout=30)
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+                target.close()
         return app
 
     def clean(self) -> None:

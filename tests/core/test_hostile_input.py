@@ -14,6 +14,7 @@ from app.core.parsing import MAX_ID, IdConverter, IdField, WholeNumber, parse_id
 from app.extensions import db
 from app.shop.models import Coupon, Product
 from tests import factories
+from tests.conftest import Client
 from tests.shop.conftest import open_shop, product_with_sku, user
 from tests.social.conftest import sign_in
 
@@ -136,9 +137,12 @@ def test_unicode_digits_in_merchant_forms_are_field_errors(merchant_client, digi
 
 # --- failures mid-request -------------------------------------------------------------------------------
 
-def test_the_error_page_renders_after_a_failed_write(app, client):
+def test_the_error_page_renders_after_a_failed_write(fresh_app):
     """A write that fails half-way leaves the session needing a rollback; the error page must still render
     (it reads the signed-in user) and nothing of the failed write may stay."""
+    app = fresh_app  # it adds routes
+    app.test_client_class = Client
+    client = app.test_client()
     with app.app_context():
         factories.user("reader")
 
