@@ -47,7 +47,8 @@ def test_the_expiry_job_releases_exactly_once_when_run_twice(world):
     assert fresh(Order, paid.orders[0].id).status == OrderStatus.PAID
     assert fresh(Sku, world.sku_id).stock == 10 - 1 - 1
     assert db.session.scalar(select(Coupon.uses_left)) == 3
-    events = db.session.scalars(select(OrderEvent.to_status).where(OrderEvent.order_id == due.orders[0].id)).all()
+    events = db.session.scalars(select(OrderEvent.to_status).where(OrderEvent.order_id == due.orders[0].id)
+                                .order_by(OrderEvent.id)).all()
     assert events == ["pending_payment", "cancelled"]
 
 
