@@ -16,9 +16,9 @@ from app.core.pagination import Page
 from app.core.uploads import upload_rate_limit
 from app.core.urls import absolute_url
 from app.extensions import limiter
-from app.feeds.shopping import also_bought
 from app.shop import cart as carts
 from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
+from app.shop.also_bought import also_bought
 from app.shop.limits import account_key, address_key, checkout_ip_rate_limit, checkout_rate_limit
 from app.shop.models import ProductStatus
 from app.shop.schemas import (

@@ -6,9 +6,9 @@ from flask import render_template, request
 from app.core.auth import current_viewer
 from app.events.log import ANON_COOKIE
 from app.feeds.foryou import record_shown
-from app.feeds.shopping import also_bought
 from app.posts.cards import viewer_state
 from app.shop import catalog, tags
+from app.shop.also_bought import also_bought
 from app.shop.views_common import bp, int_arg
 
 # --- shops ------------------------------------------------------------------------------------------------

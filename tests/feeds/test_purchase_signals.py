@@ -35,7 +35,7 @@ def test_paid_purchases_become_interactions(ctx):
 
 
 def test_people_who_bought_this_also_bought(ctx, client):
-    from app.feeds.shopping import also_bought
+    from app.shop.also_bought import also_bought
 
     admin, merchant = user("aadmin", is_admin=True), user("amerchant")
     shop = open_shop(merchant, admin)
