@@ -340,8 +340,10 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
     rng.shuffle(plan)
     plan += ["pending_payment"] * counts["pending_payment"]  # last: nothing later may expire them
     done = 0
+    reader_has: set[str] = set()  # the demo reader gets the first order of every scenario, so every state shows
     for index, scenario in enumerate(plan):
-        buyer = named["reader"] if index % 15 == 0 else rng.choice(buyers)
+        reader_turn = index % 15 == 0 or scenario not in reader_has
+        buyer = named["reader"] if reader_turn else rng.choice(buyers)
         placed_at = _when(scenario, now, rng)
         lines = _lines(rng, for_sale, stock, tags_of_product, two_units=scenario == "partially_refunded")
         if not lines:
@@ -362,6 +364,8 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
         for line in lines:
             stock[line["sku_id"]] -= line["quantity"]
         _walk(scenario, placed, buyer, users, owner_of, sandbox, placed_at, rng)
+        if buyer is named["reader"]:
+            reader_has.add(scenario)
         done += 1
     return done
 

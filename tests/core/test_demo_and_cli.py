@@ -177,6 +177,9 @@ def test_seeded_storefront_holds_every_rule_and_is_deterministic(app, tmp_path, 
         # Orders in every state, and money that adds up.
         orders = db.session.scalars(select(Order)).all()
         assert {order.status for order in orders} == {str(status) for status in OrderStatus}
+        reader_id = db.session.scalar(select(User.id).where(User.username == "reader"))
+        assert {order.status for order in orders if order.buyer_id == reader_id} == {str(s) for s in OrderStatus}, \
+            "the README promises the demo reader past orders in every state"
         for payment in db.session.scalars(select(Payment)):
             assert payment.amount_cents == sum(order.total_cents for order in payment.orders)
             refunded = db.session.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0))
