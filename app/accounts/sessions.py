@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User, UserSession
 from app.core.clock import now
@@ -64,7 +64,9 @@ def session_for_secret(secret: str | None) -> UserSession | None:
     """The live session a cookie secret belongs to, or None (unknown, revoked, expired, inactive user)."""
     if not secret or len(secret) > 100:
         return None
-    record = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(secret)))
+    # The user comes in the same statement: this runs on every signed-in request.
+    record = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                               .where(UserSession.token_hash == _digest(secret)))
     moment = now()
     if record is None or not _is_live(record, moment) or not record.user.is_active:
         return None
@@ -84,16 +86,15 @@ def end_session(secret: str | None) -> None:
                                                  UserSession.revoked_at.is_(None)).values(revoked_at=now()))
 
 
-def revoke_other_sessions(user: User, keep_secret: str | None, *, commit: bool = True) -> int:
+@transactional
+def revoke_other_sessions(user: User, keep_secret: str | None) -> int:
     """End every session of the user except the one behind keep_secret; return how many ended.
 
-    Inside a caller's unit of work this joins it; `commit=False` never opens a unit of its own (the change
-    waits for whoever commits the session)."""
+    Inside a caller's unit of work (a password change) this joins it."""
     query = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if keep_secret:
         query = query.where(UserSession.token_hash != _digest(keep_secret))
-    with unit_of_work() if commit else nullcontext():
-        return db.session.execute(query.values(revoked_at=now())).rowcount
+    return db.session.execute(query.values(revoked_at=now())).rowcount
 
 
 def revoke_session(user: User, session_id: int) -> UserSession:

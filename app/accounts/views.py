@@ -167,7 +167,7 @@ def tokens():
     response = render_template("accounts/tokens.html", form=form, new_secret=new_secret,
                                tokens=services.list_tokens(current_user), revoke_form=ConfirmForm(),
                                section="tokens")
-    return response, status, {"Cache-Control": "no-store"}
+    return response, status
 
 
 @bp.post("/settings/tokens/<id:token_id>/revoke")
@@ -186,7 +186,7 @@ def devices():
     """Signed-in devices: where this account is logged in, with sign-out per device or everywhere else."""
     listed = sessions.signed_in_devices(current_user, cookies.current_secret())
     return render_template("accounts/devices.html", devices=listed, confirm_form=ConfirmForm(),
-                           section="devices"), 200, {"Cache-Control": "no-store"}
+                           section="devices")
 
 
 @bp.post("/settings/devices/<id:session_id>/sign-out")
