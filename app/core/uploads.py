@@ -8,18 +8,10 @@ from __future__ import annotations
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
-from flask_login import current_user
 from limits import parse_many
 
+from app.core.limits import account_key
 from app.extensions import limiter
-
-
-def uploader_key() -> str:
-    """The signed-in account (cookie or token), else the client address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"ip:{get_remote_address()}"
 
 
 def carries_files() -> bool:
@@ -39,6 +31,6 @@ def upload_limit_message() -> str:
              limit=", ".join(parts))
 
 
-upload_rate_limit = limiter.shared_limit(upload_limit, scope="uploads", key_func=uploader_key,
+upload_rate_limit = limiter.shared_limit(upload_limit, scope="uploads", key_func=account_key,
                                          methods=["POST", "PUT", "PATCH"], exempt_when=lambda: not carries_files(),
                                          error_message=upload_limit_message)

@@ -7,13 +7,14 @@ from app.accounts.schemas import UserSchema
 from app.communities.schemas import CommunitySchema
 from app.core.api_input import ApiBlueprint
 from app.core.auth import current_viewer
+from app.core.limits import account_key
 from app.core.parsing import WholeNumber
 from app.core.urls import external_url_for
 from app.extensions import limiter
 from app.posts.schemas import PostCardSchema, post_cards
 from app.search import services
 from app.search.text import MAX_QUERY_CHARS
-from app.search.views import search_rate_limit, visitor_key
+from app.search.views import search_rate_limit
 
 blp = ApiBlueprint("search_api", __name__, description="Search notes, products, communities and people")
 
@@ -115,7 +116,7 @@ def _product(result: services.Result) -> dict:
 
 
 @blp.get("/search")
-@limiter.shared_limit(search_rate_limit, scope="search", key_func=visitor_key)
+@limiter.shared_limit(search_rate_limit, scope="search", key_func=account_key)
 @blp.arguments(SearchArgsSchema, location="query")
 @blp.response(200, SearchPageSchema)
 def search(args: dict):

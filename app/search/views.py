@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
-from flask_login import current_user
 from sqlalchemy import select
 
 from app.communities.models import Community
 from app.core.auth import current_viewer
 from app.core.errors import Invalid
+from app.core.limits import account_key
 from app.extensions import db, limiter
 from app.posts.cards import viewer_state
 from app.posts.models import Tag
@@ -16,15 +16,6 @@ from app.search import services
 bp = Blueprint("search", __name__)
 
 EMPTY_STATE_ITEMS = 6
-
-
-def visitor_key() -> str:
-    """Rate-limit key: the signed-in user, else the client address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    from flask_limiter.util import get_remote_address
-
-    return f"ip:{get_remote_address()}"
 
 
 def search_rate_limit() -> str:
@@ -42,7 +33,7 @@ def _starting_points() -> tuple[list[Community], list[Tag]]:
 
 
 @bp.get("/search")
-@limiter.shared_limit(search_rate_limit, scope="search", key_func=visitor_key)
+@limiter.shared_limit(search_rate_limit, scope="search", key_func=account_key)
 def results():
     """Search results with type tabs, community facets, price filters for products, sorts, snippets and
     pagination."""
@@ -69,7 +60,7 @@ def results():
 
 
 @bp.get("/search/suggest")
-@limiter.limit("120/minute", key_func=visitor_key)
+@limiter.limit("120/minute", key_func=account_key)
 def suggest():
     """A short list of matching posts, communities and people for the nav search box (an HTML fragment)."""
     suggestions = services.suggest(current_viewer(), request.args.get("q", ""))

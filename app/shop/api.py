@@ -12,6 +12,7 @@ from flask import request
 from app.core.api import PageArgsSchema, require_user
 from app.core.api_input import ApiBlueprint
 from app.core.auth import current_viewer
+from app.core.limits import account_key, address_key
 from app.core.pagination import Page
 from app.core.uploads import upload_rate_limit
 from app.core.urls import absolute_url
@@ -19,7 +20,7 @@ from app.extensions import limiter
 from app.shop import cart as carts
 from app.shop import catalog, checkout, coupons, orders, payments, refunds, tags
 from app.shop.also_bought import also_bought
-from app.shop.limits import account_key, address_key, checkout_ip_rate_limit, checkout_rate_limit
+from app.shop.limits import checkout_ip_rate_limit, checkout_rate_limit
 from app.shop.models import ProductStatus
 from app.shop.schemas import (
     AddressCreateSchema,

@@ -7,20 +7,6 @@ place–cancel–place cycle that renews a hold.
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_limiter.util import get_remote_address
-from flask_login import current_user
-
-
-def account_key() -> str:
-    """The signed-in account (a bearer token's too: the API authenticates before limits are checked), else
-    the client address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return address_key()
-
-
-def address_key() -> str:
-    return f"ip:{get_remote_address()}"
 
 
 def checkout_rate_limit() -> str:

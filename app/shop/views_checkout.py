@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, user_logged_in
 
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.forms import safe_next_url, show_errors_on_form
+from app.core.limits import account_key, address_key
 from app.extensions import csrf, limiter
 from app.shop import cart as carts
 from app.shop import checkout, payments
@@ -20,8 +21,6 @@ from app.shop.forms import (
     StockForm,
 )
 from app.shop.limits import (
-    account_key,
-    address_key,
     checkout_ip_rate_limit,
     checkout_rate_limit,
     not_placing_orders,
