@@ -29,7 +29,7 @@ from app.core.pagination import Page, clamp_limit, int_key, paginate
 from app.core.uow import unit_of_work
 from app.extensions import db
 from app.search.queue import queue_product_counts
-from app.shop import coupons
+from app.shop import coupons, hooks
 from app.shop.models import ORDER_TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus, Shop, Sku
 from app.social.notifications import notify
 
@@ -133,6 +133,7 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
         set_committed_value(order, key, value)
     db.session.add(OrderEvent(order_id=order.id, from_status=str(from_status), to_status=str(to_status),
                               actor_id=actor_id, note=note[:300], created_at=now))
+    hooks.order_moved(order, str(from_status), str(to_status), now)
     return True
 
 

@@ -50,7 +50,7 @@ from app.core.clock import now as clock_now
 from app.core.errors import Conflict, NotFound
 from app.core.uow import transactional, unit_of_work
 from app.extensions import db
-from app.shop import coupons
+from app.shop import coupons, hooks
 from app.shop.models import (
     PAYMENT_TRANSITIONS,
     Order,
@@ -318,6 +318,7 @@ def issue_refund(provider: PaymentProvider, payment: Payment, order: Order, amou
                     for line_id, quantity, cents in lines]
     db.session.add(refund)
     db.session.flush()
+    hooks.refund_issued(order, refund, now)
     if amount_cents > 0:
         refund.provider_ref = provider.refund(payment, amount_cents, refund.idempotency_key)
     return refund

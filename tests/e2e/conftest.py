@@ -53,3 +53,31 @@ def browser():
 @pytest.fixture
 def screenshot_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("screenshots")
+
+
+class Clock:
+    """The app's one clock (app.core.clock), set and moved by a browser test: the live server runs in this
+    process, so pages, services and jobs all read the same `now()` — no sleeping."""
+
+    def __init__(self, start):
+        self.moment = start
+
+    def set(self, moment):
+        from app.core import clock
+        self.moment = moment
+        clock._frozen = moment
+
+    def advance(self, **delta):
+        from datetime import timedelta
+        self.set(self.moment + timedelta(**delta))
+
+
+@pytest.fixture
+def clock():
+    """A controllable clock starting at the real current time; restored after the test."""
+    from app.core import clock as app_clock
+    previous = app_clock._frozen
+    controlled = Clock(app_clock.now())
+    controlled.set(controlled.moment)
+    yield controlled
+    app_clock._frozen = previous

@@ -1,0 +1,47 @@
+"""Order lifecycle hooks: the domains above the shop (group-buys, commissions) react to an order's moves
+without the shop importing them (the layer contract in pyproject.toml forbids that).
+
+A listener is connected once at app start (from the domain's `init_app`) and is called inside the same
+unit of work as the move, so what it writes commits or rolls back with the move itself. Listeners must be
+idempotent (a job may run twice) and must not commit. Keep them cheap: they run on the payment callback's
+and the refund's transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from app.shop.models import Order, Refund
+
+# fn(order, from_status, to_status, now): after every order status move (transition_order), e.g. paid,
+# cancelled, shipped, completed, refunded, partially_refunded.
+OrderMoved = Callable[["Order", str, str, datetime], None]
+# fn(order, refund, now): after a refund of `order` is recorded; refund.lines says which lines and how much.
+RefundIssued = Callable[["Order", "Refund", datetime], None]
+
+_order_moved: list[OrderMoved] = []
+_refund_issued: list[RefundIssued] = []
+
+
+def on_order_moved(listener: OrderMoved) -> OrderMoved:
+    if listener not in _order_moved:
+        _order_moved.append(listener)
+    return listener
+
+
+def on_refund_issued(listener: RefundIssued) -> RefundIssued:
+    if listener not in _refund_issued:
+        _refund_issued.append(listener)
+    return listener
+
+
+def order_moved(order: Order, from_status: str, to_status: str, now: datetime) -> None:
+    for listener in list(_order_moved):
+        listener(order, from_status, to_status, now)
+
+
+def refund_issued(order: Order, refund: Refund, now: datetime) -> None:
+    for listener in list(_refund_issued):
+        listener(order, refund, now)
