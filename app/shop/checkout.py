@@ -8,6 +8,11 @@ deadlock; the whole checkout is one transaction, so a refusal anywhere changes n
 An API client may send an Idempotency-Key with a checkout (see `check_out`): a retry with the same key and
 body answers the checkout the first request placed instead of placing a second one.
 
+A domain above the shop (group-buys) places orders through this same checkout with `TrustedTerms`: a price
+per SKU that replaces the SKU's own, a hold that keeps the paid orders out of "to ship", and two callbacks
+that run inside the checkout's transaction (one before any stock moves, one once the orders exist). Terms
+are built by that domain's service from its own rows, never from what a client sent.
+
 Holds are capped per buyer, so nobody can keep a product "sold out" without paying: at most
 MAX_UNPAID_ORDERS orders awaiting payment at once, and at most MAX_HELD_UNITS_PER_SKU units of one SKU in
 them (counting the checkout being placed). The count is taken under a lock on the buyer's own users row
@@ -20,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -113,6 +118,26 @@ class Checkout:
     orders: list[Order]
 
 
+@dataclass(frozen=True)
+class TrustedTerms:
+    """What a trusted caller (a service above the shop, never user input) places an order on.
+
+    `unit_prices`: SKU id → the price to charge instead of the SKU's price (a group price); a SKU not in it is
+    refused. `hold_reason`: the orders are held (paid but not shippable, not in "to ship") until
+    `orders.release_holds`. `reference` is folded into the Idempotency-Key fingerprint, so one key cannot answer
+    two different targets. `before_stock()` runs in the checkout's transaction after the buyer's lock and
+    before any stock moves (claim a seat there: lock order buyer → group → SKUs); `after_orders(checkout)`
+    runs once the orders and the payment exist, in the same transaction. Either may raise a DomainError,
+    which refuses the whole checkout.
+    """
+
+    unit_prices: Mapping[int, int]
+    hold_reason: str | None = None
+    reference: str = ""
+    before_stock: Callable[[], None] | None = None
+    after_orders: Callable[[Checkout], None] | None = None
+
+
 def _requested_lines(buyer: User, cart_or_lines: Cart | Sequence[Mapping]) -> list[RequestedLine]:
     """Validate the shape and quantities of what was asked for; the same SKU twice is one line."""
     if isinstance(cart_or_lines, Cart):
@@ -189,6 +214,12 @@ class PricedCheckout:
     subtotals: dict[int, int]
     currency: str
     quote: coupons.CouponQuote | None
+    unit_prices: Mapping[int, int] | None = None  # TrustedTerms' prices, replacing the SKUs' own
+
+    def unit_price_cents(self, sku_id: int) -> int:
+        if self.unit_prices is not None:
+            return self.unit_prices[sku_id]
+        return self.skus[sku_id].price_cents
 
     @property
     def discounts(self) -> dict[int, int]:
@@ -211,7 +242,7 @@ class PricedCheckout:
         return self.subtotals[shop_id] - self.discounts.get(shop_id, 0)
 
     def line_total_cents(self, line: RequestedLine) -> int:
-        return self.skus[line.sku_id].price_cents * line.quantity
+        return self.unit_price_cents(line.sku_id) * line.quantity
 
     def line_discounts(self, shop_id: int) -> list[int]:
         """The shop's discount split over its lines in proportion to their totals (what a refund returns)."""
@@ -220,14 +251,15 @@ class PricedCheckout:
 
 
 def price_checkout(buyer: User, cart_or_lines: Cart | Sequence[Mapping], coupon_code: str | None = None,
-                   now: datetime | None = None) -> PricedCheckout:
+                   now: datetime | None = None, unit_prices: Mapping[int, int] | None = None) -> PricedCheckout:
     """Validate every line against what is for sale and in stock, and price it (with the coupon, if any).
-    Changes nothing; raises Invalid with per-line errors, or the coupon's refusal."""
-    return _price_lines(buyer, _requested_lines(buyer, cart_or_lines), coupon_code, now or clock_now())
+    Changes nothing; raises Invalid with per-line errors, or the coupon's refusal. `unit_prices` come from
+    a trusted caller only (see TrustedTerms)."""
+    return _price_lines(buyer, _requested_lines(buyer, cart_or_lines), coupon_code, now or clock_now(), unit_prices)
 
 
 def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str | None,
-                 now: datetime) -> PricedCheckout:
+                 now: datetime, unit_prices: Mapping[int, int] | None = None) -> PricedCheckout:
     """price_checkout for lines already validated by _requested_lines (so a checkout parses its cart once)."""
     skus = {sku.id: sku for sku in db.session.scalars(
         select(Sku).where(Sku.id.in_([line.sku_id for line in requested]))
@@ -243,7 +275,10 @@ def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str |
             errors[f"{field}.sku_id"] = [_("This item is no longer for sale.")]
         elif line.product_id is not None and line.product_id != sku.product_id:
             errors[f"{field}.sku_id"] = [_("This option belongs to another product.")]
-        elif line.unit_price_cents is not None and line.unit_price_cents != sku.price_cents:
+        elif unit_prices is not None and sku.id not in unit_prices:
+            errors[f"{field}.sku_id"] = [_("This option is not part of the offer.")]
+        elif line.unit_price_cents is not None and line.unit_price_cents != (
+                unit_prices[sku.id] if unit_prices is not None else sku.price_cents):
             errors[f"{field}.unit_price_cents"] = [
                 _("The price of %(title)s has changed; check your cart.", title=sku.product.title)]
         elif line.quantity > sku.stock:
@@ -264,7 +299,7 @@ def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str |
     by_shop: dict[int, list[RequestedLine]] = {}
     for line in requested:
         by_shop.setdefault(skus[line.sku_id].shop_id, []).append(line)
-    priced = PricedCheckout(requested, skus, by_shop, {}, currency, None)
+    priced = PricedCheckout(requested, skus, by_shop, {}, currency, None, unit_prices)
     priced.subtotals = {shop_id: sum(priced.line_total_cents(line) for line in lines)
                         for shop_id, lines in by_shop.items()}
     if coupon_code and coupons.normalise_code(coupon_code):
@@ -294,13 +329,17 @@ class KeyTaken(Exception):
     """Another transaction recorded the same key first (raised after rolling back)."""
 
 
-def claim_for(key: str, lines: Sequence[Mapping] | None, address_id, coupon_code: str | None) -> KeyClaim:
-    """Check the key's shape (1–100 printable ASCII characters) and fingerprint the request it came with."""
+def claim_for(key: str, lines: Sequence[Mapping] | None, address_id, coupon_code: str | None,
+              reference: str = "") -> KeyClaim:
+    """Check the key's shape (1–100 printable ASCII characters) and fingerprint the request it came with
+    (and the trusted caller's `reference`, e.g. which group a join is for)."""
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         message = _("The Idempotency-Key header must be 1 to 100 printable ASCII characters.")
         raise Invalid(message, {"Idempotency-Key": [message]})
-    body = json.dumps({"lines": lines, "address_id": address_id, "coupon_code": coupon_code},
-                      sort_keys=True, separators=(",", ":"), default=str)
+    fields = {"lines": lines, "address_id": address_id, "coupon_code": coupon_code}
+    if reference:
+        fields["reference"] = reference
+    body = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
     return KeyClaim(key, hashlib.sha256(body.encode()).hexdigest())
 
 
@@ -389,22 +428,24 @@ def check_holds(buyer: User, priced: PricedCheckout, now: datetime) -> None:
 
 def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_id: int,
                  coupon_code: str | None = None, now: datetime | None = None,
-                 claim: KeyClaim | None = None) -> Checkout:
+                 claim: KeyClaim | None = None, terms: TrustedTerms | None = None) -> Checkout:
     """Place one order per shop for what is asked, reserve its stock (and the coupon's use) until the
     reservation deadline, and open one payment for all of them. Refuses, changing nothing, on any bad
     line, stock shortfall or coupon problem. With a `claim`, records its key in the same transaction
-    (KeyTaken when a concurrent checkout recorded it first)."""
+    (KeyTaken when a concurrent checkout recorded it first). `terms`: see TrustedTerms."""
     now = now or clock_now()
     with unit_of_work():
         # The key first: a concurrent request with it waits here, before pricing or taking any stock.
         key_row = _record_key(buyer, claim, now) if claim else None
         requested = _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is said first
         address = _buyer_address(buyer, address_id)
-        priced = _price_lines(buyer, requested, coupon_code, now)
+        priced = _price_lines(buyer, requested, coupon_code, now, terms.unit_prices if terms else None)
         requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
                                                                 priced.subtotals, priced.currency, priced.quote)
         _lock_buyer(buyer)
         check_holds(buyer, priced, now)
+        if terms and terms.before_stock:
+            terms.before_stock()
         authors = attributions(((line.source_post_id, skus[line.sku_id].product_id) for line in requested),
                                buyer.id)
 
@@ -436,14 +477,15 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
                           coupon_id=quote.coupon.id if quote and shop_id in discounts else None,
                           address_id=address.id, shipping_name=address.recipient_name,
                           shipping_phone=address.phone, shipping_address=address.as_text()[:400],
-                          reserved_until=reserved_until, created_at=now, updated_at=now)
+                          reserved_until=reserved_until, created_at=now, updated_at=now,
+                          hold_reason=terms.hold_reason if terms else None)
             for line, line_discount in zip(lines, priced.line_discounts(shop_id), strict=True):
                 sku = skus[line.sku_id]
                 author_id = authors.get((line.source_post_id, sku.product_id))
                 source = line.source_post_id if author_id else None
                 order.lines.append(OrderLine(
                     sku_id=sku.id, product_id=sku.product_id, product_title=sku.product.title[:120],
-                    sku_label=sku.label, unit_price_cents=sku.price_cents, quantity=line.quantity,
+                    sku_label=sku.label, unit_price_cents=priced.unit_price_cents(sku.id), quantity=line.quantity,
                     line_total_cents=priced.line_total_cents(line), discount_cents=line_discount,
                     source_post_id=source, source_author_id=author_id if source else None))
             db.session.add(order)
@@ -454,6 +496,8 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
         if quote:
             shop_order = next((o.id for o in orders if o.shop_id == quote.coupon.shop_id), None)
             coupons.reserve_coupon(quote, buyer.id, payment.id, shop_order, now)
+        if terms and terms.after_orders:
+            terms.after_orders(Checkout(payment=payment, orders=orders))
         if isinstance(cart_or_lines, Cart):
             db.session.execute(delete(CartItem).where(CartItem.cart_id == cart_or_lines.id,
                                                       CartItem.sku_id.in_([line.sku_id for line in requested]))
@@ -512,7 +556,8 @@ def quote_cart(buyer: User, coupon_code: str | None = None, now: datetime | None
 
 
 def check_out(buyer: User, lines: Sequence[Mapping] | None, address_id: int, coupon_code: str | None = None,
-              now: datetime | None = None, idempotency_key: str | None = None) -> StartedCheckout:
+              now: datetime | None = None, idempotency_key: str | None = None,
+              terms: TrustedTerms | None = None) -> StartedCheckout:
     """Place the orders for the buyer's cart (or `lines`) and open their payment at the provider.
 
     With an `idempotency_key` (scoped to the buyer), the first request records the key with a hash of
@@ -520,16 +565,17 @@ def check_out(buyer: User, lines: Sequence[Mapping] | None, address_id: int, cou
     nothing, so the key can be retried). A repeat with the same key and body answers that checkout as it
     now stands (`replayed`), with the same payment's pay URL, never a second payment; the same key with
     another body is Invalid. Keys older than KEY_LIFETIME (24 h) are forgotten and may be reused; their
-    rows are replaced then, and nothing else cleans them up.
+    rows are replaced then, and nothing else cleans them up. `terms`: see TrustedTerms (a trusted caller only).
     """
     now = now or clock_now()
-    claim = claim_for(idempotency_key, lines, address_id, coupon_code) if idempotency_key is not None else None
+    claim = (claim_for(idempotency_key, lines, address_id, coupon_code, terms.reference if terms else "")
+             if idempotency_key is not None else None)
     if claim:
         remembered = _remembered_key(buyer, claim, now)
         if remembered:
             return _replay(buyer, remembered, now)
     try:
-        placed = place_orders(buyer, _cart_or_lines(buyer, lines), address_id, coupon_code, now, claim)
+        placed = place_orders(buyer, _cart_or_lines(buyer, lines), address_id, coupon_code, now, claim, terms)
     except KeyTaken:
         # A concurrent request with this key committed its checkout while we waited on the unique index.
         return _replay(buyer, _remembered_key(buyer, claim, now), now)

@@ -45,3 +45,39 @@ def order_moved(order: Order, from_status: str, to_status: str, now: datetime) -
 def refund_issued(order: Order, refund: Refund, now: datetime) -> None:
     for listener in list(_refund_issued):
         listener(order, refund, now)
+
+
+# --- product page panels (group-buys) ----------------------------------------------------------------------
+# fn(product, viewer) -> HTML (a Markup) or "": a panel a domain above the shop shows on the product page
+# under the buy box (group-buys: the campaign price, "Open a group" and the open groups to join). Called while
+# the page renders, read-only; the shop's template knows nothing of what a panel holds.
+ProductPanel = Callable[[object, object], str]
+
+_product_panels: list[ProductPanel] = []
+
+
+def on_product_page(panel: ProductPanel) -> ProductPanel:
+    if panel not in _product_panels:
+        _product_panels.append(panel)
+    return panel
+
+
+def product_page_panels(product, viewer) -> list[str]:
+    """The registered panels' HTML for this product page, in registration order, empty ones left out."""
+    return [html for html in (panel(product, viewer) for panel in list(_product_panels)) if html]
+
+
+# fn(order, viewer) -> HTML or "": a panel on the order page (group-buys: which group, its state, the refund).
+OrderPanel = Callable[[object, object], str]
+
+_order_panels: list[OrderPanel] = []
+
+
+def on_order_page(panel: OrderPanel) -> OrderPanel:
+    if panel not in _order_panels:
+        _order_panels.append(panel)
+    return panel
+
+
+def order_page_panels(order, viewer) -> list[str]:
+    return [html for html in (panel(order, viewer) for panel in list(_order_panels)) if html]

@@ -369,6 +369,9 @@ class Order(db.Model):
     shipping_address: Mapped[str] = mapped_column(String(400))
     reserved_until: Mapped[datetime] = mapped_column(DateTime)
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    # Paid but not to be shipped yet, and why (e.g. "group-buy": until the group fills). Set by the checkout
+    # for a trusted caller (checkout.TrustedTerms) and cleared by orders.release_holds; the shop knows no more.
+    hold_reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -242,11 +242,26 @@ def ship_order(actor: User, order_id: int, tracking_number: str, now: datetime |
         raise Invalid(message, {"tracking_number": [message]})
     if order.shipped_at is not None or order.status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
         raise Conflict(_("Only a paid order that has not shipped yet can be shipped."), code="not-shippable")
+    if order.hold_reason:
+        raise Conflict(_("This order is on hold and cannot ship yet (a group-buy that has not filled)."),
+                       code="order-on-hold")
     with unit_of_work():
         transition_order(order, OrderStatus.SHIPPED, actor_id=actor.id, now=now,
                          values={"tracking_number": tracking})
         notify_order_parties(order, OrderStatus.SHIPPED, actor.id)
     return order
+
+
+def release_holds(order_ids, now: datetime | None = None) -> int:
+    """Clear the hold on these orders (they may ship now), inside the caller's transaction; the orders are
+    updated in id order (see the lock order above). Returns how many were held."""
+    now = now or clock_now()
+    ids = sorted(set(order_ids))
+    if not ids:
+        return 0
+    result = db.session.execute(update(Order).where(Order.id.in_(ids), Order.hold_reason.is_not(None))
+                                .values(hold_reason=None, updated_at=now).execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def confirm_delivery(buyer: User, order_id: int, now: datetime | None = None) -> Order:
@@ -303,10 +318,15 @@ def buyer_orders_page(buyer: User, *, status: str | None = None, cursor: str | N
 
 
 def shop_orders_page(merchant: User, shop_id: int, *, status: str | None = None, cursor: str | None = None,
-                     limit: int | None = None) -> Page:
+                     limit: int | None = None, on_hold: bool = False) -> Page:
     """A shop's orders for its owner (or an admin), newest first, one signed-cursor page at a time;
-    `status` filters (e.g. paid = to ship)."""
+    `status` filters (paid = to ship: held orders, e.g. of a group-buy still filling, are left out;
+    `on_hold=True` lists only those)."""
     query = _with_status(_shop_orders(merchant, shop_id), status)
+    if on_hold:
+        query = query.where(Order.hold_reason.is_not(None))
+    elif status == OrderStatus.PAID:
+        query = query.where(Order.hold_reason.is_(None))
     return paginate(query, [int_key(Order.id, "id")], cursor, clamp_limit(limit))
 
 

@@ -287,10 +287,12 @@ def _record_success(provider: PaymentProvider, payment: Payment, event: Callback
 
 def issue_refund(provider: PaymentProvider, payment: Payment, order: Order, amount_cents: int, *,
                  actor_id: int | None, reason: str, now: datetime,
-                 lines: list[tuple[int, int, int]] = ()) -> Refund:
+                 lines: list[tuple[int, int, int]] = (), idempotency_key: str | None = None) -> Refund:
     """Record and send a refund of `amount_cents` of `payment` for `order` (lines: order line id, quantity,
     amount). Runs inside the caller's transaction; the payment's refunded total only grows through a
-    conditional update bounded by the amount paid, so no refund can exceed what was paid."""
+    conditional update bounded by the amount paid, so no refund can exceed what was paid. A caller that
+    retries a refund passes its own stable `idempotency_key` (unique among refunds, and sent to the
+    provider), so a retry after a failure can never refund twice."""
     if amount_cents > 0:  # units whose price the discount covered entirely move no money
         grown = db.session.execute(
             update(Payment).where(Payment.id == payment.id,
@@ -313,7 +315,7 @@ def issue_refund(provider: PaymentProvider, payment: Payment, order: Order, amou
         set_committed_value(order, "refunded_cents", order.refunded_cents + amount_cents)
     refund = Refund(payment_id=payment.id, order_id=order.id, amount_cents=amount_cents, currency=payment.currency,
                     status=RefundStatus.SUCCEEDED, reason=reason[:300], actor_id=actor_id,
-                    idempotency_key=uuid.uuid4().hex, created_at=now)
+                    idempotency_key=idempotency_key or uuid.uuid4().hex, created_at=now)
     refund.lines = [RefundLine(order_line_id=line_id, quantity=quantity, amount_cents=cents)
                     for line_id, quantity, cents in lines]
     db.session.add(refund)

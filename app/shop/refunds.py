@@ -61,9 +61,27 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
         raise Forbidden(_("You cannot refund your own order; ask the shop."), code="own-order")
     if not actor.is_admin and actor.id != owner_id:
         raise Forbidden(_("Only the shop that sold this order can refund it."), code="not-your-shop")
+    return _refund(order_id, quantities, reason, now, provider, actor_id=actor.id)
+
+
+def refund_order_automatically(order_id: int, reason: str, idempotency_key: str, now: datetime | None = None,
+                               provider: PaymentProvider | None = None) -> Refund:
+    """The system refunds everything left of a paid order (a group-buy that expired, a member who left):
+    no actor, a caller-chosen `idempotency_key` (unique among refunds and sent to the provider), so a retry
+    after a provider failure — the whole transaction rolled back — refunds once. Callers above the shop
+    decide when; the amounts, stock and coupon rules are the same as refund_order's."""
+    now = now or clock_now()
+    if db.session.get(Order, order_id) is None:
+        raise NotFound(_("No such order."))
+    return _refund(order_id, None, reason, now, provider, actor_id=None, idempotency_key=idempotency_key)
+
+
+def _refund(order_id: int, quantities: Mapping[int, int] | None, reason: str, now: datetime,
+            provider: PaymentProvider | None, *, actor_id: int | None, idempotency_key: str | None = None) -> Refund:
+    payment_id = db.session.scalar(select(Order.payment_id).where(Order.id == order_id))
     with unit_of_work():
         # Lock order: payment, then order, then its lines (see app/shop/orders.py).
-        payment = db.session.scalar(select(Payment).where(Payment.id == order.payment_id).with_for_update()
+        payment = db.session.scalar(select(Payment).where(Payment.id == payment_id).with_for_update()
                                     .execution_options(populate_existing=True))
         order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
                                   .execution_options(populate_existing=True))
@@ -94,13 +112,14 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
             amount += cents
         everything = all(by_id[i].quantity - by_id[i].refunded_quantity == wanted.get(i, 0) for i in by_id)
         moved_to = OrderStatus.REFUNDED if everything else OrderStatus.PARTIALLY_REFUNDED
-        transition_order(order, moved_to, actor_id=actor.id, note=reason, now=now)
+        transition_order(order, moved_to, actor_id=actor_id, note=reason, now=now)
         queue_sold_products(order)
-        notify_order_parties(order, moved_to, actor.id)
+        notify_order_parties(order, moved_to, actor_id)
         if order.shipped_at is None:
             return_stock(back)
         refund = issue_refund(provider or get_provider(payment.provider), payment, order, amount,
-                              actor_id=actor.id, reason=reason, now=now, lines=refund_lines)
+                              actor_id=actor_id, reason=reason, now=now, lines=refund_lines,
+                              idempotency_key=idempotency_key)
         siblings = db.session.scalars(select(Order.status).where(Order.payment_id == payment.id)).all()
         if all(status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED) for status in siblings):
             coupons.release_redemption(payment.id, now)

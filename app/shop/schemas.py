@@ -299,6 +299,9 @@ class OrderSchema(Schema):
     shipping_phone = fields.String(dump_only=True)
     shipping_address = fields.String(dump_only=True)
     tracking_number = fields.String(dump_only=True, allow_none=True)
+    on_hold = fields.Function(lambda order: order.hold_reason is not None, dump_only=True,
+                              metadata={"type": "boolean",
+                                        "description": "Paid but not to ship yet (a group-buy still filling)."})
     reserved_until = Timestamp(dump_only=True, metadata={"description": "Unpaid by then, it is cancelled."})
     created_at = Timestamp(dump_only=True)
     paid_at = Timestamp(dump_only=True, allow_none=True)

@@ -7,7 +7,7 @@ from app.core.auth import current_viewer
 from app.events.log import ANON_COOKIE
 from app.feeds.foryou import record_shown
 from app.posts.cards import viewer_state
-from app.shop import catalog, tags
+from app.shop import catalog, hooks, tags
 from app.shop.also_bought import also_bought
 from app.shop.views_common import bp, int_arg
 
@@ -33,4 +33,4 @@ def product(product_id: int):
         "shop/product.html", product=item, stock_state=catalog.stock_state, rating=tags.product_rating(item.id),
         featuring=featuring, featuring_state=viewer_state(featuring, viewer.id if viewer else None),
         manages=catalog.can_manage(viewer, item.shop), source_post_id=int_arg(request.args.get("from")),
-        also=also_bought(item.id))
+        also=also_bought(item.id), panels=hooks.product_page_panels(item, viewer))

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from app.core.errors import Conflict, Invalid
 from app.core.forms import safe_next_url
-from app.shop import catalog, checkout, orders, refunds
+from app.shop import catalog, checkout, hooks, orders, refunds
 from app.shop.forms import (
     RefundForm,
     ShipForm,
@@ -36,7 +36,8 @@ def order_page(order_id: int):
     order = orders.order_for(current_user, order_id)
     return render_template("shop/order.html", order=order, form=StockForm(), ship_form=ShipForm(),
                            refund_form=RefundForm(), manages=catalog.can_manage(current_user, order.shop),
-                           refundable=order.status in refunds.REFUNDABLE)
+                           refundable=order.status in refunds.REFUNDABLE,
+                           panels=hooks.order_page_panels(order, current_user))
 
 
 def _order_action(order_id: int, action, done: str):
