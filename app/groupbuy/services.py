@@ -680,12 +680,14 @@ def _schedule_refund(member: GroupMember, now: datetime) -> None:
     """Mark the member's refund due and enqueue its job once this transaction commits."""
     member.refund_state, member.refund_next_at = "pending", now + REFUND_GRACE
     member_id = member.id
-    after_commit(lambda: _enqueue_refund(member_id))
+    after_commit(lambda: _enqueue_refund(member_id, now))
 
 
-def _enqueue_refund(member_id: int) -> None:
+def _enqueue_refund(member_id: int, now: datetime) -> None:
+    """Enqueue one member's refund job, stamped with the time of the run that decided it (the clock tests set;
+    on RQ the job may run a little later, which only shifts its record and retry time)."""
     try:
-        enqueue(REFUND_JOB, member_id=member_id)
+        enqueue(REFUND_JOB, member_id=member_id, now=now)
     except Exception:  # an inline job that failed unexpectedly; the retry sweep picks it up
         db.session.rollback()
         log.exception("group-buy refund of member %s failed; it will be retried", member_id)
@@ -738,7 +740,7 @@ def retry_due_refunds(now: datetime | None = None) -> int:
             db.session.execute(update(GroupMember).where(GroupMember.id == member_id,
                                                          GroupMember.refund_state == "pending")
                                .values(refund_next_at=now + REFUND_GRACE).execution_options(synchronize_session=False))
-        _enqueue_refund(member_id)
+        _enqueue_refund(member_id, now)
     return len(due)
 
 
