@@ -45,7 +45,8 @@ def seed_groupbuys(named: dict[str, User], seed: int) -> dict[str, int]:
         if found:
             return found
         return cart.add_address(user, recipient_name=user.display_name or user.username, phone="13800138000",
-                                line1=f"{rng.randint(1, 300)} 长乐路", region="上海市 Shanghai", postal_code="200000").id
+                                line1=f"{rng.randint(1, 300)} 长乐路", region="上海市 Shanghai",
+                                postal_code="200000").id
 
     def pay(payment_id: int, at: datetime) -> None:
         body, signature = sandbox.callback_for(db.session.get(Payment, payment_id))

@@ -4,12 +4,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.groupbuy import services
-from app.groupbuy.models import GROUP_TRANSITIONS, Group, GroupMember, GroupState, MemberState
+from app.groupbuy.models import GROUP_TRANSITIONS, GroupMember, GroupState, MemberState
 from app.shop import orders
-from app.shop.models import Order, OrderStatus, Payment
+from app.shop.models import Order, Payment
 from app.social.models import Notification
 from tests.groupbuy.conftest import (
     NOW,
@@ -260,10 +260,10 @@ def test_a_merchant_cannot_touch_another_shops_campaign(gw):
 
     other = user("othermerchant")
     open_shop(other, gw.admin)
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(Forbidden) as refused:
         services.update_campaign(other, gw.campaign_id, campaign_input(gw.sku_id))
     assert refused.value.code == "not-your-shop"
-    with pytest.raises(Exception):
+    with pytest.raises(Forbidden):
         services.end_campaign(other, gw.campaign_id)
     from app.groupbuy.models import Campaign
 

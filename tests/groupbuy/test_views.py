@@ -75,7 +75,7 @@ def test_the_merchant_sees_campaign_figures_and_open_groups(gw, client):
     html = text(client.get(f"/shop/{shop_slug}/campaigns/{gw.campaign_id}"))
     assert f"/g/{group_id}" in html
     bad = client.post_form(f"/shop/{shop_slug}/campaigns/{gw.campaign_id}",
-                           {"price-%d" % gw.sku_id: "12", "group_size": "51", "window_hours": "0",
+                           {f"price-{gw.sku_id}": "12", "group_size": "51", "window_hours": "0",
                             "starts_at": "2026-03-01T00:00", "ends_at": "2026-02-01T00:00", "save": "1"})
     assert bad.status_code == 422
     assert "from 2 to 50 people" in text(bad)
