@@ -132,11 +132,23 @@ def trending():
     return _render_feed("feeds/home.html", page, "trending", "feeds.trending", {}, feed="trending")
 
 
+def followed_group_card(viewer):
+    from app.core.clock import now
+    from app.groupbuy.services import avatars, followed_open_group
+
+    group = followed_open_group(viewer)
+    return {"group": group, "avatars": avatars([group]).get(group.id, []), "now": now()} if group else None
+
+
 @bp.get("/following")
 @login_required
 def following():
     page = services.following_feed(current_user, request.args.get("cursor"))
-    return _render_feed("feeds/home.html", page, "following", "feeds.following", {}, feed="following")
+    # At most one group-buy card per page: on the first page, the open group of someone followed that needs
+    # the fewest seats (more pages come by htmx as plain note slices).
+    group_card = None if request.args.get("cursor") else followed_group_card(current_user)
+    return _render_feed("feeds/home.html", page, "following", "feeds.following", {}, feed="following",
+                        group_card=group_card)
 
 
 @bp.get("/c/<slug>")

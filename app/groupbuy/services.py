@@ -791,6 +791,19 @@ def open_groups_for_product(product_id: int, viewer: User | None, limit: int = 5
     return list(db.session.scalars(query.options(joinedload(Group.leader)).order_by(*order).limit(limit)))
 
 
+def followed_open_group(viewer: User, now: datetime | None = None) -> Group | None:
+    """For the Following feed: the open group, opened by someone the viewer follows and not joined by the
+    viewer, that needs the fewest seats (then the nearest deadline)."""
+    now = now or clock_now()
+    joined = select(GroupMember.group_id).where(GroupMember.user_id == viewer.id)
+    return db.session.scalar(
+        select(Group).join(Follow, (Follow.followee_id == Group.leader_id) & (Follow.follower_id == viewer.id))
+        .where(Group.state == GroupState.OPEN, Group.deadline > now, Group.seats_taken < Group.size,
+               Group.id.not_in(joined))
+        .options(joinedload(Group.leader), joinedload(Group.product).selectinload(Product.images))
+        .order_by(Group.size - Group.seats_taken, Group.deadline).limit(1))
+
+
 def avatars(groups: list[Group], per_group: int = 5) -> dict[int, list[User]]:
     """group id → the paid members to show as avatars (leader first), in one query for all groups."""
     if not groups:

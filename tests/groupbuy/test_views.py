@@ -82,3 +82,16 @@ def test_the_merchant_sees_campaign_figures_and_open_groups(gw, client):
     assert db.session.get(Campaign, gw.campaign_id).group_size == 3
     assert client.post_form(f"/shop/{shop_slug}/campaigns/{gw.campaign_id}/end").status_code == 302
     assert db.session.get(Group, group_id).state == "expired"
+
+
+def test_the_following_feed_shows_one_group_opened_by_someone_followed(gw, client):
+    from app.social.services import follow
+
+    group_id, ann, _ = open_group(gw, "ann")
+    open_group(gw, "amy")
+    reader, _ = buyer_with_address("reader")
+    follow(reader, ann)
+    log_in(client, as_login(reader))
+    html = text(client.get("/following"))
+    assert html.count("gb-feed-card") == 1
+    assert "ann opened a group for Hand cream" in html and f"/g/{group_id}" in html
