@@ -32,6 +32,13 @@ def _starting_points() -> tuple[list[Community], list[Tag]]:
     return communities, tags
 
 
+def live_prices(product_ids) -> dict[int, int]:
+    """product id → its live group-buy price, shown beside the product (one query for the page)."""
+    from app.groupbuy.services import live_prices as group_prices
+
+    return group_prices(product_ids)
+
+
 @bp.get("/search")
 @limiter.shared_limit(search_rate_limit, scope="search", key_func=account_key)
 def results():
@@ -53,9 +60,10 @@ def results():
             max_price=request.args.get("max_price", "")[:20])
     state = viewer_state(page.posts, viewer.id if viewer else None)
     communities, tags = _starting_points() if not page.results else ([], [])
+    group_prices = live_prices([product.id for product in page.products]) if page.type == "products" else {}
     body = render_template("search/results.html", page=page, state=state, error=error, error_field=error_field,
                            sorts=services.SORTS, types=list(services.TYPES), starting_communities=communities,
-                           starting_tags=tags)
+                           starting_tags=tags, group_prices=group_prices)
     return body, status
 
 
