@@ -143,7 +143,7 @@ class WhooshRun:
 class PostgresRun:
     name = "postgres"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, database: str | None = None):
         import psycopg
         from sqlalchemy import create_engine
 
@@ -152,13 +152,20 @@ class PostgresRun:
         from app.search.postgres_backend import PostgresBackend
 
         self.admin_url = url.replace("postgresql+psycopg://", "postgresql://")
-        self.database = f"tastemaker_bench_search_{uuid.uuid4().hex[:8]}"
+        self.keep = database is not None  # a named database is kept for --reuse
+        self.database = database or f"tastemaker_bench_search_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{self.database}"')
         self.engine = create_engine(normalise_database_url(f"{self.admin_url.rsplit('/', 1)[0]}/{self.database}"))
         for table in (SearchDocumentRow.__table__, SearchTerm.__table__):
-            table.create(self.engine)
+            table.create(self.engine, checkfirst=True)
         self.backend = PostgresBackend(self.engine)
+
+    def built(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM search_documents").scalar()
 
     def build(self, docs: Iterator[SearchDocument]) -> int:
         count = self.backend.rebuild(docs)
@@ -181,6 +188,8 @@ class PostgresRun:
         import psycopg
 
         self.engine.dispose()
+        if self.keep:
+            return
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
@@ -292,6 +301,8 @@ def main() -> None:
                         "(e.g. to try queries on the 1M index afterwards); by default a temporary directory")
     parser.add_argument("--reuse", action="store_true", help="with --keep: measure the Whoosh and FTS5 indexes "
                         "already there (built by an earlier run of the same --size) instead of building them")
+    parser.add_argument("--pg-database", metavar="NAME", help="use (and keep) this PostgreSQL database instead "
+                        "of a throwaway one; with --reuse, measure it again if it already holds --size documents")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
@@ -303,10 +314,10 @@ def main() -> None:
     with (contextlib.nullcontext(args.keep) if args.keep
           else tempfile.TemporaryDirectory(prefix="tastemaker-bench-search-")) as workdir:
         for name in args.backends.split(","):
-            run = {"whoosh": lambda: WhooshRun(Path(workdir)), "postgres": lambda: PostgresRun(args.postgres_url),
+            run = {"whoosh": lambda: WhooshRun(Path(workdir)), "postgres": lambda: PostgresRun(args.postgres_url, args.pg_database),
                    "fts5": lambda: Fts5Run(Path(workdir))}[name]()
             try:
-                measure(run, args.size, args.seed, args.duration, args.queries, reuse=bool(args.keep and args.reuse))
+                measure(run, args.size, args.seed, args.duration, args.queries, reuse=bool((args.keep or args.pg_database) and args.reuse))
             finally:
                 run.close()
 
