@@ -8,15 +8,17 @@ parser is never involved, so Chinese and English behave exactly as in the Whoosh
 At scale (a common word matches a third of a million documents) two things cost: ranking every match and
 counting every match. So:
 
-- With the RUM extension (Debian's postgresql-15-rum) the table also has a RUM index, which keeps each
-  lexeme's positions and weights: `ORDER BY tsv <=> query LIMIT n` reads the best RANK_WINDOW matches
-  straight from the index, and only those are ranked with ts_rank_cd and our weights (so the order within
-  the window is exactly the GIN path's; pages past the window follow RUM's own ranking). Without the
-  extension (a laptop) every match is ranked, as before: right, and slow above ~100k documents; the log
-  and `flask search status` say so.
 - Totals and facet counts are exact up to EXACT_COUNT matches (a count that stops there); above that they
   are estimated from a fixed sample of the table (`TABLESAMPLE SYSTEM … REPEATABLE`), scaled, rounded to two
   significant figures and marked `total_exact=False` ("about 310 000 results").
+- Up to EXACT_COUNT matches, every match is ranked with ts_rank_cd (cheap at that size).
+- Up to RUM_MATCHES, with the RUM extension (Debian's postgresql-15-rum), whose index keeps each lexeme's
+  positions and weights: `ORDER BY tsv <=> query LIMIT RANK_WINDOW` reads the best matches by the index's
+  own rank, and those are ordered by ts_rank_cd with our weights (pages past the window follow the index).
+  RUM still scores every match inside the index, so past RUM_MATCHES it is too slow as well.
+- Above that (or without RUM): the newest CANDIDATES matches (found walking the primary key backwards,
+  which stops early for a common word) are ranked; later pages go on by age. Suggestions always do this
+  with SUGGEST_CANDIDATES. Without the extension the log and `flask search status` say what is missing.
 """
 from __future__ import annotations
 
@@ -56,6 +58,9 @@ RANK_WEIGHTS = "{" + ",".join(str(round(FIELD_WEIGHTS[name] / _TOP, 4))
                               for name in ("body", "names", "tags", "title")) + "}"
 WEIGHT_OF = {"title": "A", "tags": "B", "names": "C", "body": "D"}
 RANK_WINDOW = 200  # RUM: the best matches by the index's ranking that ts_rank_cd then orders (pages 1–10)
+RUM_MATCHES = 20_000  # up to this many matches the RUM index ranks them all (its cost grows with the matches)
+CANDIDATES = 1000  # above it (or without RUM): the newest this many matches are ranked
+SUGGEST_CANDIDATES = 200  # as-you-type suggestions (never counted): the newest this many matches, ranked
 EXACT_COUNT = 2000  # totals and facets are counted exactly up to this many matches, estimated above it
 SAMPLE_ROWS = 20_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
 RUM_RECHECK_SECONDS = 300  # how often a process looks again whether the RUM index exists
@@ -256,10 +261,9 @@ class PostgresBackend(SearchBackend):
                 filters.append(table.c.in_stock.is_(True))
         where = self._where(tsquery, filters, query.exclude_author_ids)
         with self.engine.connect() as conn:
-            hits = self._hits(conn, query, tsquery, where)
             type_counts: dict[str, int] = {}
             community_counts: dict[str, dict[str, int]] = {}
-            exact = True
+            total, exact = None, True
             if query.facets:
                 # One grouped count gives the facets and (without price or stock filters, which the groups
                 # do not see) the total: no separate count over the matches.
@@ -276,43 +280,58 @@ class PostgresBackend(SearchBackend):
                 if query.product_filters:
                     counted, exact = self._count(conn, tsquery, where)
                     total = counted[None]
-            elif not count or (len(hits) < query.limit and (hits or not query.offset)):
-                total = query.offset + len(hits)  # the last page (or nobody asked): no need to count
-            else:
+            elif count:
                 counted, exact = self._count(conn, tsquery, where)
                 total = counted[None]
+            hits = self._hits(conn, query, tsquery, where, matches=total if exact else None, estimate=total)
+            if total is None:
+                total = query.offset + len(hits)  # nobody asked for a count (suggestions)
         if not exact:
             total = max(total, query.offset + len(hits))
         return SearchResults(hits, int(total or 0), type_counts, community_counts, total_exact=exact)
 
-    def _hits(self, conn, query: SearchQuery, tsquery, where) -> list[SearchHit]:
+    def _hits(self, conn, query: SearchQuery, tsquery, where, matches: int | None,
+              estimate: int | None) -> list[SearchHit]:
+        """One page of hits. `matches`: the exact number of matches when known to be small (≤ EXACT_COUNT);
+        `estimate`: the (estimated) number of matches, None when nobody counted."""
         rank = func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), table.c.tsv, tsquery).label("score")
-        if query.sort == SORT_NEW:
-            order = (desc(table.c.created_at), desc(table.c.ref_id))
-        elif query.sort == SORT_TOP:
-            order = (desc(table.c.engagement), desc(table.c.created_at), desc(table.c.ref_id))
-        elif self._uses_rum(conn):
-            # The index's best RANK_WINDOW matches, ordered by our ranking; deeper results in the index's order.
-            distance = table.c.tsv.op("<=>", return_type=Float)(tsquery)
-            hits = []
-            if query.offset < RANK_WINDOW:
-                window = (select(table.c.doc_type, table.c.ref_id, table.c.title, table.c.tsv).where(where)
-                          .order_by(distance, desc(table.c.ref_id)).limit(RANK_WINDOW).subquery())
-                score = func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), window.c.tsv, tsquery).label("score")
-                hits += conn.execute(select(window.c.doc_type, window.c.ref_id, window.c.title, score)
-                                     .order_by(desc("score"), desc(window.c.ref_id)).offset(query.offset)
-                                     .limit(min(query.limit, RANK_WINDOW - query.offset))).all()
-            if query.offset + query.limit > RANK_WINDOW:
-                start = max(query.offset, RANK_WINDOW)
-                hits += conn.execute(select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
-                                     .order_by(distance, desc(table.c.ref_id)).offset(start)
-                                     .limit(query.offset + query.limit - start)).all()
-            return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in hits]
+        rum = self._uses_rum(conn)  # (checked on every search, so a missing index is logged at once)
+        if query.sort in (SORT_NEW, SORT_TOP):
+            order = ((desc(table.c.created_at), desc(table.c.ref_id)) if query.sort == SORT_NEW else
+                     (desc(table.c.engagement), desc(table.c.created_at), desc(table.c.ref_id)))
+        elif matches is not None:
+            order = (desc("score"), desc(table.c.ref_id))  # few matches: rank them all
+        elif rum and estimate is not None and estimate <= RUM_MATCHES:
+            # The index's best RANK_WINDOW matches (ordered by the index's rank), ranked by ours.
+            return self._window(conn, query, tsquery, where, table.c.tsv.op("<=>", return_type=Float)(tsquery))
         else:
-            order = (desc("score"), desc(table.c.ref_id))
+            # Too many matches to rank them all: the newest CANDIDATES matches, ranked (then older ones by age).
+            size = CANDIDATES if estimate is not None else SUGGEST_CANDIDATES
+            return self._window(conn, query, tsquery, where, desc(table.c.id), size)
         statement = (select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
                      .order_by(*order).offset(query.offset).limit(query.limit))
         return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in conn.execute(statement)]
+
+    @staticmethod
+    def _window(conn, query: SearchQuery, tsquery, where, key, size: int | None = None) -> list[SearchHit]:
+        """Pages inside the first `size` matches by `key` are ranked by ts_rank_cd; later ones follow `key`."""
+        size = size or RANK_WINDOW
+        weights = text(f"'{RANK_WEIGHTS}'::float4[]")
+        hits = []
+        if query.offset < size:
+            window = (select(table.c.doc_type, table.c.ref_id, table.c.title, table.c.tsv).where(where)
+                      .order_by(key, desc(table.c.id)).limit(size).subquery())
+            score = func.ts_rank_cd(weights, window.c.tsv, tsquery).label("score")
+            hits += conn.execute(select(window.c.doc_type, window.c.ref_id, window.c.title, score)
+                                 .order_by(desc("score"), desc(window.c.ref_id)).offset(query.offset)
+                                 .limit(min(query.limit, size - query.offset))).all()
+        if query.offset + query.limit > size:
+            start = max(query.offset, size)
+            rank = func.ts_rank_cd(weights, table.c.tsv, tsquery).label("score")
+            hits += conn.execute(select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
+                                 .order_by(key, desc(table.c.id)).offset(start)
+                                 .limit(query.offset + query.limit - start)).all()
+        return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in hits]
 
     @staticmethod
     def _count(conn, tsquery, where, grouped: bool = False) -> tuple[dict, bool]:
