@@ -59,10 +59,10 @@ RANK_WEIGHTS = "{" + ",".join(str(round(FIELD_WEIGHTS[name] / _TOP, 4))
 WEIGHT_OF = {"title": "A", "tags": "B", "names": "C", "body": "D"}
 RANK_WINDOW = 200  # RUM: the best matches by the index's ranking that ts_rank_cd then orders (pages 1–10)
 RUM_MATCHES = 20_000  # up to this many matches the RUM index ranks them all (its cost grows with the matches)
-CANDIDATES = 1000  # above it (or without RUM): the newest this many matches are ranked
+CANDIDATES = 500  # above it (or without RUM): the newest this many matches are ranked
 SUGGEST_CANDIDATES = 200  # as-you-type suggestions (never counted): the newest this many matches, ranked
-EXACT_COUNT = 2000  # totals and facets are counted exactly up to this many matches, estimated above it
-SAMPLE_ROWS = 20_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
+EXACT_COUNT = 1000  # totals and facets are counted exactly up to this many matches, estimated above it
+SAMPLE_ROWS = 5_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
 RUM_RECHECK_SECONDS = 300  # how often a process looks again whether the RUM index exists
 NO_RUM = ("PostgreSQL search runs without the RUM index ({reason}): every match is ranked and the pages get "
           "slow above ~100k documents. Install the extension (Debian: apt-get install postgresql-15-rum) and "
