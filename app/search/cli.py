@@ -39,8 +39,11 @@ def status() -> None:
     problems = backend.problems()
     if backend.name == "postgres" and not problems:
         reason = backend.rum_status()
-        click.echo("ranking: " + ("RUM index (ORDER BY tsv <=> query)" if reason is None
-                                  else f"every match with ts_rank_cd ({reason})"))
+        from app.search.postgres_backend import CANDIDATES, EXACT_COUNT, RUM_MATCHES
+
+        click.echo(f"ranking: every match up to {EXACT_COUNT}, " + (
+            f"then the RUM index's best up to {RUM_MATCHES}, then the newest {CANDIDATES}" if reason is None
+            else f"then the newest {CANDIDATES} ({reason})"))
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:

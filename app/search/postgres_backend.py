@@ -64,8 +64,8 @@ SUGGEST_CANDIDATES = 200  # as-you-type suggestions (never counted): the newest 
 EXACT_COUNT = 1000  # totals and facets are counted exactly up to this many matches, estimated above it
 SAMPLE_ROWS = 5_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
 RUM_RECHECK_SECONDS = 300  # how often a process looks again whether the RUM index exists
-NO_RUM = ("PostgreSQL search runs without the RUM index ({reason}): every match is ranked and the pages get "
-          "slow above ~100k documents. Install the extension (Debian: apt-get install postgresql-15-rum) and "
+NO_RUM = ("PostgreSQL search runs without the RUM index ({reason}): a query with more than 1 000 matches "
+          "ranks only its newest 500. Install the extension (Debian: apt-get install postgresql-15-rum) and "
           "run `flask search install-rum`.")
 
 table = SearchDocumentRow.__table__
