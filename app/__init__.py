@@ -89,7 +89,9 @@ def _init_extensions(app: Flask) -> None:
 
         for engine in db.engines.values():
             tune_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    from app.search.models import include_in_migrations  # the optional RUM index is not in the models
+
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), include_object=include_in_migrations)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)

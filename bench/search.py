@@ -143,7 +143,7 @@ class WhooshRun:
 class PostgresRun:
     name = "postgres"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, database: str | None = None, rum: bool = True):
         import psycopg
         from sqlalchemy import create_engine
 
@@ -152,16 +152,46 @@ class PostgresRun:
         from app.search.postgres_backend import PostgresBackend
 
         self.admin_url = url.replace("postgresql+psycopg://", "postgresql://")
-        self.database = f"tastemaker_bench_search_{uuid.uuid4().hex[:8]}"
+        self.keep = database is not None  # a named database is kept for --reuse
+        self.database = database or f"tastemaker_bench_search_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.database}"')
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{self.database}"')
         self.engine = create_engine(normalise_database_url(f"{self.admin_url.rsplit('/', 1)[0]}/{self.database}"))
         for table in (SearchDocumentRow.__table__, SearchTerm.__table__):
-            table.create(self.engine)
-        self.backend = PostgresBackend(self.engine)
+            table.create(self.engine, checkfirst=True)
+        self.backend = PostgresBackend(self.engine, rum=rum)
+
+    def built(self) -> int:
+        with self.engine.connect() as conn:
+            count = conn.exec_driver_sql("SELECT count(*) FROM search_documents").scalar()
+        if count and self.backend.rum_wanted and self.backend.rum_status() is not None:
+            self._add_rum()  # a database kept from before the RUM index
+        return count
+
+    def _add_rum(self) -> None:
+        from app.search.models import install_rum
+
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            reason = install_rum(conn)
+        print(f"   RUM index: {reason or f'built in {time.perf_counter() - started:.1f} s'}", flush=True)
+
+    def ranking(self) -> str:
+        reason = self.backend.rum_status()
+        return "RUM window + ts_rank_cd" if reason is None else f"ts_rank_cd over every match ({reason})"
 
     def build(self, docs: Iterator[SearchDocument]) -> int:
+        from app.search.models import RUM_INDEX
+
+        # A bulk load into a RUM index is slow (it has no pending list like GIN's): load with the GIN index
+        # only, then build the RUM index in one go, as an operator would (`flask search install-rum`).
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {RUM_INDEX}")
         count = self.backend.rebuild(docs)
+        if self.backend.rum_wanted:
+            self._add_rum()
         with self.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE search_documents")
         return count
@@ -181,6 +211,8 @@ class PostgresRun:
         import psycopg
 
         self.engine.dispose()
+        if self.keep:
+            return
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
@@ -240,7 +272,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 def measure(run, size: int, seed: int, duration: float, per_cell: int, reuse: bool = False) -> None:
     if reuse and getattr(run, "built", lambda: 0)() == size:
-        print(f"\n== {run.name}: {size} documents, reusing the index kept in --keep (no build), "
+        print(f"\n== {run.name}: {size} documents, reusing the index kept in --keep / --pg-database (no build), "
               f"index size {human(run.size())}", flush=True)
     else:
         started = time.perf_counter()
@@ -248,6 +280,8 @@ def measure(run, size: int, seed: int, duration: float, per_cell: int, reuse: bo
         build_seconds = time.perf_counter() - started
         print(f"\n== {run.name}: {count} documents, build {build_seconds:.1f} s "
               f"({count / build_seconds:.0f} docs/s), index size {human(run.size())}", flush=True)
+    if hasattr(run, "ranking"):
+        print(f"   ranking: {run.ranking()}", flush=True)
     cells = queries(seed, per_cell)
     for text in cells["en-1"][:20] + cells["zh-1"][:20]:  # warm caches
         run.query(text)
@@ -292,6 +326,10 @@ def main() -> None:
                         "(e.g. to try queries on the 1M index afterwards); by default a temporary directory")
     parser.add_argument("--reuse", action="store_true", help="with --keep: measure the Whoosh and FTS5 indexes "
                         "already there (built by an earlier run of the same --size) instead of building them")
+    parser.add_argument("--pg-database", metavar="NAME", help="use (and keep) this PostgreSQL database instead "
+                        "of a throwaway one; with --reuse, measure it again if it already holds --size documents")
+    parser.add_argument("--pg-rum", choices=("auto", "off"), default="auto", help="off: measure PostgreSQL "
+                        "without its RUM index (SEARCH_POSTGRES_RUM=off), as on a server without the extension")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
@@ -302,11 +340,13 @@ def main() -> None:
         Path(args.keep).mkdir(parents=True, exist_ok=True)
     with (contextlib.nullcontext(args.keep) if args.keep
           else tempfile.TemporaryDirectory(prefix="tastemaker-bench-search-")) as workdir:
+        reuse = bool((args.keep or args.pg_database) and args.reuse)
+        makers = {"whoosh": lambda: WhooshRun(Path(workdir)), "fts5": lambda: Fts5Run(Path(workdir)),
+                  "postgres": lambda: PostgresRun(args.postgres_url, args.pg_database, rum=args.pg_rum == "auto")}
         for name in args.backends.split(","):
-            run = {"whoosh": lambda: WhooshRun(Path(workdir)), "postgres": lambda: PostgresRun(args.postgres_url),
-                   "fts5": lambda: Fts5Run(Path(workdir))}[name]()
+            run = makers[name]()
             try:
-                measure(run, args.size, args.seed, args.duration, args.queries, reuse=bool(args.keep and args.reuse))
+                measure(run, args.size, args.seed, args.duration, args.queries, reuse=reuse)
             finally:
                 run.close()
 

@@ -26,7 +26,8 @@ def get_backend() -> SearchBackend:
             from app.extensions import db
             from app.search.postgres_backend import PostgresBackend
 
-            backend = PostgresBackend(db.engine)
+            rum = str(current_app.config.get("SEARCH_POSTGRES_RUM", "auto")).lower() not in ("off", "0", "false")
+            backend = PostgresBackend(db.engine, rum=rum)
         else:
             raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
         current_app.extensions["search_backend"] = backend

@@ -139,6 +139,10 @@ class SearchBackend(ABC):
     def count(self) -> int:
         """How many documents the index holds (cheap: used by /healthz)."""
 
+    def problems(self) -> list[str]:
+        """What an operator should fix about this index (for health checks); nothing by default."""
+        return []
+
     def batch_count_refreshes(self, keys: list[str], force: bool = False) -> list[str]:
         """Take note of documents ("post:12", "product:3") whose counts changed; return the keys to re-index
         now (maybe none), sorted.

@@ -4,15 +4,33 @@ Documents are analysed in Python (app.search.text: jieba + stemmed English) and 
 tsvector (A title, B tags, C names, D body) with a GIN index; queries are built as tsquery text from the
 same tokens and ranked with ts_rank_cd using the weights in backend.FIELD_WEIGHTS. PostgreSQL's own text
 parser is never involved, so Chinese and English behave exactly as in the Whoosh backend.
+
+At scale (a common word matches a third of a million documents) two things cost: ranking every match and
+counting every match. So:
+
+- Totals and facet counts are exact up to EXACT_COUNT matches (a count that stops there); above that they
+  are estimated from a fixed sample of the table (`TABLESAMPLE SYSTEM … REPEATABLE`), scaled, rounded to two
+  significant figures and marked `total_exact=False` ("about 310 000 results").
+- Up to EXACT_COUNT matches, every match is ranked with ts_rank_cd (cheap at that size).
+- Up to RUM_MATCHES, with the RUM extension (Debian's postgresql-15-rum), whose index keeps each lexeme's
+  positions and weights: `ORDER BY tsv <=> query LIMIT RANK_WINDOW` reads the best matches by the index's
+  own rank, and those are ordered by ts_rank_cd with our weights (pages past the window follow the index).
+  RUM still scores every match inside the index, so past RUM_MATCHES it is too slow as well.
+- Above that (or without RUM): the newest CANDIDATES matches (found walking the primary key backwards,
+  which stops early for a common word) are ranked; later pages go on by age. Suggestions always do this
+  with SUGGEST_CANDIDATES. Without the extension the log and `flask search status` say what is missing.
 """
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
-from sqlalchemy import Engine, and_, cast, delete, desc, func, literal, or_, select, text
+from sqlalchemy import Engine, Float, and_, cast, delete, desc, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.util import ClauseAdapter
 
 from app.search.backend import (
     COMMUNITY_TYPES,
@@ -25,8 +43,10 @@ from app.search.backend import (
     SearchQuery,
     SearchResults,
 )
-from app.search.models import SearchDocumentRow, SearchTerm
+from app.search.models import RUM_INDEX, SearchDocumentRow, SearchTerm, rum_available
 from app.search.text import ParsedQuery, analyze, edit_distance, stem
+
+log = logging.getLogger(__name__)
 
 MAX_POSITION = 16383  # PostgreSQL's largest tsvector position
 MAX_POSITIONS_PER_LEXEME = 64
@@ -37,6 +57,16 @@ _TOP = FIELD_WEIGHTS["title"]
 RANK_WEIGHTS = "{" + ",".join(str(round(FIELD_WEIGHTS[name] / _TOP, 4))
                               for name in ("body", "names", "tags", "title")) + "}"
 WEIGHT_OF = {"title": "A", "tags": "B", "names": "C", "body": "D"}
+RANK_WINDOW = 200  # RUM: the best matches by the index's ranking that ts_rank_cd then orders (pages 1–10)
+RUM_MATCHES = 20_000  # up to this many matches the RUM index ranks them all (its cost grows with the matches)
+CANDIDATES = 500  # above it (or without RUM): the newest this many matches are ranked
+SUGGEST_CANDIDATES = 200  # as-you-type suggestions (never counted): the newest this many matches, ranked
+EXACT_COUNT = 1000  # totals and facets are counted exactly up to this many matches, estimated above it
+SAMPLE_ROWS = 5_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
+RUM_RECHECK_SECONDS = 300  # how often a process looks again whether the RUM index exists
+NO_RUM = ("PostgreSQL search runs without the RUM index ({reason}): a query with more than 1 000 matches "
+          "ranks only its newest 500. Install the extension (Debian: apt-get install postgresql-15-rum) and "
+          "run `flask search install-rum`.")
 
 table = SearchDocumentRow.__table__
 terms_table = SearchTerm.__table__
@@ -95,13 +125,63 @@ def _batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+def _about(number: float) -> int:
+    """An estimate, rounded to two significant figures (309 133 → 310 000)."""
+    number = int(round(number))
+    if number < 100:
+        return number
+    scale = 10 ** (len(str(number)) - 2)
+    return int(round(number / scale) * scale)
+
+
 class PostgresBackend(SearchBackend):
     name = "postgres"
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, rum: bool = True):
+        """`rum=False` never uses the RUM index (SEARCH_POSTGRES_RUM=off); by default it is used when present."""
         if engine.dialect.name != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs DATABASE_URL to point at PostgreSQL.")
         self.engine = engine
+        self.rum_wanted = rum
+        self._rum: bool | None = None
+        self._rum_checked = 0.0
+        self._warned = False
+
+    # --- the RUM index --------------------------------------------------------------------------------------
+
+    def rum_status(self, conn=None) -> str | None:
+        """None when searches use the RUM index, else why they do not (for logs, `flask search status`)."""
+        if not self.rum_wanted:
+            return "SEARCH_POSTGRES_RUM=off"
+        if conn is None:
+            with self.engine.connect() as own:
+                return self.rum_status(own)
+        valid = conn.execute(text(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = :name "
+            "AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = 'search_documents'::regclass)"),
+            {"name": RUM_INDEX}).scalar()
+        if valid:
+            return None
+        if valid is False:
+            return "the RUM index is being built or its build failed"
+        if not rum_available(conn):
+            return "the rum extension is not installed on the PostgreSQL server"
+        return "the RUM index does not exist"
+
+    def _uses_rum(self, conn) -> bool:
+        now = time.monotonic()
+        if self._rum is None or now - self._rum_checked > RUM_RECHECK_SECONDS:
+            reason = self.rum_status(conn)
+            self._rum, self._rum_checked = reason is None, now
+            if reason and not self._warned and self.rum_wanted:
+                log.warning(NO_RUM.format(reason=reason))
+                self._warned = True
+        return bool(self._rum)
+
+    def problems(self) -> list[str]:
+        """What an operator should fix (for a health check): nothing, or the missing RUM index."""
+        reason = self.rum_status()
+        return [NO_RUM.format(reason=reason)] if reason and self.rum_wanted else []
 
     # --- writing --------------------------------------------------------------------------------------------
 
@@ -168,7 +248,6 @@ class PostgresBackend(SearchBackend):
         if query.parsed.empty:
             return SearchResults([], 0)
         tsquery = cast(literal(tsquery_text(query.parsed, query.any_term)), TSQUERY)
-        rank = func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), table.c.tsv, tsquery).label("score")
         filters = []
         if query.doc_type:
             filters.append(table.c.doc_type == query.doc_type)
@@ -181,41 +260,110 @@ class PostgresBackend(SearchBackend):
             if query.in_stock_only:
                 filters.append(table.c.in_stock.is_(True))
         where = self._where(tsquery, filters, query.exclude_author_ids)
-        if query.sort == SORT_NEW:
-            order = (desc(table.c.created_at), desc(table.c.ref_id))
-        elif query.sort == SORT_TOP:
-            order = (desc(table.c.engagement), desc(table.c.created_at), desc(table.c.ref_id))
-        else:
-            order = (desc("score"), desc(table.c.ref_id))
-        statement = (select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
-                     .order_by(*order).offset(query.offset).limit(query.limit))
         with self.engine.connect() as conn:
-            hits = [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title)
-                    for row in conn.execute(statement)]
             type_counts: dict[str, int] = {}
             community_counts: dict[str, dict[str, int]] = {}
+            total, exact = None, True
             if query.facets:
                 # One grouped count gives the facets and (without price or stock filters, which the groups
-                # do not see) the total: no separate count(*) over the matches.
+                # do not see) the total: no separate count over the matches.
                 total = 0
-                grouped = conn.execute(
-                    select(table.c.doc_type, table.c.community, func.count())
-                    .where(self._where(tsquery, [], query.exclude_author_ids))
-                    .group_by(table.c.doc_type, table.c.community))
-                for doc_type, community, count in grouped:
-                    type_counts[doc_type] = type_counts.get(doc_type, 0) + count
+                groups, exact = self._count(conn, tsquery, self._where(tsquery, [], query.exclude_author_ids),
+                                            grouped=True)
+                for (doc_type, community), number in groups.items():
+                    type_counts[doc_type] = type_counts.get(doc_type, 0) + number
                     if community and doc_type in COMMUNITY_TYPES:
-                        community_counts.setdefault(doc_type, {})[community] = count
+                        community_counts.setdefault(doc_type, {})[community] = number
                     if (not query.doc_type or doc_type == query.doc_type) and \
                             (not query.community_filter or community == query.community_filter):
-                        total += count
+                        total += number
                 if query.product_filters:
-                    total = conn.scalar(select(func.count()).select_from(table).where(where))
-            elif not count or (len(hits) < query.limit and (hits or not query.offset)):
-                total = query.offset + len(hits)  # the last page (or nobody asked): no need to count
-            else:
-                total = conn.scalar(select(func.count()).select_from(table).where(where))
-        return SearchResults(hits, int(total or 0), type_counts, community_counts)
+                    counted, exact = self._count(conn, tsquery, where)
+                    total = counted[None]
+            elif count:
+                counted, exact = self._count(conn, tsquery, where)
+                total = counted[None]
+            hits = self._hits(conn, query, tsquery, where, matches=total if exact else None, estimate=total)
+            if total is None:
+                total = query.offset + len(hits)  # nobody asked for a count (suggestions)
+        if not exact:
+            total = max(total, query.offset + len(hits))
+        return SearchResults(hits, int(total or 0), type_counts, community_counts, total_exact=exact)
+
+    def _hits(self, conn, query: SearchQuery, tsquery, where, matches: int | None,
+              estimate: int | None) -> list[SearchHit]:
+        """One page of hits. `matches`: the exact number of matches when known to be small (≤ EXACT_COUNT);
+        `estimate`: the (estimated) number of matches, None when nobody counted."""
+        rank = func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), table.c.tsv, tsquery).label("score")
+        rum = self._uses_rum(conn)  # (checked on every search, so a missing index is logged at once)
+        if query.sort in (SORT_NEW, SORT_TOP):
+            order = ((desc(table.c.created_at), desc(table.c.ref_id)) if query.sort == SORT_NEW else
+                     (desc(table.c.engagement), desc(table.c.created_at), desc(table.c.ref_id)))
+        elif matches is not None:
+            order = (desc("score"), desc(table.c.ref_id))  # few matches: rank them all
+        elif rum and estimate is not None and estimate <= RUM_MATCHES:
+            # The index's best RANK_WINDOW matches (ordered by the index's rank), ranked by ours.
+            return self._window(conn, query, tsquery, where, table.c.tsv.op("<=>", return_type=Float)(tsquery))
+        else:
+            # Too many matches to rank them all: the newest CANDIDATES matches, ranked (then older ones by age).
+            size = CANDIDATES if estimate is not None else SUGGEST_CANDIDATES
+            return self._window(conn, query, tsquery, where, desc(table.c.id), size)
+        statement = (select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
+                     .order_by(*order).offset(query.offset).limit(query.limit))
+        return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in conn.execute(statement)]
+
+    @staticmethod
+    def _window(conn, query: SearchQuery, tsquery, where, key, size: int | None = None) -> list[SearchHit]:
+        """Pages inside the first `size` matches by `key` are ranked by ts_rank_cd; later ones follow `key`."""
+        size = size or RANK_WINDOW
+        weights = text(f"'{RANK_WEIGHTS}'::float4[]")
+        hits = []
+        if query.offset < size:
+            window = (select(table.c.doc_type, table.c.ref_id, table.c.title, table.c.tsv).where(where)
+                      .order_by(key, desc(table.c.id)).limit(size).subquery())
+            score = func.ts_rank_cd(weights, window.c.tsv, tsquery).label("score")
+            hits += conn.execute(select(window.c.doc_type, window.c.ref_id, window.c.title, score)
+                                 .order_by(desc("score"), desc(window.c.ref_id)).offset(query.offset)
+                                 .limit(min(query.limit, size - query.offset))).all()
+        if query.offset + query.limit > size:
+            start = max(query.offset, size)
+            rank = func.ts_rank_cd(weights, table.c.tsv, tsquery).label("score")
+            hits += conn.execute(select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
+                                 .order_by(key, desc(table.c.id)).offset(start)
+                                 .limit(query.offset + query.limit - start)).all()
+        return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in hits]
+
+    @staticmethod
+    def _count(conn, tsquery, where, grouped: bool = False) -> tuple[dict, bool]:
+        """Matches of `where`, per (doc_type, community) or under None: exact up to EXACT_COUNT, else estimated.
+
+        The exact count stops at EXACT_COUNT + 1 matches. Past that, the same count over a fixed sample of
+        the table (about SAMPLE_ROWS rows, the same pages every time), scaled up and rounded; a group the
+        sample missed keeps what the stopped count saw, so no estimate is below what was seen.
+        """
+        keys = (table.c.doc_type, table.c.community) if grouped else ()
+        bounded = select(*keys).where(where).limit(EXACT_COUNT + 1).subquery()
+        seen = {tuple(row[:-1]) if grouped else None: row[-1] for row in conn.execute(
+            select(*bounded.c, func.count()).group_by(*bounded.c))}
+        if sum(seen.values()) <= EXACT_COUNT:
+            return seen, True
+        rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass").scalar()
+        percent = min(100.0, 100.0 * SAMPLE_ROWS / max(float(rows or 0), 1.0))
+        sample = table.tablesample(func.system(percent), name="sample", seed=literal(7))
+        sample_keys = (sample.c.doc_type, sample.c.community) if grouped else ()
+        statement = (select(*sample_keys, func.count().filter(ClauseAdapter(sample).traverse(where)), func.count())
+                     .select_from(sample).group_by(*sample_keys))
+        found: dict = {}
+        sampled = 0
+        for row in conn.execute(statement):
+            sampled += row[-1]
+            if row[-2]:
+                found[tuple(row[:-2]) if grouped else None] = row[-2]
+        scale = max(float(rows or 0), 1.0) / max(sampled, 1)
+        estimate = {key: _about(max(number * scale, seen.get(key, 0))) for key, number in found.items()}
+        for key, number in seen.items():
+            estimate.setdefault(key, number)
+        return estimate, False
 
     def suggest(self, parsed: ParsedQuery, limit: int = 8,
                 exclude_author_ids: frozenset[int] = frozenset()) -> list[SearchHit]:

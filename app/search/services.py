@@ -358,6 +358,5 @@ def _prefix_highlight(label: str, terms: set[str]) -> Markup:
     for term in terms:
         match = re.search(rf"(?i)\b{re.escape(term)}", label)
         if match:
-            return Markup(escape(label[:match.start()]) + Markup("<mark>") + escape(match.group(0))
-                          + Markup("</mark>") + escape(label[match.end():]))
-    return Markup(escape(label))
+            return Markup("{}<mark>{}</mark>{}").format(label[:match.start()], match.group(0), label[match.end():])
+    return escape(label)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 MAX_QUERY_CHARS = 200  # longer queries are cut here: bounded work per request
 MAX_QUERY_TOKENS = 12
@@ -223,19 +223,19 @@ def highlight(text: str, query_terms: set[str], width: int = 160) -> Markup:
                     space = text.rfind(" ", 0, start)
                     start = space + 1 if space >= 0 and start - space < 15 else start
                 end = min(len(text), start + width)
-    pieces: list[str] = ["…" if start else ""]
+    pieces: list[str | Markup] = ["…" if start else ""]
     cursor = start
     for span_start, span_end in spans:
         if span_end <= start or span_start >= end:
             continue
         span_start, span_end = max(span_start, start), min(span_end, end)
-        pieces.append(str(escape(text[cursor:span_start])))
-        pieces.append(f"<mark>{escape(text[span_start:span_end])}</mark>")
+        pieces.append(text[cursor:span_start])
+        pieces.append(Markup("<mark>{}</mark>").format(text[span_start:span_end]))
         cursor = span_end
-    pieces.append(str(escape(text[cursor:end])))
+    pieces.append(text[cursor:end])
     if end < len(text):
         pieces.append("…")
-    return Markup("".join(pieces))
+    return Markup("").join(pieces)  # escapes every piece of text; only the <mark> tags are markup
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:

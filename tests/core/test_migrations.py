@@ -6,6 +6,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
+from app.search.models import include_in_migrations
 from tests.conftest import make_config, throwaway_postgres_database
 
 
@@ -14,7 +15,8 @@ def _diff_after_upgrade(url, media):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_in_migrations}), db.metadata)
         db.engine.dispose()
     return diff
 

@@ -16,7 +16,16 @@ from tests.conftest import empty_postgres_tables, make_config
 WHOOSH = pytest.param(("whoosh", "sqlite"), id="whoosh")
 WHOOSH_ON_POSTGRES = pytest.param(("whoosh", "postgresql"), id="whoosh-postgresql")
 POSTGRES = pytest.param(("postgres", "postgresql"), id="postgres")
+# The PostgreSQL backend without its RUM index (a server without the rum extension): every match ranked.
+POSTGRES_GIN = pytest.param(("postgres-gin", "postgresql"), id="postgres-gin")
 BACKENDS = [WHOOSH, POSTGRES]
+RELEVANCE_BACKENDS = [WHOOSH, POSTGRES, POSTGRES_GIN]  # the read-only suites (module_app) run on all three
+
+
+def backend_settings(backend: str) -> dict:
+    if backend == "postgres-gin":
+        return {"SEARCH_BACKEND": "postgres", "SEARCH_POSTGRES_RUM": "off"}
+    return {"SEARCH_BACKEND": backend}
 
 
 def _make_app(request, combo: tuple[str, str], directory):
@@ -24,7 +33,8 @@ def _make_app(request, combo: tuple[str, str], directory):
     url = f"sqlite:///{directory / 'test.db'}" if database == "sqlite" else \
         request.getfixturevalue("postgres_schema_url")
     config = make_config(url, directory / "media")
-    config.SEARCH_BACKEND = backend
+    for name, value in backend_settings(backend).items():
+        setattr(config, name, value)
     application = create_app(config)
     with application.app_context():
         db.create_all()
@@ -48,13 +58,13 @@ def search_combo(request) -> tuple[str, str]:
 def app(request, search_combo, shared_apps, tmp_path):
     """The project's shared app for this backend and database, reset to a clean state (tests/conftest.py)."""
     backend, database = search_combo
-    shared = shared_apps(request, database, SEARCH_BACKEND=backend)
+    shared = shared_apps(request, database, **backend_settings(backend))
     application = shared.reset(tmp_path)
     yield application
     shared.clean()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=RELEVANCE_BACKENDS)
 def module_app(request, tmp_path_factory):
     application = _make_app(request, request.param, tmp_path_factory.mktemp("search"))
     yield application
