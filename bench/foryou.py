@@ -503,7 +503,7 @@ def throughput(url: str, readers: list[int], args) -> dict:
     env.pop("REDIS_URL", None)
     log_path = Path(instance) / "gunicorn.log"
     with open(log_path, "w") as log:
-        server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b",
+        server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-b",
                                    f"127.0.0.1:{port}", "--error-logfile", "-", "wsgi:app"],
                                   cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

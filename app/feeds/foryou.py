@@ -19,8 +19,10 @@ A page's cursor carries the moment its first page was read: later pages read fre
 reader's own likes, saves and opens as of then, so the order they continue is the one the first page began
 (feedback applies at once; new activity waits for a fresh first page).
 
-Readers with no candidates at all (new, or no model yet) get hot posts from their communities, then
-trending, with the matching reason.
+While no model serves (none trained yet, or none has beaten popularity on the newest days, see
+app.feeds.training), and for readers the model has no candidates for, For you is the social-popularity blend:
+hot posts from the reader's communities, then trending (scored 0.25–1 by rank), plus 0.6 · min(1, n / 3) for n
+followees who liked or saved a note in the last BLEND_SOCIAL_DAYS, each card with the matching reason.
 """
 from __future__ import annotations
 
@@ -62,6 +64,7 @@ CANDIDATES = 300
 FRESH_LIMIT = 200
 FRESH_WINDOW_HOURS = 48  # "fresh" reaches back at most two days
 FRESH_FOLLOWEES = 1_000
+BLEND_SOCIAL_DAYS = 14  # without a model, followees' likes and saves this far back count
 COLD_COMMUNITIES = 10
 FOLLOWEE_ENGAGED_WEIGHT, FOLLOWEE_POST_WEIGHT, JOINED_WEIGHT = 0.6, 0.4, 0.15
 FEWER_AUTHOR, FEWER_COMMUNITY = 0.25, 0.5
@@ -231,8 +234,10 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
         if author_id is not None:
             placed[post_id] = (author_id, community_id)
 
-    # Fresh means since the model was trained, but never more than two days back (if training stalls).
-    window_start = as_of - timedelta(hours=FRESH_WINDOW_HOURS)
+    # Fresh means since the model was trained, but never more than two days back (if training stalls). With no
+    # model serving, For you is the social-popularity blend: popular notes plus what followees engaged with
+    # over a longer window (app.feeds.training.blend_scores, which a model must beat before it serves).
+    window_start = as_of - (timedelta(hours=FRESH_WINDOW_HOURS) if model else timedelta(days=BLEND_SOCIAL_DAYS))
     since = max(model.created_at, window_start) if model else window_start
     engaged, new_posts, fresh_placed = _fresh(viewer.id, since, as_of)
     placed.update(fresh_placed)
@@ -248,9 +253,10 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
             entry[1] = {"code": "new_from_followee", "params": {}}
 
     cold = not candidates
-    if cold:
-        scored = _cold_start(viewer, excluded, hidden)
-        candidates = {post_id: [score, reason] for post_id, score, reason in scored}
+    if cold or not rows:  # no model (or none for this reader): the popular part of the blend
+        for post_id, score, reason in _cold_start(viewer, excluded, hidden):
+            entry = candidates.setdefault(post_id, [0.0, reason])
+            entry[0] += score / 2  # popular in a joined community (0.5–1), else trending (0.25–0.5)
     missing = [post_id for post_id in candidates if post_id not in placed]
     if missing:  # cold start, and rows published before recommendations carried author and community
         placed.update((row.id, (row.author_id, row.community_id)) for row in db.session.execute(
