@@ -506,7 +506,11 @@ def drive(port: int, path: str, cookies: list[str] | None, clients: int, seconds
     per_client = [cookies[i::clients] if cookies else None for i in range(clients)]
     with multiprocessing.get_context("fork").Pool(clients, initializer=signal.signal,
                                                   initargs=(signal.SIGTERM, signal.SIG_DFL)) as pool:
-        pool.map(load_client, [(port, path, per_client[i], warm_deadline, 10**9) for i in range(clients)])
+        # Warm-up: a few seconds, and for signed-in pages one visit by every reader in the cycle (so each
+        # worker's caches and connections are in their steady state, as on a site that has been up a while).
+        warm = [(port, path, per_client[i], warm_deadline if not cookies else time.perf_counter() + 600,
+                 10**9 if not cookies else len(per_client[i])) for i in range(clients)]
+        pool.map(load_client, warm)
         t0 = time.perf_counter()
         deadline = t0 + seconds
         results = pool.map(load_client, [(port, path, per_client[i], deadline, max_requests // clients)
