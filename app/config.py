@@ -61,6 +61,11 @@ class Config:
         # SQLite only: how long a write waits for another writer's lock before "database is locked".
         self.SQLITE_BUSY_TIMEOUT_SECONDS = float(_env("SQLITE_BUSY_TIMEOUT_SECONDS", "15"))
         self.REDIS_URL = _env("REDIS_URL")
+        # Rendered feed cards (app/core/fragments.py): kept in Redis when REDIS_URL is set, else in each process
+        # (at most FRAGMENT_CACHE_SIZE of them); a card shows an author's or community's new name after at most
+        # FRAGMENT_CACHE_SECONDS (counts and edits change its key at once). 0 turns the cache off.
+        self.FRAGMENT_CACHE_SECONDS = int(_env("FRAGMENT_CACHE_SECONDS", "300"))
+        self.FRAGMENT_CACHE_SIZE = int(_env("FRAGMENT_CACHE_SIZE", "20000"))
         self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = self.INSTANCE_DIR / "search"  # the Whoosh index
         # SEARCH_BACKEND=postgres: "auto" ranks with the RUM index when it exists, "off" never does.

@@ -141,7 +141,10 @@ class SharedApp:
         return Path(self.database_url.removeprefix("sqlite:///"))
 
     def reset(self, tmp_path: Path) -> Flask:
+        from app.core.fragments import clear_local_fragments
         from app.extensions import limiter
+
+        clear_local_fragments()  # cached cards name post ids, which the next test's database reuses
 
         app = self.app
         app.config.clear()

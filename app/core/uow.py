@@ -54,13 +54,14 @@ def current_unit() -> UnitOfWork | None:
 
 
 @contextmanager
-def unit_of_work(*, synchronous_commit: bool = True) -> Iterator[UnitOfWork]:
+def unit_of_work(*, synchronous_commit: bool = True, keep_loaded: bool = False) -> Iterator[UnitOfWork]:
     """Run the block as one transaction: commit on success, roll back on any exception, then run callbacks.
 
     Inside an open unit this joins it (no commit here; the outermost unit commits).
     `synchronous_commit=False` lets PostgreSQL acknowledge the commit before its WAL flush; it applies only
     when this unit is the outermost one, so an append-only log joined into a money transaction never
-    weakens that transaction's durability.
+    weakens that transaction's durability. `keep_loaded=True` (an append-only insert that changes no loaded row)
+    keeps the session's loaded objects after the commit, so the rest of the request does not read them again.
     """
     session = db.session()
     outer = session.info.get(_UNIT)
@@ -73,7 +74,12 @@ def unit_of_work(*, synchronous_commit: bool = True) -> Iterator[UnitOfWork]:
         if not synchronous_commit and session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET LOCAL synchronous_commit TO OFF"))
         yield unit
-        session.commit()
+        expire = session.expire_on_commit
+        session.expire_on_commit = expire and not keep_loaded
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
     except BaseException:
         session.info.pop(_UNIT, None)
         session.rollback()

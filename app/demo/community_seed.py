@@ -10,7 +10,6 @@ import io
 import os
 import random
 import uuid
-from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from app.core.clock import now
 from app.core.uow import transactional
 from app.demo.content import COMMUNITIES, comment_text, note_text
 from app.demo.covers import make_cover
+from app.demo.taste import READER_ACTIVITY, simulate_engagement
 from app.events.models import Event
 from app.extensions import db
 from app.posts.models import KIND_NOTE, KIND_REVIEW, Collection, Comment, Like, Post, PostImage, Save, Tag, post_tags
@@ -156,41 +156,10 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
                 for name in tag_names[index]]
     db.session.execute(insert(post_tags), tag_rows)
 
-    # Engagement follows interests and the graph: people see their followees' and their verticals' posts.
-    followees = defaultdict(set)
-    for a, b in follow_pairs:
-        followees[a].add(b)
-    posts_by_vertical = defaultdict(list)
-    for index, post in enumerate(posts):
-        posts_by_vertical[post_vertical[index]].append(post)
-    likes, saves, comments, events = set(), {}, [], []
-    for user in users:
-        pool_ = [p for v in interests[user.id] for p in posts_by_vertical[v]]
-        if not pool_:
-            continue
-        seen = rng.sample(pool_, min(len(pool_), rng.randint(20, 80)))
-        seen += [p for p in posts if p.author_id in followees[user.id]][:40]
-        request_id = uuid.uuid4().hex
-        for position, post in enumerate(seen):
-            if post.author_id == user.id:
-                continue
-            shown_at = post.created_at + timedelta(minutes=rng.randint(1, 600))
-            events.append({"user_id": user.id, "kind": "impression", "post_id": post.id, "surface": "following"
-                           if post.author_id in followees[user.id] else "community", "position": position % 20,
-                           "request_id": request_id, "created_at": shown_at})
-            affinity = 0.25 + (0.35 if post.author_id in followees[user.id] else 0.0)
-            if rng.random() < affinity:
-                events.append({"user_id": user.id, "kind": "open", "post_id": post.id, "created_at": shown_at})
-                if rng.random() < 0.7:
-                    likes.add((user.id, post.id))
-                    events.append({"user_id": user.id, "kind": "like", "post_id": post.id, "created_at": shown_at})
-                if rng.random() < 0.3:
-                    saves[(user.id, post.id)] = shown_at
-                    events.append({"user_id": user.id, "kind": "save", "post_id": post.id, "created_at": shown_at})
-                if rng.random() < 0.12:
-                    comments.append((user, post, shown_at))
-                    events.append({"user_id": user.id, "kind": "comment", "post_id": post.id, "created_at": shown_at})
-    db.session.execute(insert(Like), [{"user_id": u, "post_id": p, "created_at": moment} for u, p in sorted(likes)])
+    likes, saves, comments, events = simulate_engagement(users, posts, post_vertical, interests, follow_pairs,
+                                                          {named["reader"].id: READER_ACTIVITY}, moment, rng)
+    db.session.execute(insert(Like), [{"user_id": u, "post_id": p, "created_at": at}
+                                      for (u, p), at in sorted(likes.items())])
     savers = sorted({u for u, _p in saves})
     db.session.execute(insert(Collection), [{"owner_id": u, "name": "我的收藏" if chinese[u] else "Favourites",
                                              "is_public": rng.random() < 0.3, "item_count": 0} for u in savers])

@@ -117,7 +117,7 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
     if report.content:
         from app.feeds.training import train_and_publish
 
-        report.model = train_and_publish(seed=seed, evaluate=False).summary()
+        report.model = train_and_publish(seed=seed).summary()
     from app.search.indexing import rebuild_index
 
     report.search_documents = rebuild_index()

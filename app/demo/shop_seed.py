@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 
 from app.accounts.models import User
-from app.communities.models import Community
+from app.communities.models import Community, Membership
 from app.core import images
 from app.core.clock import now as clock_now
 from app.core.errors import DomainError
@@ -67,6 +67,7 @@ SCENARIOS = {"completed": 90, "declined_then_completed": 8, "shipped": 40, "paid
              "pending_payment": 12}
 MULTI_SHOP_SHARE = 0.12
 FROM_NOTE_SHARE = 0.45
+IN_INTEREST_SHARE = 0.85  # purchases whose first product is in a community the buyer joined
 
 
 @dataclass
@@ -333,6 +334,10 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
     if not for_sale:
         return 0
     stock = dict(db.session.execute(select(Sku.id, Sku.stock)).all())
+    interests: dict[int, set[str]] = defaultdict(set)  # people buy mostly in the communities they joined
+    for user_id, vertical in db.session.execute(select(Membership.user_id, Community.vertical)
+                                                .join(Community, Community.id == Membership.community_id)):
+        interests[user_id].add(vertical)
     codes = {"beauty": "GLOW15", "outdoor": "SUMMIT50", "food": "SNACK5", "digital": "BYTE100"}
     total = sum(SCENARIOS.values())
     counts = {name: max(1, round(share * wanted / total)) for name, share in SCENARIOS.items()}
@@ -345,7 +350,8 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
         reader_turn = index % 15 == 0 or scenario not in reader_has
         buyer = named["reader"] if reader_turn else rng.choice(buyers)
         placed_at = _when(scenario, now, rng)
-        lines = _lines(rng, for_sale, stock, tags_of_product, two_units=scenario == "partially_refunded")
+        lines = _lines(rng, for_sale, stock, tags_of_product, two_units=scenario == "partially_refunded",
+                       interests=interests.get(buyer.id, set()))
         if not lines:
             continue
         first = next(p for p in for_sale if lines[0]["sku_id"] in p.skus)
@@ -371,9 +377,11 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
 
 
 def _lines(rng: random.Random, for_sale: list[DemoProduct], stock: dict[int, int],
-           tags_of_product: dict[int, list[int]], two_units: bool) -> list[dict]:
-    """One or two products (sometimes from two shops), each perhaps bought from a note that tags it."""
-    first = rng.choice(for_sale)
+           tags_of_product: dict[int, list[int]], two_units: bool, interests: set[str] = frozenset()) -> list[dict]:
+    """One or two products (sometimes from two shops), each perhaps bought from a note that tags it; the first
+    mostly from the buyer's interests."""
+    mine = [p for p in for_sale if p.vertical in interests]
+    first = rng.choice(mine if mine and rng.random() < IN_INTEREST_SHARE else for_sale)
     chosen = [first]
     same_shop = [p for p in for_sale if p.shop_id == first.shop_id and p is not first]
     other_shops = [p for p in for_sale if p.shop_id != first.shop_id]

@@ -38,7 +38,7 @@ def record_impressions(post_ids: Iterable[int], *, surface: str, request_id: str
         # Losing the last instant of impressions in a database crash is acceptable; waiting for the WAL flush
         # on every page view is not (it was a third of the For-you page's database time). Joined into a
         # caller's unit, the caller's durability wins.
-        with unit_of_work(synchronous_commit=False):
+        with unit_of_work(synchronous_commit=False, keep_loaded=True):  # rows nobody has loaded
             db.session.execute(insert(Event), rows)
     return len(rows)
 

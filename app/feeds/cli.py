@@ -13,23 +13,41 @@ recommender_cli = AppGroup("recommender", help="Train and inspect the For-you re
 
 
 @recommender_cli.command("train")
-@click.option("--force", is_flag=True, help="Switch to the new version even if it scores worse on the holdout.")
+@click.option("--force", is_flag=True, help="Switch to the new version whatever it scores on the holdout.")
 @click.option("--seed", default=2026, show_default=True, type=int)
-@click.option("--no-evaluate", is_flag=True, help="Skip the holdout evaluation (faster; the version always switches).")
+@click.option("--no-evaluate", is_flag=True,
+              help="Skip the holdout evaluation (faster; switches only when no model serves yet).")
 def train(force: bool, seed: int, no_evaluate: bool):
-    """Train on the database, evaluate on the last days of the event log, switch if not worse."""
+    """Train on the database, evaluate on the newest days; switch only if it beats most-popular and the blend."""
     report = train_and_publish(force=force, seed=seed, evaluate=not no_evaluate)
     click.echo(report.summary())
 
 
 @recommender_cli.command("status")
 def status():
-    """List the trained versions, newest first, and which one serves."""
+    """Say what For you serves and why, then list the trained versions, newest first."""
     models = list(db.session.scalars(select(RecommenderModel).order_by(RecommenderModel.created_at.desc())))
-    if not models:
-        click.echo("No model yet: run `flask recommender train`.")
+    click.echo(live_summary(models))
     for model in models:
         marker = "*" if model.is_active else " "
-        metrics = ", ".join(f"{k}={v:.4f}" for k, v in sorted((model.metrics or {}).items()))
+        metrics = model.metrics or {}
+        figures = ", ".join(f"{k}={v:.4f}" for k, v in sorted(metrics.items()) if isinstance(v, int | float))
+        kept = "" if model.path else "  (not kept)"
         click.echo(f"{marker} {model.version}  users={model.n_users} items={model.n_items} "
-                   f"interactions={model.n_interactions} train={model.train_seconds:.1f}s  {metrics}")
+                   f"interactions={model.n_interactions} train={model.train_seconds:.1f}s  {figures}{kept}")
+        if metrics.get("verdict"):
+            click.echo(f"      {metrics['verdict']}")
+
+
+def live_summary(models: list[RecommenderModel]) -> str:
+    """One or two lines: which ranking serves For you, and why."""
+    active = next((model for model in models if model.is_active), None)
+    if active is not None:
+        why = (active.metrics or {}).get("verdict") or "activated before verdicts were recorded"
+        return f"Live: model {active.version} ({why})."
+    if not models:
+        return ("Live: the social-popularity blend (no model yet: run `flask recommender train`).")
+    newest = models[0]
+    why = (newest.metrics or {}).get("verdict") or "not activated"
+    return (f"Live: the social-popularity blend (popular notes plus what the people you follow engaged with), "
+            f"because no model has beaten it; the newest candidate, {newest.version}: {why}.")

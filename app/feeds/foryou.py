@@ -19,8 +19,10 @@ A page's cursor carries the moment its first page was read: later pages read fre
 reader's own likes, saves and opens as of then, so the order they continue is the one the first page began
 (feedback applies at once; new activity waits for a fresh first page).
 
-Readers with no candidates at all (new, or no model yet) get hot posts from their communities, then
-trending, with the matching reason.
+While no model serves (none trained yet, or none has beaten popularity on the newest days, see
+app.feeds.training), and for readers the model has no candidates for, For you is the social-popularity blend:
+hot posts from the reader's communities, then trending (scored 0.25–1 by rank), plus 0.6 · min(1, n / 3) for n
+followees who liked or saved a note in the last BLEND_SOCIAL_DAYS, each card with the matching reason.
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, union_all
+from sqlalchemy import case, literal, or_, select, union_all
 from sqlalchemy.orm import defer
 
 from app.accounts.models import User
@@ -54,7 +56,7 @@ from app.feeds.reasons import describe
 from app.posts.cards import card_load_options
 from app.posts.models import STATUS_PUBLISHED, Like, Post, Save
 from app.social.blocks import hidden_user_ids
-from app.social.models import Follow
+from app.social.models import Block, Follow
 from recommender.rerank import diversify
 
 PAGE_SIZE = 20
@@ -62,6 +64,7 @@ CANDIDATES = 300
 FRESH_LIMIT = 200
 FRESH_WINDOW_HOURS = 48  # "fresh" reaches back at most two days
 FRESH_FOLLOWEES = 1_000
+BLEND_SOCIAL_DAYS = 14  # without a model, followees' likes and saves this far back count
 COLD_COMMUNITIES = 10
 FOLLOWEE_ENGAGED_WEIGHT, FOLLOWEE_POST_WEIGHT, JOINED_WEIGHT = 0.6, 0.4, 0.15
 FEWER_AUTHOR, FEWER_COMMUNITY = 0.25, 0.5
@@ -73,8 +76,11 @@ REMOVED_SLACK = 10  # notes past a page's end it may read in place of removed on
 
 @dataclass
 class Card:
-    post: Post
+    post: Post | None  # None when the page was read without posts (with_posts=False): see app.feeds.cards
     reason: dict  # {"code": …, "params": {…}}; rendered by app.feeds.reasons
+    post_id: int = 0
+    like_count: int = 0
+    edited_at: datetime | None = None
 
 
 @dataclass
@@ -125,20 +131,25 @@ def _cursor(consumed: int, as_of: datetime) -> str:
     return encode_cursor([consumed, (as_of - _EPOCH) // _MS])
 
 
-def _feedback(user_id: int) -> dict[str, set[int]]:
+def _reader_state(user_id: int, as_of: datetime) -> tuple[set[int], dict[str, set[int]], set[int], set[int]]:
+    """In one statement: who is blocked either way (the rule of app.social.blocks.hidden_user_ids), the
+    reader's feedback by kind, the notes they liked, saved or opened by `as_of`, and the communities they joined."""
+    rows = union_all(
+        select(literal("block"), case((Block.blocker_id == user_id, Block.blocked_id), else_=Block.blocker_id))
+        .where(or_(Block.blocker_id == user_id, Block.blocked_id == user_id)),
+        select(FeedFeedback.kind, FeedFeedback.target_id).where(FeedFeedback.user_id == user_id),
+        select(literal("engaged"), Like.post_id).where(Like.user_id == user_id, Like.created_at <= as_of),
+        select(literal("engaged"), Save.post_id).where(Save.user_id == user_id, Save.created_at <= as_of),
+        select(literal("engaged"), Event.post_id).where(Event.user_id == user_id, Event.kind == "open",
+                                                        Event.created_at <= as_of),
+        select(literal("joined"), Membership.community_id).where(Membership.user_id == user_id),
+    )
     chosen: dict[str, set[int]] = defaultdict(set)
-    for kind, target in db.session.execute(select(FeedFeedback.kind, FeedFeedback.target_id)
-                                           .where(FeedFeedback.user_id == user_id)):
-        chosen[kind].add(target)
-    return chosen
-
-
-def _already_engaged(user_id: int, as_of: datetime) -> set[int]:
-    rows = union_all(select(Like.post_id).where(Like.user_id == user_id, Like.created_at <= as_of),
-                     select(Save.post_id).where(Save.user_id == user_id, Save.created_at <= as_of),
-                     select(Event.post_id).where(Event.user_id == user_id, Event.kind == "open",
-                                                 Event.created_at <= as_of))
-    return {post_id for (post_id,) in db.session.execute(rows) if post_id is not None}
+    for kind, target in db.session.execute(rows):
+        if target is not None:
+            chosen[kind].add(target)
+    hidden, engaged, joined = chosen.pop("block", set()), chosen.pop("engaged", set()), chosen.pop("joined", set())
+    return hidden, chosen, engaged, joined
 
 
 def _fresh(user_id: int, since: datetime, until: datetime) -> tuple[dict[int, list[int]], set[int],
@@ -210,13 +221,17 @@ def _cold_start(viewer: User, excluded: set[int], hidden: set[int]) -> list[tupl
     return ranked
 
 
-def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE) -> ForYouPage:
-    """One page of the reader's For-you feed, each card with the reason it is there."""
+def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE,
+                 with_posts: bool = True) -> ForYouPage:
+    """One page of the reader's For-you feed, each card with the reason it is there.
+
+    `with_posts=False` reads only what a cached card's key needs (id, status, likes, edit time) instead of the
+    posts with their authors, communities and images: the home page renders cards from app.feeds.cards."""
     offset, as_of = _position(cursor)
     model = active_version()
-    hidden = hidden_user_ids(viewer.id)
-    feedback = _feedback(viewer.id)  # live: "not interested" and "fewer" change what comes next
-    excluded = _already_engaged(viewer.id, as_of) | feedback["not_interested"]
+    # live: "not interested" and "fewer" change what comes next
+    hidden, feedback, engaged_already, joined = _reader_state(viewer.id, as_of)
+    excluded = engaged_already | feedback["not_interested"]
 
     candidates: dict[int, list] = {}  # post id → [score, reason]
     placed: dict[int, tuple[int, int]] = {}  # post id → (author id, community id)
@@ -231,8 +246,10 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
         if author_id is not None:
             placed[post_id] = (author_id, community_id)
 
-    # Fresh means since the model was trained, but never more than two days back (if training stalls).
-    window_start = as_of - timedelta(hours=FRESH_WINDOW_HOURS)
+    # Fresh means since the model was trained, but never more than two days back (if training stalls). With no
+    # model serving, For you is the social-popularity blend: popular notes plus what followees engaged with
+    # over a longer window (app.feeds.training.blend_scores, which a model must beat before it serves).
+    window_start = as_of - (timedelta(hours=FRESH_WINDOW_HOURS) if model else timedelta(days=BLEND_SOCIAL_DAYS))
     since = max(model.created_at, window_start) if model else window_start
     engaged, new_posts, fresh_placed = _fresh(viewer.id, since, as_of)
     placed.update(fresh_placed)
@@ -248,15 +265,15 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
             entry[1] = {"code": "new_from_followee", "params": {}}
 
     cold = not candidates
-    if cold:
-        scored = _cold_start(viewer, excluded, hidden)
-        candidates = {post_id: [score, reason] for post_id, score, reason in scored}
+    if cold or not rows:  # no model (or none for this reader): the popular part of the blend
+        for post_id, score, reason in _cold_start(viewer, excluded, hidden):
+            entry = candidates.setdefault(post_id, [0.0, reason])
+            entry[0] += score / 2  # popular in a joined community (0.5–1), else trending (0.25–0.5)
     missing = [post_id for post_id in candidates if post_id not in placed]
     if missing:  # cold start, and rows published before recommendations carried author and community
         placed.update((row.id, (row.author_id, row.community_id)) for row in db.session.execute(
             select(Post.id, Post.author_id, Post.community_id).where(Post.id.in_(missing))))
 
-    joined = set(db.session.scalars(select(Membership.community_id).where(Membership.user_id == viewer.id)))
     ranked = []
     for post_id, (score, reason) in candidates.items():
         author_id, community_id = placed.get(post_id, (None, None))
@@ -280,9 +297,14 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
     # Status is checked here, on the notes about to be shown: a removed or deleted one is passed over and
     # the page takes the next, so the cursor moves past every position this page consumed.
     slice_ = [ranked[index] for index in order[offset: offset + limit + REMOVED_SLACK]]
-    posts = {post.id: post for post in db.session.scalars(
-        select(Post).where(Post.id.in_([p for _s, p, _r in slice_]))
-        .options(*card_load_options(), defer(Post.body_md), defer(Post.body_html)))}  # cards show no body
+    wanted = [p for _s, p, _r in slice_]
+    if with_posts:
+        posts = {post.id: post for post in db.session.scalars(
+            select(Post).where(Post.id.in_(wanted))
+            .options(*card_load_options(), defer(Post.body_md), defer(Post.body_html)))}  # cards show no body
+    else:
+        posts = {row.id: row for row in db.session.execute(
+            select(Post.id, Post.status, Post.like_count, Post.edited_at).where(Post.id.in_(wanted)))}
     cards, consumed = [], offset
     for _score, post_id, reason in slice_:
         if len(cards) >= limit:
@@ -290,11 +312,12 @@ def for_you_feed(viewer: User, cursor: str | None = None, limit: int = PAGE_SIZE
         consumed += 1
         post = posts.get(post_id)
         if post is not None and post.status == STATUS_PUBLISHED:
-            cards.append(Card(post, reason or {"code": "popular", "params": {}}))
+            cards.append(Card(post if with_posts else None, reason or {"code": "popular", "params": {}},
+                              post_id, post.like_count, post.edited_at))
     has_more = len(order) > consumed and consumed < PAGE_SIZE * MAX_PAGES
     return ForYouPage(cards=cards, next_cursor=_cursor(consumed, as_of) if has_more else None,
                       model_version=model.version if model else None, cold_start=cold,
-                      items=[card.post for card in cards], hidden=hidden)
+                      items=[card.post for card in cards if card.post is not None], hidden=hidden)
 
 
 @transactional

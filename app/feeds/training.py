@@ -6,6 +6,11 @@ HOLDOUT_DAYS and scores it on what readers did in those days (NDCG@20, Recall@20
 baseline measured on the same split); then, unless the candidate is worse than the serving model, trains
 on all data, saves the version under instance/models/<version>, writes its For-you candidates, similar
 notes and people-to-follow into tables every web worker reads, and switches to it.
+
+For you is never worse than popular: a candidate must score a higher NDCG@20 on the newest days than both
+most-popular and the social-popularity blend (popularity plus what the reader's followees engaged with,
+`blend_scores`, the same blend For you serves while no model is active). A candidate that does not is recorded
+(so `flask recommender status` can say why) but not activated.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import shutil
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +53,10 @@ SIMILAR_PER_POST = 8
 PEOPLE_PER_USER = 12
 NOT_WORSE_TOLERANCE = 0.02  # a new version may score up to 2% lower on the holdout (noise) and still switch
 MIN_INTERACTIONS = 50
+# The social-popularity blend: popularity share + BLEND_SOCIAL · min(1, followees who engaged / 3); the same
+# weight For you gives fresh followee engagement (app.feeds.foryou.FOLLOWEE_ENGAGED_WEIGHT).
+BLEND_SOCIAL = 0.6
+RETRAIN_COOLDOWN_HOURS = 6  # the nightly job skips when a version was trained this recently (e.g. by seed-demo)
 
 
 @dataclass
@@ -60,7 +70,7 @@ class TrainingReport:
     def summary(self) -> str:
         m = self.metrics
         figures = ", ".join(f"{key}={value:.4f}" for key, value in sorted(m.items()) if isinstance(value, float))
-        state = "activated" if self.activated else "kept the current model"
+        state = "activated" if self.activated else "not activated"
         return f"version {self.version or '-'}: {state} ({self.reason}); {figures}; {self.seconds:.1f}s"
 
 
@@ -164,16 +174,66 @@ def holdout_metrics(dataset: Dataset, cutoff: float, seed: int, k: int = 20) -> 
         if keep:
             popularity[item] += 1
     popular = [item for item, _n in sorted(popularity.items(), key=lambda pair: (-pair[1], pair[0]))]
-    ours, base = {"ndcg20": [], "recall20": []}, {"ndcg20": [], "recall20": []}
+    followees: dict[str, set[str]] = defaultdict(set)
+    for follower, followee in zip(dataset.followers, dataset.followees, strict=True):
+        followees[str(follower)].add(str(followee))
+    engaged_by: dict[str, set[str]] = defaultdict(set)  # item → who engaged with it before the cutoff
+    for user, item, keep in zip(dataset.users, dataset.items, train_mask, strict=True):
+        if keep:
+            engaged_by[item].add(user)
+    scores = {"": [], "popular_": [], "blend_": []}
+    recalls = {"": [], "popular_": [], "blend_": []}
     for user, relevant in truth.items():
-        ranked = [rec.item_id for rec in model.recommend(user, k=k, diversity=False)]
-        baseline = [item for item in popular if item not in seen[user]][:k]
-        for target, ranking in ((ours, ranked), (base, baseline)):
-            target["ndcg20"].append(ndcg_at_k(ranking, relevant, k))
-            target["recall20"].append(recall_at_k(ranking, relevant, k))
-    return {"ndcg20": float(np.mean(ours["ndcg20"])), "recall20": float(np.mean(ours["recall20"])),
-            "popular_ndcg20": float(np.mean(base["ndcg20"])), "popular_recall20": float(np.mean(base["recall20"])),
-            "holdout_users": float(len(truth))}
+        rankings = {"": [rec.item_id for rec in model.recommend(user, k=k, diversity=False)],
+                    "popular_": [item for item in popular if item not in seen[user]][:k],
+                    "blend_": blend_ranking(popularity, engaged_by, followees[user], seen[user], k)}
+        for prefix, ranking in rankings.items():
+            scores[prefix].append(ndcg_at_k(ranking, relevant, k))
+            recalls[prefix].append(recall_at_k(ranking, relevant, k))
+    metrics = {"holdout_users": float(len(truth))}
+    for prefix in scores:
+        metrics[f"{prefix}ndcg20"] = float(np.mean(scores[prefix]))
+        metrics[f"{prefix}recall20"] = float(np.mean(recalls[prefix]))
+    return metrics
+
+
+def blend_scores(popularity: dict, followees_engaged: dict) -> dict:
+    """The social-popularity blend: each item's share of the top popularity plus BLEND_SOCIAL · min(1, n / 3)
+    for n followees who engaged with it. Offline (holdout) and online (For you without a model) use this."""
+    top = max(popularity.values(), default=0) or 1
+    return {item: popularity.get(item, 0) / top + BLEND_SOCIAL * min(1.0, followees_engaged.get(item, 0) / 3)
+            for item in set(popularity) | set(followees_engaged)}
+
+
+def blend_ranking(popularity: dict[str, int], engaged_by: dict[str, set[str]], followees: set[str],
+                  seen: set[str], k: int) -> list[str]:
+    """The blend's top k for one reader, without what they already have."""
+    social = {}
+    if followees:
+        for item, who in engaged_by.items():
+            overlap = len(who & followees)
+            if overlap:
+                social[item] = overlap
+    # Items beyond the most popular few hundred can only enter through the social part.
+    head = dict(sorted(popularity.items(), key=lambda pair: -pair[1])[: k * 20 + len(seen)])
+    scored = blend_scores(head | {item: popularity.get(item, 0) for item in social}, social)
+    ranked = sorted((item for item in scored if item not in seen), key=lambda item: (-scored[item], item))
+    return ranked[:k]
+
+
+def verdict(metrics: dict, current: RecommenderModel | None) -> tuple[bool, str]:
+    """Whether a candidate with these holdout metrics may serve, and why (in words for the status command)."""
+    ours = metrics["ndcg20"]
+    for prefix, name in (("popular_", "most-popular"), ("blend_", "the social-popularity blend")):
+        theirs = metrics.get(f"{prefix}ndcg20")
+        if theirs is not None and ours <= theirs:
+            return False, f"holdout NDCG@20 {ours:.4f} does not beat {name} ({theirs:.4f})"
+    if current is not None and (current.metrics or {}).get("ndcg20"):
+        floor = current.metrics["ndcg20"] * (1 - NOT_WORSE_TOLERANCE)
+        if ours < floor:
+            return False, f"holdout NDCG@20 {ours:.4f} is below the current {floor:.4f}"
+    return True, (f"holdout NDCG@20 {ours:.4f} beats most-popular ({metrics.get('popular_ndcg20', 0):.4f}) and the "
+                  f"social-popularity blend ({metrics.get('blend_ndcg20', 0):.4f})")
 
 
 def active_model() -> RecommenderModel | None:
@@ -236,19 +296,25 @@ def train_and_publish(force: bool = False, seed: int = 2026, evaluate: bool = Tr
     if evaluate:
         report.metrics = holdout_metrics(dataset, newest - HOLDOUT_DAYS * 86_400, seed)
     current = active_model()
-    if current is not None and not force and report.metrics and current.metrics.get("ndcg20"):
-        floor = current.metrics["ndcg20"] * (1 - NOT_WORSE_TOLERANCE)
-        if report.metrics["ndcg20"] < floor:
-            report.reason = f"holdout NDCG@20 {report.metrics['ndcg20']:.4f} is below the current {floor:.4f}"
-            report.seconds = time.perf_counter() - started
-            return report
+    if force:
+        report.reason = "forced"
+    elif not report.metrics:
+        report.reason = ("not evaluated" if not evaluate else "no holdout to judge it on (nothing new in the last "
+                         f"{HOLDOUT_DAYS} days)")
+        if current is not None:  # an unjudged candidate never replaces a judged one
+            report.reason += "; kept the current model"
+            return _refused(report, started)
+    else:
+        allowed, report.reason = verdict(report.metrics, current)
+        if not allowed:
+            return _refused(report, started)
     try:
         model = fit_from_rows(dataset.interactions(), dataset.followers, dataset.followees, dataset.meta, seed,
                               catalogue=dataset.meta.item_ids)
     except InputError as exc:
         report.reason = f"cannot train: {exc}"
         return report
-    version = now().strftime("%Y%m%d-%H%M%S")
+    version = _new_version()
     directory = models_root() / version
     if directory.exists():
         shutil.rmtree(directory)
@@ -257,17 +323,41 @@ def train_and_publish(force: bool = False, seed: int = 2026, evaluate: bool = Tr
     with unit_of_work():
         db.session.add(RecommenderModel(version=version, path=str(directory), n_users=int(model.data.n_users),
                                         n_items=int(model.data.n_items), n_interactions=len(dataset.users),
-                                        train_seconds=seconds, metrics=report.metrics, is_active=False))
+                                        train_seconds=seconds, metrics={**report.metrics, "verdict": report.reason},
+                                        is_active=False))
         db.session.flush()
         _publish(model, version)
     report.version, report.activated = version, True
-    report.reason = "first model" if current is None else ("forced" if force else "not worse than the current model")
     report.seconds = time.perf_counter() - started
     log.info("recommender %s", report.summary())
     return report
 
 
-def train_nightly() -> str:
-    """The nightly schedule's job (safe to run twice: the second run simply trains another version)."""
-    return train_and_publish().summary()
+def _new_version() -> str:
+    version = now().strftime("%Y%m%d-%H%M%S")
+    if db.session.get(RecommenderModel, version) is not None:  # two runs in one second (tests, a retry)
+        version += f"-{int(time.time() * 1000) % 1000:03d}"
+    return version
 
+
+def _refused(report: TrainingReport, started: float) -> TrainingReport:
+    """Record a candidate that may not serve, with why, so `flask recommender status` can tell."""
+    report.version = _new_version()
+    report.seconds = time.perf_counter() - started
+    with unit_of_work():
+        db.session.add(RecommenderModel(version=report.version, path="", n_interactions=0,
+                                        train_seconds=report.seconds,
+                                        metrics={**report.metrics, "verdict": report.reason}, is_active=False))
+    log.info("recommender %s", report.summary())
+    return report
+
+
+def train_nightly() -> str:
+    """The nightly schedule's job (safe to run twice: the second run simply trains another version). Skips when
+    a version was trained in the last RETRAIN_COOLDOWN_HOURS: a fresh seed has just trained one, and a first
+    `make run` should serve, not retrain."""
+    newest = db.session.scalar(select(RecommenderModel.created_at).order_by(RecommenderModel.created_at.desc())
+                               .limit(1))
+    if newest is not None and now() - newest < timedelta(hours=RETRAIN_COOLDOWN_HOURS):
+        return f"skipped: a version was trained at {newest:%Y-%m-%d %H:%M} (less than {RETRAIN_COOLDOWN_HOURS} h ago)"
+    return train_and_publish().summary()

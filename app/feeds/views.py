@@ -17,6 +17,7 @@ from app.core.pagination import Page
 from app.core.parsing import parse_id, parse_whole_number
 from app.events.log import ANON_COOKIE, new_request_id, record_impressions
 from app.feeds import services
+from app.feeds.cards import render_cards
 from app.feeds.foryou import (
     for_you_feed,
     give_feedback,
@@ -27,7 +28,7 @@ from app.feeds.foryou import (
 )
 from app.feeds.foryou import undo_feedback as remove_feedback
 from app.feeds.reasons import describe
-from app.posts.cards import viewer_state
+from app.posts.cards import liked_by, viewer_state
 from app.posts.engagement import collections_of
 from app.social.services import relationship_between
 
@@ -74,18 +75,34 @@ def home():
     if viewer:
         if needs_onboarding(viewer):
             return redirect(url_for("feeds.welcome"))
-        page = for_you_feed(viewer, cursor)
-        picks = suggest_people(viewer, limit=6, hidden=page.hidden)
-        # One describe for the cards and the people strip: names and titles are looked up once.
-        texts = describe([card.reason for card in page.cards] + [reason for _user, reason in picks])
-        shown = len(page.cards)
-        reasons = dict(zip([card.post.id for card in page.cards], texts[:shown], strict=True))
-        people = list(zip([user for user, _reason in picks], texts[shown:], strict=True))
-        return _render_feed("feeds/home.html", Page(page.items, page.next_cursor), "for_you", "feeds.home", {},
-                            feed="for_you", reasons=reasons, model_version=page.model_version,
-                            cold_start=page.cold_start, people=people)
+        return _for_you_page(viewer, cursor)
     page = services.trending_feed(viewer, cursor)
     return _render_feed("feeds/home.html", page, "trending", "feeds.home", {}, feed="trending")
+
+
+def _for_you_page(viewer, cursor: str | None):
+    """For you: cards from the shared card cache (app.feeds.cards), the reader's parts filled in per request."""
+    page = for_you_feed(viewer, cursor, with_posts=False)
+    more = bool(request.headers.get("HX-Request") and cursor)
+    picks = [] if more else suggest_people(viewer, limit=6, hidden=page.hidden)
+    # One describe for the cards and the people strip: names and titles are looked up once.
+    texts = describe([card.reason for card in page.cards] + [reason for _user, reason in picks])
+    shown = len(page.cards)
+    reasons = dict(zip([card.post_id for card in page.cards], texts[:shown], strict=True))
+    people = list(zip([user for user, _reason in picks], texts[shown:], strict=True))
+    ids = [card.post_id for card in page.cards]
+    cards_html = render_cards(page.cards, reasons, liked_by(viewer.id, ids), feedback=True)
+    offset = _position()
+    next_url = url_for("feeds.home", cursor=page.next_cursor, pos=offset + shown) if page.next_cursor else None
+    if more:
+        body = render_template("feeds/_more.html", posts=[], cards_html=cards_html, next_url=next_url,
+                               state=None, reasons=reasons)
+    else:
+        body = render_template("feeds/home.html", posts=[], cards_html=cards_html, next_url=next_url, state=None,
+                               feed="for_you", reasons=reasons, cold_start=page.cold_start, people=people)
+    record_impressions(ids, surface="for_you", request_id=new_request_id(), user_id=viewer.id, offset=offset,
+                       model_version=page.model_version)
+    return body
 
 
 @bp.route("/welcome", methods=["GET", "POST"])

@@ -23,6 +23,13 @@ class ViewerState:
     saved: set[int] = field(default_factory=set)
 
 
+def liked_by(viewer_id: int | None, post_ids: list[int]) -> set[int]:
+    """Which of these posts the viewer has liked (one query)."""
+    if not viewer_id or not post_ids:
+        return set()
+    return set(db.session.scalars(select(Like.post_id).where(Like.user_id == viewer_id, Like.post_id.in_(post_ids))))
+
+
 def viewer_state(posts: list[Post], viewer_id: int | None) -> ViewerState:
     ids = [post.id for post in posts]
     if not viewer_id or not ids:
