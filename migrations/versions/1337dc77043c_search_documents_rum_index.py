@@ -1,7 +1,7 @@
 """search_documents: a RUM index (top-N by relevance straight from the index) where the server has rum
 
 Revision ID: 1337dc77043c
-Revises: d7a3e5f1b2c4
+Revises: bb06a6f3acef
 Create Date: 2026-12-06 20:00:00
 
 Optional by design: on a PostgreSQL server without the rum extension (Debian: postgresql-15-rum), or as a role
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '1337dc77043c'
-down_revision = 'd7a3e5f1b2c4'
+down_revision = 'bb06a6f3acef'
 branch_labels = None
 depends_on = None
 
