@@ -35,7 +35,18 @@ def worker():
     if not redis_url:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, there is nothing to work on.")
     from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from rq import Queue, Worker
 
-    connection = Redis.from_url(redis_url)
-    Worker([Queue("default", connection=connection)], connection=connection).work()
+    from app.jobs.runner import WORKER_MAINTENANCE_SECONDS
+
+    while True:  # Redis going away is waited out, not fatal: queued jobs resume when it is back
+        try:
+            connection = Redis.from_url(redis_url)
+            worker = Worker([Queue("default", connection=connection)], connection=connection,
+                            maintenance_interval=WORKER_MAINTENANCE_SECONDS)
+            worker.work()
+            return
+        except RedisConnectionError as exc:
+            click.echo(f"Redis unreachable ({exc}); retrying in 5 s.", err=True)
+            time.sleep(5)
