@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 import click
+from flask.cli import with_appcontext
 
 from app.ops.doctor import FAIL, WARN, run_checks
 
@@ -11,6 +12,7 @@ MARKS = {"ok": "ok  ", WARN: "WARN", FAIL: "FAIL"}
 
 
 @click.command("doctor")
+@with_appcontext
 def doctor() -> None:
     """Check configuration, database, migrations, search index, Redis, queues and jobs; exit 1 on a failure."""
     findings = run_checks()

@@ -160,7 +160,8 @@ def check_search() -> Iterator[Finding]:
     expected = expected_search_documents()
     drift = abs(indexed - expected)
     if drift > max(SEARCH_DRIFT_MINIMUM, SEARCH_DRIFT_TOLERANCE * expected):
-        yield Finding(FAIL, "search", f"the index holds {indexed} documents, the database has {expected}.",
+        gap = f"{expected - indexed} missing" if expected > indexed else f"{indexed - expected} too many"
+        yield Finding(FAIL, "search", f"the index holds {indexed} documents, the database {expected} ({gap}).",
                       "Check that job workers run (flask jobs worker), then run: flask search reindex")
     else:
         yield _ok("search", f"{backend_name} index holds {indexed} documents (database: {expected})")
