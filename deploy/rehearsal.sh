@@ -8,7 +8,8 @@
 #   deploy/rehearsal.sh down      stop everything (data kept; `destroy` also deletes $REHEARSAL_DIR)
 #   deploy/rehearsal.sh status    what runs, and /healthz through nginx
 #   deploy/rehearsal.sh env       the environment the app processes get (eval it to run flask against it)
-#   Faults (bench/faults.py uses them): kill-app N | start-app N | kill-worker N | start-worker N |
+#   deploy/rehearsal.sh reload    after a code change: gunicorn reloads, job workers and scheduler restart
+#   Faults (bench/faults.py uses them): kill-app N | start-app N | kill-worker N | start-worker N | stop-worker N |
 #                                       stop-pg | start-pg | restart-pg | stop-redis | start-redis
 #
 # Settings (environment): REHEARSAL_DIR (/tmp/tastemaker-rehearsal), REHEARSAL_PORT (8480: nginx; the app
@@ -150,7 +151,7 @@ start_app() {  # start_app N (1 or 2)
   local n=$1 port=${APP_PORTS[$(($1 - 1))]}
   alive "$RUN/app$n.pid" && return 0
   with_env setsid "${GUNICORN[@]}" --workers 2 --bind "127.0.0.1:$port" --pid "$RUN/app$n.pid" \
-    --access-logfile "$LOGS/app$n-access.log" --error-logfile "$LOGS/app$n.log" --graceful-timeout 10 \
+    --access-logfile "$LOGS/app$n-access.log" --error-logfile "$LOGS/app$n.log" --graceful-timeout 10 --no-control-socket \
     --timeout 60 --daemon wsgi:app
   wait_for 90 "app instance $n" curl -fsS "http://127.0.0.1:$port/healthz"
 }
@@ -257,10 +258,14 @@ case "$cmd" in
   start-app) start_app "${2:?which instance, 1 or 2}" ;;
   kill-worker) kill_worker "${2:?which worker, 1 or 2}" ;;
   start-worker) start_worker "${2:?which worker, 1 or 2}" ;;
+  stop-worker) signal_pidfile "$RUN/worker${2:?which worker, 1 or 2}.pid" TERM ;;
+  reload)  # new code: gunicorn replaces its workers gracefully; job workers and the scheduler restart
+    for n in 1 2; do alive "$RUN/app$n.pid" && kill -HUP "$(cat "$RUN/app$n.pid")"; signal_pidfile "$RUN/worker$n.pid" TERM; start_worker "$n"; done
+    signal_pidfile "$RUN/scheduler.pid" TERM; start_scheduler; start_nginx ;;
   stop-pg) stop_pg ;;
   start-pg) start_pg ;;
   restart-pg) stop_pg; start_pg ;;
   stop-redis) stop_redis ;;
   start-redis) start_redis ;;
-  *) say "usage: $0 up|down|destroy|status|env|kill-app N|start-app N|kill-worker N|start-worker N|stop-pg|start-pg|restart-pg|stop-redis|start-redis"; exit 2 ;;
+  *) say "usage: $0 up|down|destroy|status|env|kill-app N|start-app N|kill-worker N|start-worker N|stop-worker N|reload|stop-pg|start-pg|restart-pg|stop-redis|start-redis"; exit 2 ;;
 esac
