@@ -258,7 +258,7 @@ class Shopper(HttpUser):
 
     @task
     def act(self):
-        weights, actions = zip(*TASKS)
+        weights, actions = zip(*TASKS, strict=True)
         random.choices(actions, weights)[0](self)
 
 
@@ -302,6 +302,12 @@ INVARIANTS: list[tuple[str, str]] = [
     ("no refund exceeds its payment",
      "SELECT id FROM payments WHERE refunded_cents > amount_cents"),
     ("stock is never negative", "SELECT id FROM skus WHERE stock < 0"),
+    ("no order is half-placed (every order has lines and a payment)",
+     "SELECT o.id FROM orders o WHERE o.payment_id IS NULL OR NOT EXISTS "
+     "(SELECT 1 FROM order_lines l WHERE l.order_id = o.id)"),
+    ("no reservation outlives its window by more than 2 minutes (the expiry job runs every minute)",
+     "SELECT id FROM orders WHERE status = 'pending_payment' AND reserved_until < (now() at time zone 'utc') "
+     "- interval '2 minutes'"),
     ("coupon uses equal redemptions held or consumed",
      "SELECT c.id FROM coupons c WHERE c.total_uses IS NOT NULL AND c.total_uses - c.uses_left <> "
      "(SELECT count(*) FROM coupon_redemptions r WHERE r.coupon_id = c.id AND r.status IN ('reserved', 'consumed'))"),
@@ -311,7 +317,8 @@ INVARIANTS: list[tuple[str, str]] = [
     ("like counts equal likes",
      "SELECT p.id FROM posts p WHERE p.like_count <> (SELECT count(*) FROM likes l WHERE l.post_id = p.id)"),
     ("save counts equal savers",
-     "SELECT p.id FROM posts p WHERE p.save_count <> (SELECT count(DISTINCT s.user_id) FROM saves s WHERE s.post_id = p.id)"),
+     "SELECT p.id FROM posts p WHERE p.save_count <> "
+     "(SELECT count(DISTINCT s.user_id) FROM saves s WHERE s.post_id = p.id)"),
     ("comment counts equal published comments",
      "SELECT p.id FROM posts p WHERE p.comment_count <> "
      "(SELECT count(*) FROM comments c WHERE c.post_id = p.id AND c.status = 'published')"),
@@ -353,21 +360,36 @@ def wait_for_quiet(conn, timeout: float = 120) -> None:
 
 # --- running and reporting ----------------------------------------------------------------------------------
 
-def run_phase(host: str, user_class, users: int, seconds: float, spawn_rate: float):
+@dataclass
+class Phase:
+    stats: object
+    statuses: dict
+    seconds: float
+    timeline: list  # (seconds since start, "METHOD name", status or exception name, response ms)
+
+
+def run_phase(host: str, user_class, users: int, seconds: float, spawn_rate: float,
+              during: Callable[[float], None] | None = None) -> Phase:
+    """Run `users` of `user_class` for `seconds`; `during(started)` runs beside them (a fault scenario)."""
     env = Environment(user_classes=[user_class], host=host)
     statuses: dict[str, Counter] = defaultdict(Counter)
+    timeline: list = []
+    started = time.time()
 
     def on_request(request_type, name, response_time, response_length, response=None, exception=None, **_):
         status = getattr(response, "status_code", None) or (type(exception).__name__ if exception else "?")
         statuses[f"{request_type} {name}"][status] += 1
+        timeline.append((time.time() - started, f"{request_type} {name}", status, response_time))
 
     env.events.request.add_listener(on_request)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=spawn_rate)
-    started = time.time()
+    side = gevent.spawn(during, started) if during else None
     gevent.sleep(seconds)
+    if side is not None:
+        side.join()
     runner.quit()
-    return env.stats, statuses, time.time() - started
+    return Phase(env.stats, statuses, time.time() - started, timeline)
 
 
 def report(stats, statuses, seconds: float) -> int:
@@ -380,19 +402,34 @@ def report(stats, statuses, seconds: float) -> int:
         server_errors += sum(n for code, n in codes.items() if not isinstance(code, int) or code >= 500)
         shown = " ".join(f"{code}:{n}" for code, n in sorted(codes.items(), key=lambda kv: str(kv[0])))
         print(f"{entry.name[:44]:<44} {entry.num_requests:>7} {entry.num_requests / seconds:>7.1f} "
-              f"{entry.get_response_time_percentile(0.5):>7.0f} {entry.get_response_time_percentile(0.99):>7.0f}  {shown}")
+              f"{entry.get_response_time_percentile(0.5):>7.0f} "
+              f"{entry.get_response_time_percentile(0.99):>7.0f}  {shown}")
     total = stats.total
     print(f"{'all':<44} {total.num_requests:>7} {total.num_requests / seconds:>7.1f} "
           f"{total.get_response_time_percentile(0.5):>7.0f} {total.get_response_time_percentile(0.99):>7.0f}")
     by_status = Counter()
     for codes in statuses.values():
         by_status.update(codes)
-    print("responses by status: " + ", ".join(f"{code}: {n}" for code, n in sorted(by_status.items(), key=lambda kv: str(kv[0]))))
+    print("responses by status: " + ", ".join(
+        f"{code}: {n}" for code, n in sorted(by_status.items(), key=lambda kv: str(kv[0]))))
     return server_errors
 
 
-def main(argv: list[str] | None = None) -> int:
+def prepare():
+    """Read the world and open the payment lookup; returns a connection for the invariants."""
     global WORLD, PAYMENT_LOOKUP
+    conn = psycopg.connect(database_url(), autocommit=True)
+    WORLD = load_world(conn)
+    lookup = psycopg.connect(database_url(), autocommit=True)
+
+    def payment_amount(payment_id: int):
+        return lookup.execute("SELECT amount_cents, currency FROM payments WHERE id = %s", (payment_id,)).fetchone()
+
+    PAYMENT_LOOKUP = payment_amount
+    return conn
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default=os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8480"))
     parser.add_argument("--minutes", type=float, default=10)
@@ -402,25 +439,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
     random.seed(args.seed)
-    conn = psycopg.connect(database_url(), autocommit=True)
-    WORLD = load_world(conn)
-    lookup = psycopg.connect(database_url(), autocommit=True)
-
-    def payment_amount(payment_id: int):
-        return lookup.execute("SELECT amount_cents, currency FROM payments WHERE id = %s", (payment_id,)).fetchone()
-
-    PAYMENT_LOOKUP = payment_amount
+    conn = prepare()
     before = Snapshot(dict(conn.execute(HELD_SQL).fetchall()))
     load_avg = os.getloadavg()
     print(f"{len(WORLD.usernames)} members, {len(WORLD.post_ids)} notes, {len(WORLD.sku_ids)} SKUs in stock, "
           f"{len(WORLD.coupons)} coupons; {args.users} shoppers for {args.minutes} min on {args.host}; "
           f"load average before {load_avg[0]:.1f}")
-    stats, statuses, seconds = run_phase(args.host, Shopper, args.users, args.minutes * 60, args.spawn_rate)
-    print(f"\nMixed load: {seconds:.0f} s, load average after {os.getloadavg()[0]:.1f}")
-    server_errors = report(stats, statuses, seconds)
-    h_stats, h_statuses, h_seconds = run_phase(args.host, Prober, 8, args.healthz_seconds, 100)
-    print(f"\n/healthz alone, 8 connections, {h_seconds:.0f} s:")
-    server_errors += report(h_stats, h_statuses, h_seconds)
+    mixed = run_phase(args.host, Shopper, args.users, args.minutes * 60, args.spawn_rate)
+    print(f"\nMixed load: {mixed.seconds:.0f} s, load average after {os.getloadavg()[0]:.1f}")
+    server_errors = report(mixed.stats, mixed.statuses, mixed.seconds)
+    probe = run_phase(args.host, Prober, 8, args.healthz_seconds, 100)
+    print(f"\n/healthz alone, 8 connections, {probe.seconds:.0f} s:")
+    server_errors += report(probe.stats, probe.statuses, probe.seconds)
     wait_for_quiet(conn)
     print("\nInvariants:")
     failed = check_invariants(conn, before)

@@ -74,8 +74,10 @@ export PUBLIC_BASE_URL='http://127.0.0.1:$PORT'
 export TRUSTED_PROXY_COUNT=1
 export PYTHONPATH='$ROOT'
 export FLASK_APP=wsgi.py
+export ORDER_RESERVATION_MINUTES='${REHEARSAL_RESERVATION_MINUTES:-3}'
 ENV
-  # Every virtual user of bench/load.py comes from its own loopback address, but they are hundreds of "people"
+  # A short reservation (REHEARSAL_RESERVATION_MINUTES, default 3) lets the fault scenarios see unpaid orders
+  # expire within their run. Every virtual user of bench/load.py comes from its own loopback address, but they are hundreds of "people"
   # on one machine: the rehearsal lets each address check out more often than a real one could.
   echo "export CHECKOUT_IP_RATE_LIMIT='${CHECKOUT_IP_RATE_LIMIT:-300/minute;3000/hour}'"
 }

@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.extensions import db
 from app.jobs.runner import run_due_schedules
 
 jobs_cli = AppGroup("jobs", help="Background jobs and schedules.")
@@ -24,7 +25,13 @@ def run_due():
 def scheduler(interval: int):
     """Check schedules every minute, forever (one per host is fine: each period fires once)."""
     while True:
-        run_due_schedules()
+        try:
+            run_due_schedules()
+        except Exception as exc:  # noqa: BLE001  (the database restarting must not end the scheduler)
+            click.echo(f"Schedules not run this time: {exc!r}", err=True)
+            db.session.rollback()
+        finally:
+            db.session.remove()
         time.sleep(interval)
 
 
