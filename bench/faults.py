@@ -26,6 +26,7 @@ Exit status 1 when a scenario's own check or an invariant fails.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -36,10 +37,16 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import load  # noqa: E402  (patches with gevent first)
-from load import Shopper, Snapshot, check_invariants, prepare, report, run_phase  # noqa: E402
+BENCH = Path(__file__).resolve().parent
+# Python put bench/ first on the path, where bench/recommender.py would hide the recommender package the app
+# imports: take it off, and load bench/load.py by its path (it patches with gevent first).
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH]
+_spec = importlib.util.spec_from_file_location("load", BENCH / "load.py")
+load = importlib.util.module_from_spec(_spec)
+sys.modules["load"] = load
+_spec.loader.exec_module(load)
+Shopper, Snapshot, check_invariants = load.Shopper, load.Snapshot, load.check_invariants
+prepare, report, run_phase = load.prepare, load.report, load.run_phase
 
 ROOT = Path(__file__).resolve().parent.parent
 REHEARSAL = [str(ROOT / "deploy" / "rehearsal.sh")]
@@ -59,9 +66,12 @@ def verdict(ok: bool, message: str) -> bool:
     return ok
 
 
+MIX = list(load.TASKS)
+
+
 def shoppers_buying() -> None:
     """Weigh the mix towards checkouts for the scenarios that break something mid-checkout."""
-    load.TASKS[:] = [(weight * (6 if fn is load.check_out_and_pay else 1), fn) for weight, fn in load.TASKS]
+    load.TASKS[:] = [(weight * (6 if fn is load.check_out_and_pay else 1), fn) for weight, fn in MIX]
 
 
 # --- scenarios: each returns True when its own checks hold -----------------------------------------------------
@@ -226,7 +236,9 @@ def callbacks(users: int) -> bool:
     conn = load.psycopg.connect(load.database_url(), autocommit=True)
     first = conn.execute("SELECT coalesce(max(id), 0) FROM payments").fetchone()[0]
     shoppers_buying()
+    load.PAY_AFTER_CHECKOUT = False
     phase = run_phase(HOST, Shopper, users, 45, 10)
+    load.PAY_AFTER_CHECKOUT = True
     report(phase.stats, phase.statuses, phase.seconds)
     created = conn.execute("SELECT id, amount_cents, currency FROM payments WHERE id > %s AND status = 'created'",
                            (first,)).fetchall()
@@ -244,6 +256,7 @@ def callbacks(users: int) -> bool:
                 cancel_unpaid_orders(pid, actor_id=None, note="fault scenario: reservation expired", now=clock_now(),
                                      overdue_only=False)
     session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=64))
 
     def deliver(pid, amount, currency, status):
         body = json.dumps({"payment_id": pid, "status": status, "amount_cents": amount, "currency": currency,
@@ -265,18 +278,19 @@ def callbacks(users: int) -> bool:
                  WHERE c.payment_id = p.id AND c.outcome IN ('paid', 'refunded')),
                (SELECT count(*) FROM refunds r WHERE r.payment_id = p.id),
                (SELECT count(*) FROM order_events e JOIN orders o ON o.id = e.order_id
-                 WHERE o.payment_id = p.id AND e.to_status = 'paid')
+                 WHERE o.payment_id = p.id AND e.to_status = 'paid'),
+               (SELECT count(*) FROM orders o WHERE o.payment_id = p.id)
         FROM payments p WHERE p.id = ANY(%s)""", ([pid for pid, *_ in created],)).fetchall()
     print(f"  {len(created)} payments, {len(late)} of them late; callback answers {dict(statuses)}")
     once = [r for r in rows if r[4] != 1]
-    late_ok = [r for r in rows if r[0] in late and (r[5] != 1 or r[2] != r[3] or r[6] != 0)]
+    late_ok = [r for r in rows if r[0] in late and (r[5] != r[7] or r[2] != r[3] or r[6] != 0)]
     paid_ok = [r for r in rows if r[0] not in late and (r[1] != "succeeded" or r[6] < 1 or r[5] != 0)]
     return all([
         verdict(bool(created), "some checkouts were placed"),
         verdict(not any(s >= 500 for s in statuses), "no callback answered a server error"),
         verdict(not once, f"each payment applied exactly once {once[:3]}"),
         verdict(not paid_ok, f"on-time payments: succeeded, orders paid, nothing refunded {paid_ok[:3]}"),
-        verdict(not late_ok, f"late payments: refunded in full exactly once, no order paid {late_ok[:3]}"),
+        verdict(not late_ok, f"late payments: refunded in full, one refund per order, no order paid {late_ok[:3]}"),
     ])
 
 
@@ -300,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         conn = prepare()
         before = Snapshot(dict(conn.execute(load.HELD_SQL).fetchall()))
+        load.TASKS[:] = MIX
         print(f"\n=== {name} ({args.users} shoppers; load average {os.getloadavg()[0]:.1f}) ===")
         ok = SCENARIOS[name](args.users)
         load.wait_for_quiet(conn)

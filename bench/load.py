@@ -98,6 +98,7 @@ def load_world(conn) -> World:
 
 
 WORLD: World | None = None
+PAY_AFTER_CHECKOUT = True  # bench/faults.py's callbacks scenario places orders and delivers their callbacks itself
 PAYMENT_LOOKUP: Callable[[int], tuple[int, str] | None] | None = None
 
 
@@ -203,7 +204,7 @@ def check_out_and_pay(user):
         if placed.status_code in (409, 422, 429):  # out of stock, a refused coupon, a hold limit: a user's no
             placed.success()
     paid = re.search(r"/pay/sandbox/(\d+)", placed.headers.get("Location", "")) if placed.status_code == 302 else None
-    if paid:
+    if paid and PAY_AFTER_CHECKOUT:
         pay(user, int(paid.group(1)), twice=random.random() < 0.1)
 
 

@@ -132,8 +132,9 @@ start_redis() {
 }
 stop_redis() {
   if alive "$RUN/redis.pid"; then
-    redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || kill "$(cat "$RUN/redis.pid")"
-    wait_for 10 "Redis to stop" bash -c "! kill -0 $(cat "$RUN/redis.pid") 2>/dev/null" || true
+    local pid; pid=$(cat "$RUN/redis.pid")
+    redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || kill "$pid"
+    wait_for 10 "Redis to stop" bash -c "! kill -0 $pid 2>/dev/null" || true
   fi
   rm -f "$RUN/redis.pid"
 }
