@@ -78,6 +78,8 @@ def shoppers_buying() -> None:
 
 def kill_app(users: int) -> bool:
     shoppers_buying()
+    conn = load.psycopg.connect(load.database_url(), autocommit=True)
+    first_order = conn.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
     moments = {}
 
     def fault(started):
@@ -88,9 +90,10 @@ def kill_app(users: int) -> bool:
         rehearsal("start-app", "1")
         moments["back"] = time.time() - started
 
-    phase = run_phase(HOST, Shopper, users, 90, 10, during=fault)
+    phase = run_phase(HOST, Shopper, users, 120, 10, during=fault)
     report(phase.stats, phase.statuses, phase.seconds)
     kill, back = moments["kill"], moments["back"]
+    unpaid = _expire_unpaid(conn, first_order)
     around = window(phase.timeline, kill - 1, kill + 6)  # requests in flight when it died, and nginx noticing
     later = window(phase.timeline, kill + 6, phase.seconds)
     before = window(phase.timeline, 0, kill - 1)
@@ -102,7 +105,22 @@ def kill_app(users: int) -> bool:
         verdict(sum(n for s, n in around.items() if not isinstance(s, int) or s >= 500) <= 2 * 2,
                 "at most the killed instance's in-flight requests failed (2 workers, a request each, ×2 margin)"),
         verdict(failures_later == 0, "nginx routed around the dead instance and back to it: no error after"),
+        verdict(unpaid == 0, "every unpaid order of the scenario was cancelled by the expiry job once its "
+                             "reservation ended (stock back: see the invariants)"),
     ])
+
+
+def _expire_unpaid(conn, first_order: int) -> int:
+    """Wait for the reservations of this scenario's unpaid orders to end and the expiry job to cancel them;
+    returns how many are still unpaid after that."""
+    pending = "FROM orders WHERE id > %s AND status = 'pending_payment'"
+    last = conn.execute(f"SELECT max(reserved_until) {pending}", (first_order,)).fetchone()[0]
+    if last is not None:
+        wait = (last - conn.execute("SELECT now() at time zone 'utc'").fetchone()[0]).total_seconds() + 75
+        print(f"  {conn.execute(f'SELECT count(*) {pending}', (first_order,)).fetchone()[0]} unpaid order(s); "
+              f"waiting {max(wait, 0):.0f} s for their reservations to end and the expiry job to run")
+        time.sleep(max(wait, 0))
+    return conn.execute(f"SELECT count(*) {pending}", (first_order,)).fetchone()[0]
 
 
 def _search_documents(conn, kind: str) -> int:

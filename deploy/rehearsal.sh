@@ -24,8 +24,11 @@ APP_PORTS=("$((PORT + 1))" "$((PORT + 2))")
 PG_PORT="${REHEARSAL_PG_PORT:-55432}"
 REDIS_PORT="${REHEARSAL_REDIS_PORT:-56379}"
 PG_BIN="${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}"
-if [[ -z "${PYTHON_BIN:-}" ]]; then
-  if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON_BIN="$ROOT/.venv/bin/python"; else PYTHON_BIN="$(command -v python3)"; fi
+if [[ -z "${PYTHON_BIN:-}" ]]; then  # the project's venv (make install; a git worktree uses its main checkout's)
+  MAIN_CHECKOUT="$(dirname "$(git -C "$ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo "$ROOT/.git")")"
+  for candidate in "$ROOT/.venv/bin/python" "$MAIN_CHECKOUT/.venv/bin/python" "$(command -v python3)"; do
+    if [[ -x "$candidate" ]]; then PYTHON_BIN="$candidate"; break; fi
+  done
 fi
 FLASK=("$PYTHON_BIN" -m flask)
 GUNICORN=("$PYTHON_BIN" -m gunicorn)
@@ -74,6 +77,7 @@ export PUBLIC_BASE_URL='http://127.0.0.1:$PORT'
 export TRUSTED_PROXY_COUNT=1
 export PYTHONPATH='$ROOT'
 export FLASK_APP=wsgi.py
+export PYTHON_BIN='$PYTHON_BIN'
 export ORDER_RESERVATION_MINUTES='${REHEARSAL_RESERVATION_MINUTES:-3}'
 ENV
   # A short reservation (REHEARSAL_RESERVATION_MINUTES, default 3) lets the fault scenarios see unpaid orders
@@ -159,9 +163,12 @@ start_app() {  # start_app N (1 or 2)
   wait_for 90 "app instance $n" curl -fsS "http://127.0.0.1:$port/healthz"
 }
 stop_app() { signal_pidfile "$RUN/app$1.pid" TERM; }
-kill_app() {  # the host dies: the gunicorn master and its workers, at once
-  if alive "$RUN/app$1.pid"; then kill -9 -- "-$(cat "$RUN/app$1.pid")" 2>/dev/null || kill -9 "$(cat "$RUN/app$1.pid")"; fi
-  pkill -9 -P "$(cat "$RUN/app$1.pid" 2>/dev/null || echo 0)" 2>/dev/null || true
+kill_app() {  # the host dies: the gunicorn master and its workers, at once, mid-request
+  if alive "$RUN/app$1.pid"; then
+    local master; master=$(cat "$RUN/app$1.pid")
+    # shellcheck disable=SC2046  # one pid per word
+    kill -9 "$master" $(pgrep -P "$master") 2>/dev/null || true
+  fi
   rm -f "$RUN/app$1.pid"
 }
 
