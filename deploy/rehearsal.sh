@@ -179,8 +179,13 @@ start_bg() {  # start_bg NAME COMMAND...: a detached process group with its pid 
   echo $! >"$RUN/$name.pid"
 }
 start_worker() { start_bg "worker$1" "${FLASK[@]}" jobs worker; }
-kill_worker() {  # the worker host dies mid-job: the worker and the work-horse it forked
-  if alive "$RUN/worker$1.pid"; then kill -9 -- "-$(cat "$RUN/worker$1.pid")" 2>/dev/null || true; fi
+kill_worker() {  # the worker host dies mid-job: the worker and the work-horse it forked (RQ puts the horse in a
+  # session of its own, so it is found as the worker's child rather than by process group)
+  if alive "$RUN/worker$1.pid"; then
+    local pid; pid=$(cat "$RUN/worker$1.pid")
+    # shellcheck disable=SC2046
+    kill -9 "$pid" $(pgrep -P "$pid") 2>/dev/null || true
+  fi
   rm -f "$RUN/worker$1.pid"
 }
 start_scheduler() { start_bg scheduler "${FLASK[@]}" jobs scheduler; }
