@@ -335,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         load.TASKS[:] = MIX
         print(f"\n=== {name} ({args.users} shoppers; load average {os.getloadavg()[0]:.1f}) ===")
         ok = SCENARIOS[name](args.users)
+        conn = load.psycopg.connect(load.database_url(), autocommit=True)  # the scenario may have restarted it
         load.wait_for_quiet(conn)
         print("  invariants:")
         ok = not check_invariants(conn, before) and ok

@@ -421,10 +421,18 @@ def prepare():
     global WORLD, PAYMENT_LOOKUP
     conn = psycopg.connect(database_url(), autocommit=True)
     WORLD = load_world(conn)
-    lookup = psycopg.connect(database_url(), autocommit=True)
+    lookup = [psycopg.connect(database_url(), autocommit=True)]
 
     def payment_amount(payment_id: int):
-        return lookup.execute("SELECT amount_cents, currency FROM payments WHERE id = %s", (payment_id,)).fetchone()
+        """What the provider knows of a payment; None while the database is away (a fault scenario)."""
+        try:
+            if lookup[0].closed:
+                lookup[0] = psycopg.connect(database_url(), autocommit=True, connect_timeout=3)
+            return lookup[0].execute("SELECT amount_cents, currency FROM payments WHERE id = %s",
+                                     (payment_id,)).fetchone()
+        except psycopg.OperationalError:
+            lookup[0].close()
+            return None
 
     PAYMENT_LOOKUP = payment_amount
     return conn
