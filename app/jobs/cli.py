@@ -55,7 +55,9 @@ def worker():
             connection = Redis.from_url(redis_url)
             worker = Worker([Queue("default", connection=connection)], connection=connection,
                             maintenance_interval=WORKER_MAINTENANCE_SECONDS)
-            worker.work()
+            # with_scheduler: a retried job waits its interval in RQ's scheduled registry, and some worker's
+            # scheduler must move it back to the queue (without it, a retry never runs)
+            worker.work(with_scheduler=True)
             return
         except RedisConnectionError as exc:
             click.echo(f"Redis unreachable ({exc}); retrying in 5 s.", err=True)
