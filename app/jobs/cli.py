@@ -46,9 +46,6 @@ def worker():
     from rq import Queue, Worker
 
     from app.jobs.runner import WORKER_MAINTENANCE_SECONDS
-    from app.jobs.worker import use_app
-
-    use_app(current_app._get_current_object())
 
     while True:  # Redis going away is waited out, not fatal: queued jobs resume when it is back
         try:

@@ -1,26 +1,21 @@
 """What an RQ worker runs: a job inside an app context.
 
-`flask jobs worker` hands its app to `use_app` before it starts; RQ forks a work-horse per job, so each job
-starts from that app, already built and warmed, instead of paying create_app() (routes, the OpenAPI document,
-jieba's dictionary) per job. The horse never reuses a database connection it inherited from its parent.
+`flask jobs worker` runs inside its app's context, and RQ forks a work-horse per job from it, so the horse
+already holds that app, built and warmed: each job uses it instead of paying create_app() (routes, the OpenAPI
+document, jieba's dictionary) again. The horse never reuses a database connection it inherited from its parent.
 """
 from __future__ import annotations
 
-_APP = None
-
-
-def use_app(app) -> None:
-    """Run every job of this process (and of the horses it forks) in `app`."""
-    global _APP
-    _APP = app
+from flask import current_app, has_app_context
 
 
 def run_in_app(path: str, kwargs: dict):
     from app.extensions import db
     from app.jobs.runner import run_job
 
-    app = _APP
-    if app is None:
+    if has_app_context():  # a horse forked by `flask jobs worker`
+        app = current_app._get_current_object()
+    else:  # any other RQ worker
         from app import create_app
 
         app = create_app()
