@@ -158,7 +158,7 @@ start_app() {  # start_app N (1 or 2)
   local n=$1 port=${APP_PORTS[$(($1 - 1))]}
   alive "$RUN/app$n.pid" && return 0
   with_env setsid "${GUNICORN[@]}" --workers 2 --bind "127.0.0.1:$port" --pid "$RUN/app$n.pid" \
-    --access-logfile "$LOGS/app$n-access.log" --error-logfile "$LOGS/app$n.log" --graceful-timeout 10 --no-control-socket \
+    --access-logfile "$LOGS/app$n-access.log" --error-logfile "$LOGS/app$n.log" --graceful-timeout 10 --no-control-socket --capture-output \
     --timeout 60 --daemon wsgi:app
   wait_for 90 "app instance $n" curl -fsS "http://127.0.0.1:$port/healthz"
 }
