@@ -44,7 +44,18 @@ def create_app(config: Config | None = None) -> Flask:
                 "PUBLIC_BASE_URL is not set: API links will point at http://localhost:5000. Set it to the "
                 "site's public address, e.g. https://tastemaker.example.")
     _start_scheduler_on_first_request(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT proxies, take the client's address and scheme from their X-Forwarded-* headers
+    (only the entries those proxies appended, so a client cannot choose its own address)."""
+    count = app.config.get("TRUSTED_PROXY_COUNT", 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
 
 def settle_for_serving() -> None:
@@ -151,6 +162,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import seed_demo
     from app.feeds.cli import recommender_cli
     from app.jobs.cli import jobs_cli
+    from app.ops.cli import doctor
     from app.search.cli import search_cli
 
     app.cli.add_command(users_cli)
@@ -158,6 +170,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(recommender_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(doctor)
 
 
 def _money(cents: int, currency: str = "CNY") -> str:

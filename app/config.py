@@ -51,10 +51,14 @@ class Config:
     def __init__(self) -> None:
         self.INSTANCE_DIR = Path(_env("TASTEMAKER_INSTANCE", str(PROJECT_ROOT / "instance")))
         self.SECRET_KEY = _env("SECRET_KEY") or self._generated_secret_key()
+        self.SECRET_KEY_SOURCE = "environment" if _env("SECRET_KEY") else "instance"  # for `flask doctor`
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             _env("DATABASE_URL", f"sqlite:///{self.INSTANCE_DIR / 'tastemaker.db'}")
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            # An unreachable server fails a request in seconds (a 503 page), instead of hanging a worker.
+            self.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] = {"connect_timeout": 5}
         # Scheme and host of absolute links in API answers (never taken from a request's Host header);
         # unset: SERVER_NAME with PREFERRED_URL_SCHEME if set, else http://localhost:5000.
         self.PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
@@ -66,6 +70,10 @@ class Config:
         # FRAGMENT_CACHE_SECONDS (counts and edits change its key at once). 0 turns the cache off.
         self.FRAGMENT_CACHE_SECONDS = int(_env("FRAGMENT_CACHE_SECONDS", "300"))
         self.FRAGMENT_CACHE_SIZE = int(_env("FRAGMENT_CACHE_SIZE", "20000"))
+        # How many proxies (nginx, a cloud load balancer) stand in front of the app and append to
+        # X-Forwarded-For. 0: the peer's address is the client's. Behind one nginx it must be 1, or every
+        # per-address rate limit counts all clients as one (the proxy).
+        self.TRUSTED_PROXY_COUNT = int(_env("TRUSTED_PROXY_COUNT", "0"))
         self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = self.INSTANCE_DIR / "search"  # the Whoosh index
         # SEARCH_BACKEND=postgres: "auto" ranks with the RUM index when it exists, "off" never does.
@@ -83,6 +91,10 @@ class Config:
         self.IMAGE_WORK_TIMEOUT = float(_env("IMAGE_WORK_TIMEOUT", "10"))
         self.UPLOAD_RATE_LIMIT = _env("UPLOAD_RATE_LIMIT", "30/hour")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # While Redis is unreachable, limits are counted in each process's memory (looser across hosts, but
+        # pages keep serving); flask-limiter goes back to Redis when it answers again.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = bool(self.REDIS_URL)
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SESSION_COOKIE_HTTPONLY = True

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from marshmallow import INCLUDE, Schema, fields
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.core.field_messages import translate_field_errors
@@ -201,6 +202,18 @@ def _roll_back_session() -> None:
         log.warning("Rolling back after an error failed", exc_info=True)
 
 
+DATABASE_RETRY_AFTER = 5  # seconds a client is asked to wait while the database is unreachable
+
+
+def _forget_current_user() -> None:
+    """Treat the request as anonymous from here on: loading the signed-in user needs the database, and the
+    outage page (and the language chosen for it) must not try again."""
+    from flask import g
+    from flask_login import AnonymousUserMixin
+
+    g._login_user = AnonymousUserMixin()
+
+
 def register_error_handlers(app: Flask) -> None:
     """Route every error through one place: problem+json for the API, a translated page otherwise.
 
@@ -246,6 +259,27 @@ def register_error_handlers(app: Flask) -> None:
                 detail = _("Send the request body as JSON, with the header Content-Type: application/json.")
             return problem_response(status, detail, headers=headers)
         return error_page(status, limit_message or None, headers=headers)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc: Exception):
+        """The database is down, restarting or unreachable: a fast 503 that asks the client to come back, not a
+        500 traceback. The pool checks connections before use (pool_pre_ping), so the first request after the
+        database returns succeeds again with no restart."""
+        log.warning("Database unavailable on %s %s: %s", request.method, request.path, str(exc).splitlines()[0])
+        _roll_back_session()
+        _forget_current_user()
+        detail = _("The database is not answering right now. Please try again in a few seconds.")
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+        if wants_problem_json():
+            return problem_response(503, detail, code="database-unavailable", headers=headers)
+        try:
+            html = render_template("errors/unavailable.html", status=503, title=ERROR_TITLES[503],
+                                   explanation=detail, retry_after=DATABASE_RETRY_AFTER)
+        except Exception:  # noqa: BLE001  (answer without the template rather than fail the 503 itself)
+            log.exception("The unavailable page failed on %s %s", request.method, request.path)
+            html = str(detail)
+        return Response(html, status=503, mimetype="text/html", headers=headers)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

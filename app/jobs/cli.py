@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.extensions import db
 from app.jobs.runner import run_due_schedules
 
 jobs_cli = AppGroup("jobs", help="Background jobs and schedules.")
@@ -24,7 +25,13 @@ def run_due():
 def scheduler(interval: int):
     """Check schedules every minute, forever (one per host is fine: each period fires once)."""
     while True:
-        run_due_schedules()
+        try:
+            run_due_schedules()
+        except Exception as exc:  # noqa: BLE001  (the database restarting must not end the scheduler)
+            click.echo(f"Schedules not run this time: {exc!r}", err=True)
+            db.session.rollback()
+        finally:
+            db.session.remove()
         time.sleep(interval)
 
 
@@ -35,7 +42,20 @@ def worker():
     if not redis_url:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, there is nothing to work on.")
     from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from rq import Queue, Worker
 
-    connection = Redis.from_url(redis_url)
-    Worker([Queue("default", connection=connection)], connection=connection).work()
+    from app.jobs.runner import WORKER_MAINTENANCE_SECONDS
+
+    while True:  # Redis going away is waited out, not fatal: queued jobs resume when it is back
+        try:
+            connection = Redis.from_url(redis_url)
+            worker = Worker([Queue("default", connection=connection)], connection=connection,
+                            maintenance_interval=WORKER_MAINTENANCE_SECONDS)
+            # with_scheduler: a retried job waits its interval in RQ's scheduled registry, and some worker's
+            # scheduler must move it back to the queue (without it, a retry never runs)
+            worker.work(with_scheduler=True)
+            return
+        except RedisConnectionError as exc:
+            click.echo(f"Redis unreachable ({exc}); retrying in 5 s.", err=True)
+            time.sleep(5)

@@ -2,7 +2,8 @@
 
 A job is a plain function named by its dotted path ("app.feeds.training:train_nightly") so RQ can import
 it in a worker. Inline (no REDIS_URL) the job runs in this process right away; with Redis it goes to the
-"default" RQ queue and `flask jobs worker` runs it. Every job must be safe to run twice.
+"default" RQ queue and `flask jobs worker` runs it, and while Redis is unreachable it runs inline again.
+Every job must be safe to run twice: RQ retries a failed job, and one whose worker died mid-run.
 
 Schedules: `SCHEDULES` maps a name to (job path, period). `run_due_schedules(now)` claims each schedule's
 current period by inserting a JobRun row (unique on name+period), so however many hosts or processes call
@@ -40,6 +41,8 @@ SCHEDULES: dict[str, tuple[str, str]] = {
     "groupbuy-expire-groups": ("app.groupbuy.services:expire_overdue_groups", "%Y-%m-%dT%H:%M"),
 }
 NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
+JOB_RETRIES, JOB_RETRY_INTERVALS = 3, [10, 60, 300]  # a failed or abandoned RQ job runs again, up to 3 times
+WORKER_MAINTENANCE_SECONDS = 60  # how often workers look for jobs abandoned by a dead worker (RQ's default: 10 min)
 
 
 def resolve(path: str) -> Callable:
@@ -59,10 +62,20 @@ def enqueue(path: str, **kwargs) -> str:
         run_job(path, **kwargs)
         return "inline"
     from redis import Redis
-    from rq import Queue
+    from redis.exceptions import RedisError
+    from rq import Queue, Retry
 
-    queue = Queue("default", connection=Redis.from_url(redis_url))
-    job = queue.enqueue("app.jobs.worker.run_in_app", path, kwargs, job_timeout=3600)
+    try:
+        queue = Queue("default", connection=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5))
+        # A worker killed mid-job leaves it "abandoned"; RQ re-enqueues it while it has retries left (every job
+        # is safe to run twice), found by the workers' registry clean-up (WORKER_MAINTENANCE_SECONDS).
+        job = queue.enqueue("app.jobs.worker.run_in_app", path, kwargs, job_timeout=3600,
+                            retry=Retry(max=JOB_RETRIES, interval=JOB_RETRY_INTERVALS))
+    except RedisError as exc:
+        # Redis is down: the work is not dropped, it runs here and now (slower for this request, but done).
+        log.warning("Redis unreachable (%s): running %s inline", exc, path)
+        run_job(path, **kwargs)
+        return "inline"
     return job.id
 
 
