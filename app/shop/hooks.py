@@ -45,3 +45,24 @@ def order_moved(order: Order, from_status: str, to_status: str, now: datetime) -
 def refund_issued(order: Order, refund: Refund, now: datetime) -> None:
     for listener in list(_refund_issued):
         listener(order, refund, now)
+
+
+# --- order placed (added for commissions; separate from the lists above so other domains can add theirs) ---
+
+# fn(order, now): after checkout created `order` and its lines (flushed, ids known), before the buyer's cart
+# items are removed, inside the checkout's transaction. Attribution is snapshotted here (app/affiliate), so
+# a later rate change or click never moves an order already placed. Listeners must not commit.
+OrderPlaced = Callable[["Order", datetime], None]
+
+_order_placed: list[OrderPlaced] = []
+
+
+def on_order_placed(listener: OrderPlaced) -> OrderPlaced:
+    if listener not in _order_placed:
+        _order_placed.append(listener)
+    return listener
+
+
+def order_placed(order: Order, now: datetime) -> None:
+    for listener in list(_order_placed):
+        listener(order, now)
