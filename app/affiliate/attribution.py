@@ -245,7 +245,8 @@ def attribute_order(order: Order, now: datetime) -> None:
     product_ids = {line.product_id for line in lines}
     clicks = _click_touches(order.buyer_id, product_ids, now)
     cards = _card_times(order) if any(line.source_author_id for line in lines) else {}
-    rates = dict(db.session.execute(select(Product.id, Product.commission_bps).where(Product.id.in_(product_ids))))
+    rates = dict(db.session.execute(select(Product.id, Product.commission_bps)
+                                    .where(Product.id.in_(product_ids))).all())
     contact_checked: dict[int, bool] = {}
     for line in lines:
         touch = clicks.get(line.product_id)

@@ -76,7 +76,7 @@ def _with_context(entries: list[CommissionEntry]) -> list[EntryRow]:
     from app.shop.models import Refund
 
     reasons = dict(db.session.execute(select(Refund.id, Refund.reason).where(
-        Refund.id.in_({e.refund_id for e in entries if e.refund_id})))) if any(e.refund_id for e in entries) else {}
+        Refund.id.in_({e.refund_id for e in entries if e.refund_id}))).all()) if any(e.refund_id for e in entries) else {}
     rows = []
     for entry in entries:
         ctx = context.get(entry.order_line_id)
@@ -174,7 +174,7 @@ def link_funnels(user: User) -> list[Funnel]:
                CommissionEntry.kind.in_([EntryKind.PENDING, EntryKind.REVERSED]))
         .group_by(LineAttribution.link_id)).all())
     titles = dict(db.session.execute(select(Post.id, Post.title).where(
-        Post.id.in_({link.post_id for link in links if link.post_id})))) \
+        Post.id.in_({link.post_id for link in links if link.post_id}))).all()) \
         | {("p", pid): t for pid, t in db.session.execute(select(Product.id, Product.title).where(
             Product.id.in_({link.product_id for link in links if link.product_id})))}
     result = []
