@@ -75,8 +75,9 @@ def _with_context(entries: list[CommissionEntry]) -> list[EntryRow]:
         .where(OrderLine.id.in_(line_ids)))}
     from app.shop.models import Refund
 
-    reasons = dict(db.session.execute(select(Refund.id, Refund.reason).where(
-        Refund.id.in_({e.refund_id for e in entries if e.refund_id}))).all()) if any(e.refund_id for e in entries) else {}
+    refund_ids = {e.refund_id for e in entries if e.refund_id}
+    reasons = dict(db.session.execute(select(Refund.id, Refund.reason).where(Refund.id.in_(refund_ids))).all()) \
+        if refund_ids else {}
     rows = []
     for entry in entries:
         ctx = context.get(entry.order_line_id)
@@ -250,7 +251,7 @@ def shop_dashboard(viewer: User, slug: str, days: int = 30, now: datetime | None
         select(day, func.count(Order.id), func.sum(Order.total_cents), func.sum(Order.refunded_cents))
         .where(*sold).group_by(day))}
     units = {_as_date(r[0]): int(r[1] or 0) for r in db.session.execute(
-        select(day, func.sum(OrderLine.quantity - OrderLine.refunded_quantity))
+        select(day, func.sum(OrderLine.quantity - OrderLine.refunded_quantity)).select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id).where(*sold).group_by(day))}
     cday = _day(CommissionEntry.created_at)
     commission = {_as_date(r[0]): int(r[1] or 0) for r in db.session.execute(
@@ -270,13 +271,14 @@ def shop_dashboard(viewer: User, slug: str, days: int = 30, now: datetime | None
     top_products = db.session.execute(
         select(OrderLine.product_id, OrderLine.product_title,
                func.sum(OrderLine.quantity - OrderLine.refunded_quantity).label("units"),
-               func.sum(kept_net).label("revenue"))
+               func.sum(kept_net).label("revenue")).select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id).where(*sold)
         .group_by(OrderLine.product_id, OrderLine.product_title).order_by(func.sum(kept_net).desc()).limit(10)).all()
     attributed = (LineAttribution.shop_id == shop.id, Order.paid_at.is_not(None), Order.paid_at >= since)
     notes = db.session.execute(
         select(LineAttribution.post_id, Post.title, User.username, User.display_name,
                func.count(distinct(Order.id)).label("orders"), func.sum(kept_net).label("revenue"))
+        .select_from(LineAttribution)
         .join(OrderLine, OrderLine.id == LineAttribution.order_line_id)
         .join(Order, Order.id == LineAttribution.order_id)
         .join(Post, Post.id == LineAttribution.post_id)
@@ -286,7 +288,7 @@ def shop_dashboard(viewer: User, slug: str, days: int = 30, now: datetime | None
         .order_by(func.sum(kept_net).desc()).limit(10)).all()
     creators = db.session.execute(
         select(User.username, User.display_name, func.count(distinct(Order.id)).label("orders"),
-               func.sum(kept_net).label("revenue"))
+               func.sum(kept_net).label("revenue")).select_from(LineAttribution)
         .join(OrderLine, OrderLine.id == LineAttribution.order_line_id)
         .join(Order, Order.id == LineAttribution.order_id)
         .join(User, User.id == LineAttribution.beneficiary_id)
@@ -303,7 +305,7 @@ def product_sales(product_id: int) -> tuple[int, int]:
         select(func.coalesce(func.sum(OrderLine.quantity - OrderLine.refunded_quantity), 0),
                func.coalesce(func.sum(case((LineAttribution.order_line_id.is_not(None),
                                             OrderLine.quantity - OrderLine.refunded_quantity), else_=0)), 0))
-        .join(Order, Order.id == OrderLine.order_id)
+        .select_from(OrderLine).join(Order, Order.id == OrderLine.order_id)
         .outerjoin(LineAttribution, LineAttribution.order_line_id == OrderLine.id)
         .where(OrderLine.product_id == product_id, Order.status.in_(KEPT))).one()
     return int(row[0]), int(row[1])

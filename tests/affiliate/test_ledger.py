@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from app.affiliate import attribution, ledger
 from app.affiliate.models import AbuseFlag, LineAttribution, Payout
-from app.core.errors import Forbidden, Invalid
+from app.core.errors import Conflict, Forbidden, Invalid
 from app.extensions import db
 from app.shop import catalog
-from tests.affiliate.conftest import RATE, T0, buy_paid, click, complete, entries, ledger_sum, refund_units, release
+from tests.affiliate.conftest import RATE, T0, buy_paid, click, complete, entries, refund_units, release
 from tests.shop.conftest import buyer_with_address
 
 WEEK = timedelta(days=7)
@@ -70,7 +70,7 @@ def test_refunding_an_order_twice_reverses_once(aff):
     click(link, aff.reader, T0)
     order = buy_paid(aff, at=T0)
     refund_units(aff, order.id, None, T0 + timedelta(hours=1))
-    with pytest.raises(Exception):
+    with pytest.raises(Conflict):
         refund_units(aff, order.id, None, T0 + timedelta(hours=2))
     db.session.rollback()
     assert entries(aff.creator.id) == [("pending", 299), ("reversed", -299)]
