@@ -69,7 +69,7 @@ def my_balances():
     """Your pending, available (negative when owed), owed, paid-out and reversed totals: sums of your ledger."""
     totals = ledger.balances(require_user().id)
     return {"pending_cents": totals.pending_cents, "available_cents": totals.available_cents,
-            "owed_cents": totals.owed_cents, "paid_cents": totals.paid_cents,
+            "owed_cents": totals.owed_cents, "payable_cents": totals.payable_cents, "paid_cents": totals.paid_cents,
             "reversed_cents": totals.reversed_cents, "currency": totals.currency}
 
 

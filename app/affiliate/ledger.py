@@ -183,14 +183,16 @@ def _release_order(order_id: int, now: datetime) -> int:
 @dataclass
 class Balances:
     pending_cents: int
-    available_cents: int  # may be negative: owed, taken from future earnings before any payout
+    available_cents: int  # net: may be negative when owed, taken from future earnings before any payout
     paid_cents: int
     reversed_cents: int
+    owed_cents: int = 0  # what refunds after payout took back (lines whose available part is below zero)
     currency: str = "CNY"
 
     @property
-    def owed_cents(self) -> int:
-        return max(0, -self.available_cents)
+    def earned_available_cents(self) -> int:
+        """Available before the debt is taken off (the lines still to be paid)."""
+        return self.available_cents + self.owed_cents
 
     @property
     def payable_cents(self) -> int:
@@ -198,7 +200,7 @@ class Balances:
 
 
 def balances(user_id: int) -> Balances:
-    """A user's totals: sums of their ledger rows (never stored)."""
+    """A user's totals: sums of their ledger rows (never stored). `owed` sums the lines left below zero."""
     row = db.session.execute(select(
         func.coalesce(func.sum(CommissionEntry.pending_cents), 0),
         func.coalesce(func.sum(CommissionEntry.available_cents), 0),
@@ -206,7 +208,11 @@ def balances(user_id: int) -> Balances:
         func.coalesce(func.sum(case((CommissionEntry.kind == EntryKind.REVERSED, -CommissionEntry.amount_cents),
                                     else_=0)), 0),
     ).where(CommissionEntry.beneficiary_id == user_id)).one()
-    return Balances(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    per_line = (select(func.sum(CommissionEntry.available_cents).label("left"))
+                .where(CommissionEntry.beneficiary_id == user_id)
+                .group_by(CommissionEntry.order_line_id).subquery())
+    owed = db.session.scalar(select(func.coalesce(func.sum(per_line.c.left), 0)).where(per_line.c.left < 0))
+    return Balances(int(row[0]), int(row[1]), int(row[2]), int(row[3]), -int(owed or 0))
 
 
 # --- payouts ----------------------------------------------------------------------------------------------

@@ -44,8 +44,11 @@ class FunnelListSchema(Schema):
 
 class BalancesSchema(Schema):
     pending_cents = fields.Integer(dump_only=True)
-    available_cents = fields.Integer(dump_only=True, metadata={"description": "Below zero when owed."})
-    owed_cents = fields.Integer(dump_only=True)
+    available_cents = fields.Integer(dump_only=True, metadata={
+        "description": "Net of what is owed; below zero when refunds after payout exceed what is available."})
+    owed_cents = fields.Integer(dump_only=True, metadata={
+        "description": "Taken back by refunds after payout; settled from future earnings before any payout."})
+    payable_cents = fields.Integer(dump_only=True, metadata={"description": "What the next payout would pay."})
     paid_cents = fields.Integer(dump_only=True)
     reversed_cents = fields.Integer(dump_only=True)
     currency = fields.String(dump_only=True)
