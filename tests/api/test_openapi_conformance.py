@@ -137,6 +137,7 @@ def path_values(app) -> dict[str, list[str]]:
     from sqlalchemy import select
 
     from app.accounts.models import User
+    from app.affiliate.models import ShareLink
     from app.communities.models import Community
     from app.extensions import db
     from app.posts.models import Collection, Post, Tag
@@ -156,6 +157,7 @@ def path_values(app) -> dict[str, list[str]]:
             "order_id": [str(i) for i in db.session.scalars(select(Order.id).where(Order.buyer_id == reader.id))],
             "payment_id": first(select(Payment.id).where(Payment.buyer_id == reader.id).order_by(Payment.id)),
             "name": first(select(Tag.name).order_by(Tag.post_count.desc())),
+            "code": first(select(ShareLink.code).order_by(ShareLink.id)),
         }
 
 
