@@ -203,3 +203,39 @@ def test_a_merchant_cannot_set_a_rate_above_the_site_maximum_in_the_form(aff, cl
     response = client.post_form("/shop/shop-merchant/products/new", {"title": "Generous", "commission": "25",
                                                                      "description": ""})
     assert response.status_code == 422 and "between 0% and 20%" in response.get_data(as_text=True)
+
+
+def test_earnings_and_dashboard_pages_run_a_fixed_number_of_queries(aff, app, client):
+    from tests.query_count import count_queries
+
+    link = _link(aff)
+
+    def counts() -> tuple[int, int]:
+        sign_in(client, "creator")
+        with count_queries(app) as earnings:
+            assert client.get("/me/earnings").status_code == 200
+        client.post_form("/logout")
+        sign_in(client, "merchant")
+        with count_queries(app) as board:
+            assert client.get("/shop/shop-merchant/dashboard").status_code == 200
+        client.post_form("/logout")
+        return len(earnings), len(board)
+
+    click(link, aff.reader, T0)
+    buy_paid(aff, at=T0)
+    few = counts()
+    for hours in range(1, 8):
+        click(link, aff.reader, T0 + timedelta(hours=hours))
+        buy_paid(aff, quantity=1, at=T0 + timedelta(hours=hours))
+    more = counts()
+    assert more[0] <= few[0] and more[1] <= few[1], (few, more)  # eight orders cost no more than one
+
+
+def test_a_link_to_a_product_no_longer_for_sale_is_404(aff, client):
+    from app.shop import catalog
+    from app.shop.models import ProductStatus
+
+    link = _link(aff)
+    catalog.set_product_status(aff.merchant, aff.product_id, ProductStatus.ARCHIVED)
+    assert client.get(f"/s/{link.code}", headers=UA).status_code == 404
+    assert client.get(f"/api/v1/share-links/{link.code}").status_code == 404
