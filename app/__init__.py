@@ -155,6 +155,9 @@ def _register_blueprints(app: Flask) -> None:
     if app.config.get("PAYMENT_PROVIDER", "sandbox") == "sandbox":
         app.register_blueprint(sandbox_bp)  # its Pay button moves no money: it exists only where it is the provider
     register_api(app)
+    from app.affiliate import init_app as init_affiliate
+
+    init_affiliate(app)  # connects the shop's order hooks and its pages (after the shop's blueprint)
 
 
 def _register_cli(app: Flask) -> None:

@@ -137,6 +137,14 @@ class Config:
         self.MAX_HELD_UNITS_PER_SKU = int(_env("MAX_HELD_UNITS_PER_SKU", "10"))
         self.CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "10/minute;60/hour")
         self.CHECKOUT_IP_RATE_LIMIT = _env("CHECKOUT_IP_RATE_LIMIT", "30/minute;300/hour")
+        # Sharing commissions (app/affiliate): how long a share-link click stays attributed to its visitor, the
+        # highest product commission a shop may set (percent), the least balance a payout run pays (cents),
+        # and how many share links one account may create and clicks one visitor may make.
+        self.AFFILIATE_WINDOW_DAYS = int(_env("AFFILIATE_WINDOW_DAYS", "7"))
+        self.AFFILIATE_MAX_RATE = float(_env("AFFILIATE_MAX_RATE", "20"))
+        self.AFFILIATE_PAYOUT_MINIMUM_CENTS = int(_env("AFFILIATE_PAYOUT_MINIMUM_CENTS", "1000"))
+        self.SHARE_LINK_RATE_LIMIT = _env("SHARE_LINK_RATE_LIMIT", "30/hour")
+        self.SHARE_CLICK_RATE_LIMIT = _env("SHARE_CLICK_RATE_LIMIT", "60/minute")
         # werkzeug's method for new password hashes. Not read from the environment: only TestConfig changes it.
         self.PASSWORD_HASH_METHOD = "scrypt"
 

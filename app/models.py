@@ -1,5 +1,6 @@
 """Imports every domain's models so SQLAlchemy's metadata (create_all, Alembic) sees the whole schema."""
 from app.accounts import models as accounts_models  # noqa: F401
+from app.affiliate import models as affiliate_models  # noqa: F401
 from app.communities import models as communities_models  # noqa: F401
 from app.events import models as events_models  # noqa: F401
 from app.feeds import models as feeds_models  # noqa: F401

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts import sessions
+from app.accounts import hooks, sessions
 from app.accounts.mail import queue_email
 from app.accounts.models import ApiToken, User
 from app.core import images
@@ -153,12 +153,15 @@ def register_user(username: str, email: str, password: str, *, invite_code: str 
     display_name = check_name_characters((display_name or "").strip(), "display_name")[:60]
     if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
         raise _field_error("username", _("This username is taken."))
+    inviter = None
+    if invite_code:
+        inviter = db.session.scalar(select(User).where(User.invite_code == invite_code.strip(),
+                                                       User.deleted_at.is_(None)))
+        if inviter is None:
+            raise _field_error("invite", _("This invite code does not exist. Check it, or leave it empty."))
     owner_id = db.session.scalar(select(User.id).where(User.email_key == email.lower()))
     if owner_id:
         raise EmailAlreadyRegistered(owner_id)
-    inviter = None
-    if invite_code:
-        inviter = db.session.scalar(select(User).where(User.invite_code == invite_code))
     user = User(
         username=username, username_key=username.lower(), email=email, email_key=email.lower(),
         password_hash=hash_password(password), display_name=display_name,
@@ -169,6 +172,7 @@ def register_user(username: str, email: str, password: str, *, invite_code: str 
         with unit_of_work():
             db.session.flush()
             queue_user(user.id)
+            hooks.user_registered(user)  # e.g. an invited user follows their inviter (app/affiliate)
     except IntegrityError:  # a concurrent registration took the name or email first (the unit rolled back)
         owner_id = db.session.scalar(select(User.id).where(User.email_key == email.lower()))
         if owner_id and not db.session.scalar(select(User.id).where(User.username_key == username.lower())):

@@ -24,6 +24,7 @@ def docs():
 def register_api(app: Flask) -> None:
     from app.accounts.api import blp as accounts_blp
     from app.accounts.services import user_for_token
+    from app.affiliate.api import blp as affiliate_blp
     from app.communities.api import blp as communities_blp
     from app.feeds.api import blp as feeds_blp
     from app.groupbuy.api import blp as groupbuy_blp
@@ -43,7 +44,7 @@ def register_api(app: Flask) -> None:
     # that computes something else declares its type in its metadata, which takes precedence.
     api.register_field(fields.Function, "string", None)
     api_blueprints = (accounts_blp, social_blp, communities_blp, posts_blp, feeds_blp, search_blp, shop_blp,
-                      groupbuy_blp)
+                      groupbuy_blp, affiliate_blp)
     names = {blp.name for blp in api_blueprints}
     for blp in api_blueprints:
         csrf.exempt(blp)  # API CSRF is checked in authenticate_api_request, only for cookie sessions

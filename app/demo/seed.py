@@ -111,6 +111,9 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
     from app.demo.groupbuy_seed import seed_groupbuys
 
     report.storefront.update(seed_groupbuys(named, seed) if report.storefront else {})
+    from app.demo.affiliate_seed import seed_affiliate
+
+    report.storefront = {**(report.storefront or {}), **seed_affiliate(named, seed)}
     # Demo people have "picked their communities" already; only real newcomers see the first-log-in picker.
     with unit_of_work():
         db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))

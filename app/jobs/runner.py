@@ -39,6 +39,8 @@ SCHEDULES: dict[str, tuple[str, str]] = {
     "accounts-purge-sessions": ("app.accounts.sessions:purge_ended_sessions", "%Y-%m-%d"),
     # Overdue group-buys expire (one refund job per paid order) and failed refunds are retried.
     "groupbuy-expire-groups": ("app.groupbuy.services:expire_overdue_groups", "%Y-%m-%dT%H:%M"),
+    # Commissions of orders whose return window has passed become available (app/affiliate/ledger.py).
+    "affiliate-release": ("app.affiliate.ledger:release_available_commissions", "%Y-%m-%dT%H"),
 }
 NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
 JOB_RETRIES, JOB_RETRY_INTERVALS = 3, [10, 60, 300]  # a failed or abandoned RQ job runs again, up to 3 times

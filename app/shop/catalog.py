@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -120,6 +122,31 @@ def _own_product(merchant: User, product_id: int) -> Product:
 
 # --- products and SKUs ------------------------------------------------------------------------------------
 
+def max_commission_bps() -> int:
+    """The highest commission a shop may offer on a product: AFFILIATE_MAX_RATE (percent, default 20)."""
+    return int(round(float(current_app.config.get("AFFILIATE_MAX_RATE", 20)) * 100))
+
+
+def check_commission_bps(commission_bps) -> str | None:
+    """Why a product commission (basis points) is refused, or None: 0 up to the site maximum."""
+    if not isinstance(commission_bps, int) or isinstance(commission_bps, bool) \
+            or not 0 <= commission_bps <= max_commission_bps():
+        return _("The commission must be between 0%% and %(max)s%%.", max=format_decimal(max_commission_bps() / 100))
+    return None
+
+
+@transactional
+def set_product_commission(merchant: User, product_id: int, commission_bps: int) -> Product:
+    """Change what sharers earn on future sales of one of your products (orders already placed keep the
+    rate they were placed at)."""
+    product = _own_product(merchant, product_id)
+    error = check_commission_bps(commission_bps)
+    if error:
+        raise Invalid(error, {"commission_bps": [error]})
+    product.commission_bps = commission_bps
+    return product
+
+
 @transactional
 def create_product(merchant: User, shop_id: int, *, title: str, description: str = "",
                    community_id: int | None = None, commission_bps: int = 0) -> Product:
@@ -129,8 +156,9 @@ def create_product(merchant: User, shop_id: int, *, title: str, description: str
     errors: dict[str, list[str]] = {}
     if not title or len(title) > 120:
         errors["title"] = [_("Give the product a title of up to 120 characters.")]
-    if not isinstance(commission_bps, int) or isinstance(commission_bps, bool) or not 0 <= commission_bps <= 10_000:
-        errors["commission_bps"] = [_("The commission must be between 0% and 100%.")]
+    commission_error = check_commission_bps(commission_bps)
+    if commission_error:
+        errors["commission_bps"] = [commission_error]
     if community_id is not None and db.session.get(Community, community_id) is None:
         errors["community_id"] = [_("No such community.")]
     if errors:

@@ -43,7 +43,7 @@ from app.core.uow import unit_of_work
 from app.extensions import db
 from app.posts.models import STATUS_PUBLISHED, Post
 from app.search.queue import queue_product_counts
-from app.shop import coupons
+from app.shop import coupons, hooks
 from app.shop.models import (
     Address,
     Cart,
@@ -492,6 +492,7 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
             db.session.flush()
             db.session.add(OrderEvent(order_id=order.id, from_status=None, to_status=OrderStatus.PENDING_PAYMENT,
                                       actor_id=buyer.id, note="placed", created_at=now))
+            hooks.order_placed(order, now)  # commissions snapshot their attribution (app/shop/hooks.py)
             orders.append(order)
         if quote:
             shop_order = next((o.id for o in orders if o.shop_id == quote.coupon.shop_id), None)

@@ -81,3 +81,22 @@ def on_order_page(panel: OrderPanel) -> OrderPanel:
 
 def order_page_panels(order, viewer) -> list[str]:
     return [html for html in (panel(order, viewer) for panel in list(_order_panels)) if html]
+# --- order placed (added for commissions; separate from the lists above so other domains can add theirs) ---
+
+# fn(order, now): after checkout created `order` and its lines (flushed, ids known), before the buyer's cart
+# items are removed, inside the checkout's transaction. Attribution is snapshotted here (app/affiliate), so
+# a later rate change or click never moves an order already placed. Listeners must not commit.
+OrderPlaced = Callable[["Order", datetime], None]
+
+_order_placed: list[OrderPlaced] = []
+
+
+def on_order_placed(listener: OrderPlaced) -> OrderPlaced:
+    if listener not in _order_placed:
+        _order_placed.append(listener)
+    return listener
+
+
+def order_placed(order: Order, now: datetime) -> None:
+    for listener in list(_order_placed):
+        listener(order, now)

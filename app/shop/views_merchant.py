@@ -89,9 +89,9 @@ def _community_choices() -> list[tuple[str, str]]:
 def _commission_bps(text: str) -> int:
     """A percentage typed in the form ("5", "7.5") as basis points."""
     cents = parse_amount(text or "0")
-    if cents is None or cents > 10_000:
-        raise Invalid(_("The commission must be between 0% and 100%."),
-                      {"commission": [_("The commission must be between 0% and 100%.")]})
+    error = catalog.check_commission_bps(cents if cents is not None else -1)
+    if error:
+        raise Invalid(error, {"commission": [error]})
     return cents  # "7.50" % → 750 basis points: percent hundredths are basis points
 
 

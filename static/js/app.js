@@ -48,3 +48,18 @@
     pin.hidden = false;
   });
 })();
+// Copy buttons (share and invite links): copy the target field's value and say so on the button.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var field = document.querySelector(button.dataset.copy);
+    if (!field) { return; }
+    field.select();
+    var done = function () { button.textContent = button.dataset.copied || button.textContent; };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+    } else { document.execCommand("copy"); done(); }
+  });
+})();

@@ -137,6 +137,7 @@ def path_values(app) -> dict[str, list[str]]:
     from sqlalchemy import select
 
     from app.accounts.models import User
+    from app.affiliate.models import ShareLink
     from app.communities.models import Community
     from app.extensions import db
     from app.groupbuy.models import Campaign, Group
@@ -159,6 +160,7 @@ def path_values(app) -> dict[str, list[str]]:
             "name": first(select(Tag.name).order_by(Tag.post_count.desc())),
             "campaign_id": first(select(Campaign.id).order_by(Campaign.id)),
             "group_id": first(select(Group.id).order_by(Group.id)),
+            "code": first(select(ShareLink.code).order_by(ShareLink.id)),
         }
 
 

@@ -1,0 +1,43 @@
+"""`affiliate_panel(kind, obj)`: what the posts' and the shop's templates show of commissions — the share
+button, the disclosure that a sharer earns on this purchase, and the product's real sales figures — rendered
+here so those lower layers never import this package (create_app registers it as a template global)."""
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_babel import format_decimal, get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.affiliate import attribution, reports
+
+
+def sold_label(units: int) -> str:
+    """Units sold as shoppers read them: "12,345" in English, "1.2万" in Chinese from ten thousand on."""
+    locale = str(get_locale() or "en")
+    if locale.startswith("zh") and units >= 10_000:
+        return f"{units / 10_000:.1f}".rstrip("0").rstrip(".") + "万"
+    return format_decimal(units)
+
+
+def affiliate_panel(kind: str, obj) -> Markup:
+    user_id = current_user.id if current_user.is_authenticated else None
+    context: dict = {"kind": kind, "obj": obj}
+    if kind == "post":
+        if getattr(obj, "status", None) != "published":
+            return Markup("")
+    elif kind == "product":
+        from app.affiliate.views import VISITOR_COOKIE
+
+        context["touch"] = attribution.visitor_touch(user_id=user_id, anon_id=request.cookies.get(VISITOR_COOKIE),
+                                                     product_id=obj.id)
+        context["sold"], context["via_notes"] = reports.product_sales(obj.id)
+        context["sold_text"] = sold_label(context["sold"])
+        context["estimate"], context["rate"] = attribution.estimated_commission(obj)
+        context["from_post"] = request.args.get("from", "")
+    elif kind == "order":
+        context["attributions"] = attribution.order_attributions(obj.id)
+        if not context["attributions"]:
+            return Markup("")
+    elif kind != "shop_manage":
+        return Markup("")
+    return Markup(render_template("affiliate/_panel.html", **context))
