@@ -1,7 +1,7 @@
 """sharing commissions: share links, clicks, line attributions, the commission ledger, payouts
 
 Revision ID: ebff81cc92ee
-Revises: d7a3e5f1b2c4
+Revises: 1337dc77043c
 Create Date: 2026-12-06 19:49:57.177242
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ebff81cc92ee'
-down_revision = 'd7a3e5f1b2c4'
+down_revision = '1337dc77043c'
 branch_labels = None
 depends_on = None
 
