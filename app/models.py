@@ -8,3 +8,4 @@ from app.posts import models as posts_models  # noqa: F401
 from app.search import models as search_models  # noqa: F401
 from app.shop import models as shop_models  # noqa: F401
 from app.social import models as social_models  # noqa: F401
+from app.moderation import models as moderation_models  # noqa: F401

@@ -135,6 +135,9 @@ class Shop(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    # Delisted by a site admin (app/moderation): hidden from listings and search, takes no orders.
+    delisted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delist_reason: Mapped[str | None] = mapped_column(Text)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
 
@@ -154,6 +157,8 @@ class Product(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=ProductStatus.DRAFT)
     commission_bps: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    delisted_at: Mapped[datetime | None] = mapped_column(DateTime)  # by a site admin (app/moderation)
+    delist_reason: Mapped[str | None] = mapped_column(Text)
 
     shop: Mapped[Shop] = relationship()
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
