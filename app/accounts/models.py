@@ -79,6 +79,13 @@ class User(UserMixin, db.Model):
         return f"<User {self.username}>"
 
 
+def suspended_now_clause():
+    """SQL for User.is_suspended at the clock's now (an expired suspension no longer counts)."""
+    from sqlalchemy import or_
+
+    return User.suspended_at.is_not(None) & or_(User.suspended_until.is_(None), User.suspended_until > now())
+
+
 class ApiToken(db.Model):
     """A personal access token. Only a SHA-256 of the secret is stored; the secret is shown once."""
 

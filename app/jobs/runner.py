@@ -36,6 +36,7 @@ SCHEDULES: dict[str, tuple[str, str]] = {
     # Likes and saves change search counts in batches; this writes whatever a quiet minute left waiting.
     "search-flush-counts": ("app.search.indexing:flush_count_refreshes", "%Y-%m-%dT%H:%M"),
     "accounts-purge-sessions": ("app.accounts.sessions:purge_ended_sessions", "%Y-%m-%d"),
+    "moderation-lift-suspensions": ("app.moderation.jobs:lift_expired_suspensions", "%Y-%m-%dT%H:%M"),
 }
 NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
 

@@ -9,12 +9,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.communities.services import ensure_may_participate
 from app.core.clock import now
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.uow import transactional
 from app.events.log import record_action
 from app.extensions import db
+from app.posts.hooks import comment_written
 from app.posts.models import STATUS_DELETED, STATUS_PUBLISHED, Comment, Post
+from app.posts.pace import ensure_comment_pace
 from app.posts.services import (
     add_to_post_counter,
     ensure_engageable,
@@ -59,7 +62,9 @@ def add_comment(author: User, post: Post, body: str | None, parent_id: int | Non
     ensure_engageable(post, author)
     if post.comments_locked:
         raise Forbidden(_("Comments on this note are locked."), code="comments-locked")
+    ensure_may_participate(author, post.community_id)
     body = _clean_body(body)
+    ensure_comment_pace(author, body)
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -89,6 +94,7 @@ def add_comment(author: User, post: Post, body: str | None, parent_id: int | Non
         notified.add(post.author_id)
     notify_mentions(body, author, "comment", comment.id, skip=notified)
     record_action("comment", user_id=author.id, post_id=post.id)
+    comment_written(comment)
     return comment
 
 

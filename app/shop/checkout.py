@@ -51,8 +51,6 @@ from app.shop.models import (
     Payment,
     PostProduct,
     Product,
-    ProductStatus,
-    ShopStatus,
     Sku,
 )
 from app.shop.orders import reservation_minutes
@@ -238,8 +236,7 @@ def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str |
     for index, line in enumerate(requested):
         sku = skus.get(line.sku_id)
         field = f"lines.{index}"
-        if sku is None or not sku.is_active or sku.product.status != ProductStatus.ACTIVE \
-                or sku.product.shop.status != ShopStatus.APPROVED:
+        if sku is None or not sku.is_active or not sku.product.is_listed:
             errors[f"{field}.sku_id"] = [_("This item is no longer for sale.")]
         elif line.product_id is not None and line.product_id != sku.product_id:
             errors[f"{field}.sku_id"] = [_("This option belongs to another product.")]

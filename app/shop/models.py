@@ -23,11 +23,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    select,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import User
+from app.accounts.models import User, suspended_now_clause
 from app.core.clock import now
 from app.extensions import db
 
@@ -141,6 +143,11 @@ class Shop(db.Model):
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
 
+    @property
+    def takes_orders(self) -> bool:
+        """Approved, not delisted, and its owner is not suspended (open orders still complete or refund)."""
+        return self.status == ShopStatus.APPROVED and self.delisted_at is None and not self.owner.is_suspended
+
 
 class Product(db.Model):
     __tablename__ = "products"
@@ -163,6 +170,11 @@ class Product(db.Model):
     shop: Mapped[Shop] = relationship()
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
     images: Mapped[list[ProductImage]] = relationship(order_by="ProductImage.position", back_populates="product")
+
+    @property
+    def is_listed(self) -> bool:
+        """Shown and sold: active, not delisted, in a shop that takes orders (see listed_product_clause)."""
+        return self.status == ProductStatus.ACTIVE and self.delisted_at is None and self.shop.takes_orders
 
 
 class ProductImage(db.Model):
@@ -524,3 +536,10 @@ class CouponRedemption(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=RedemptionStatus.RESERVED)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+def listed_product_clause():
+    """SQL for Product.is_listed; the query must join Shop. One definition for every listing and sale."""
+    return and_(Product.status == ProductStatus.ACTIVE, Product.delisted_at.is_(None),
+                Shop.status == ShopStatus.APPROVED, Shop.delisted_at.is_(None),
+                Shop.owner_id.not_in(select(User.id).where(suspended_now_clause())))
