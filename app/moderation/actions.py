@@ -533,6 +533,10 @@ def can_appeal(user: User | None, action: ModAction) -> bool:
                 and db.session.scalar(select(Appeal.id).where(Appeal.action_id == action.id)) is None)
 
 
+def is_reversed(action: ModAction) -> bool:
+    return _reversed(action)
+
+
 def _reversed(action: ModAction) -> bool:
     return db.session.scalar(select(ModAction.id).where(ModAction.reverses_id == action.id)) is not None
 

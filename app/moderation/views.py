@@ -200,7 +200,9 @@ def action(action_id: int):
     return render_template("moderation/action.html", row=row, appeal=actions.appeal_of(row),
                            can_appeal=actions.can_appeal(viewer, row), concerned=concerned,
                            names_visible=policy.moderates(viewer, row.community_id),
-                           deadline=actions.appeal_deadline(row), target=_target_or_none(row))
+                           deadline=actions.appeal_deadline(row), target=_target_or_none(row),
+                           reversal=actions.REVERSAL.get(row.kind) if policy.moderates(viewer, row.community_id)
+                           and not actions.is_reversed(row) else None)
 
 
 def _target_or_none(row: ModAction):
