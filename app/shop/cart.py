@@ -13,7 +13,7 @@ from app.core.db import insert_if_absent
 from app.core.errors import Invalid, NotFound
 from app.core.uow import transactional, unit_of_work
 from app.extensions import db
-from app.shop.checkout import attributions, is_id, max_quantity, parse_quantity
+from app.shop.checkout import attributions, ensure_may_buy_from_notes, is_id, max_quantity, parse_quantity
 from app.shop.models import Address, Cart, CartItem, Product, Sku
 
 
@@ -74,6 +74,8 @@ def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None 
     quantity = parse_quantity(quantity)
     sku = sku_for_sale(sku_id)
     check_product(sku, product_id)
+    if source_post_id is not None:
+        ensure_may_buy_from_notes(user, [source_post_id])
     if source_post_id is not None and not attributions([(source_post_id, sku.product_id)], user.id):
         source_post_id = None  # a card from a removed or unknown note, or the buyer's own, earns no attribution
     cart = cart_of(user)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
+from app.communities.services import ensure_may_participate
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.parsing import MAX_ID, parse_id, parse_whole_number
@@ -158,6 +159,15 @@ def _buyer_address(buyer: User, address_id) -> Address:
         message = _("Choose one of your saved addresses.")
         raise Invalid(message, {"address_id": [message]})
     return address
+
+
+def ensure_may_buy_from_notes(buyer: User, post_ids) -> None:
+    """A member banned from a community cannot buy from its notes' product cards (checkout-from-note)."""
+    ids = {post_id for post_id in post_ids if post_id}
+    if not ids:
+        return
+    for community_id in set(db.session.scalars(select(Post.community_id).where(Post.id.in_(ids)))):
+        ensure_may_participate(buyer, community_id)
 
 
 def attributions(pairs, buyer_id: int | None = None) -> dict[tuple[int, int], int]:
@@ -396,6 +406,7 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
         # The key first: a concurrent request with it waits here, before pricing or taking any stock.
         key_row = _record_key(buyer, claim, now) if claim else None
         requested = _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is said first
+        ensure_may_buy_from_notes(buyer, [line.source_post_id for line in requested])
         address = _buyer_address(buyer, address_id)
         priced = _price_lines(buyer, requested, coupon_code, now)
         requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,
