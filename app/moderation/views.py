@@ -15,7 +15,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.accounts.services import get_user_by_username
+from app.accounts.services import get_user_by_username, user_for_suspension_token
 from app.communities.services import active_bans, get_community, moderators_of
 from app.core.auth import current_viewer
 from app.core.clock import now
@@ -235,6 +235,31 @@ def decide(appeal_id: int):
     return redirect(_back(url_for("moderation.queue_page"))), 303
 
 
+@bp.route("/mod/suspension/<token>", methods=["GET", "POST"])
+def suspension(token: str):
+    """A suspended account (it cannot log in) reads the reason and appeals, with the token its log-in gave."""
+    subject = user_for_suspension_token(token)
+    if subject is None:
+        flash(_("This link has expired. Log in again to see your suspension."), "info")
+        return redirect(url_for("accounts.login"))
+    row = actions.latest_action_on(KIND_USER, subject.id, "suspend_user")
+    if row is None:
+        raise NotFound(_("No such moderation action."))
+    if request.method == "POST":
+        try:
+            actions.appeal(subject, row.id, request.form.get("reason"))
+        except (Invalid, Conflict) as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(_("Your appeal is sent. A site admin other than the one who acted will decide it."), "success")
+        return redirect(url_for("moderation.suspension", token=token)), 303
+    return render_template("moderation/action.html", row=row, appeal=actions.appeal_of(row),
+                           can_appeal=actions.can_appeal(subject, row), concerned=True, names_visible=False,
+                           deadline=actions.appeal_deadline(row), target=None, reversal=None,
+                           appeal_url=url_for("moderation.suspension", token=token))
+
+
 # --- the log ---------------------------------------------------------------------------------------------------
 
 @bp.get("/c/<slug>/modlog")
@@ -365,6 +390,9 @@ def user_page(username: str):
     subject = get_user_by_username(username)
     slug = request.values.get("community") or None
     community = get_community(slug) if slug else None
+    if community is None and not current_user.is_admin:  # a moderator works in their own community
+        mine = policy.moderated_communities(current_user)
+        community, slug = (mine[0], mine[0].slug) if mine else (None, None)
     policy.ensure_moderates(current_user, community.id if community else None)
     if request.method == "POST":
         try:
