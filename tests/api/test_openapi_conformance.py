@@ -139,6 +139,7 @@ def path_values(app) -> dict[str, list[str]]:
     from app.accounts.models import User
     from app.communities.models import Community
     from app.extensions import db
+    from app.moderation.models import ModAction
     from app.posts.models import Collection, Post, Tag
     from app.shop.models import Order, Payment, PostProduct, Product, Shop
 
@@ -156,6 +157,7 @@ def path_values(app) -> dict[str, list[str]]:
             "order_id": [str(i) for i in db.session.scalars(select(Order.id).where(Order.buyer_id == reader.id))],
             "payment_id": first(select(Payment.id).where(Payment.buyer_id == reader.id).order_by(Payment.id)),
             "name": first(select(Tag.name).order_by(Tag.post_count.desc())),
+            "action_id": first(select(ModAction.id).order_by(ModAction.id)),
         }
 
 
