@@ -48,6 +48,12 @@ COLLECTIONS = {
     "trailhead": [("First overnight hike", "Everything a beginner asked about. 第一次过夜徒步。"),
                   ("Gear that lasted", "Long-term reviews only. 长期使用测评。")],
 }
+APPEAL_TEXTS = [
+    "The product page was the only source I had; happy to edit. 可以修改。",
+    "This is my honest experience after two weeks, not an ad. 这是我用了两周的真实感受，不是广告。",
+    "I removed the shop link — can the note come back? 我已经删掉店铺链接了。",
+    "It is on-topic: the trip was about the gear I tested. 这篇就是讲装备的。",
+]
 COLLECTION_DEFAULT = ("Editors' favourites / 编辑最爱", "")
 
 
@@ -154,13 +160,14 @@ def _history(community: Community, demo_mod: User | None, others: list[User], rn
         if len(removed) > 1 and demo_mod is not None and removed[1].actor_id != demo_mod.id:
             # An appeal waiting for the demo moderator (they did not take the action).
             _try(actions.appeal, db.session.get(User, removed[1].target_user_id), removed[1].id,
-                 "The product page was the only source I had; happy to edit. 可以修改。")
+                 rng.choice(APPEAL_TEXTS))
     if len(posts) > 3:
         _try(actions.take_action, acting[0], "lock_comments", target_kind="post", target_id=posts[3].id,
              reason="The thread turned into a fight; locked to cool down. 评论区争吵，暂时锁定。")
     commenters = list(db.session.scalars(
         select(User).join(Comment, Comment.author_id == User.id).join(Post, Post.id == Comment.post_id)
-        .where(Post.community_id == community.id, User.is_demo.is_(True), User.is_admin.is_(False))
+        .where(Post.community_id == community.id, User.is_demo.is_(True), User.is_admin.is_(False),
+               User.username_key.not_in(["admin", "reader", "creator", "merchant", "moderator"]))
         .distinct().order_by(User.id).limit(40)))
     targets = [u for u in commenters if policy_role(u, community) == ROLE_MEMBER]
     if len(targets) >= 3:

@@ -39,6 +39,18 @@ def reason_labels() -> dict[str, str]:
             "undisclosed_ads": _("Undisclosed advertising"), "other": _("Other")}
 
 
+def button_labels() -> dict[str, str]:
+    """What a button that takes an action says (the log says what was done: actions.action_label)."""
+    return {"remove_post": _("Remove"), "restore_post": _("Restore"), "approve_post": _("Approve"),
+            "lock_comments": _("Lock comments"), "unlock_comments": _("Unlock comments"), "pin_post": _("Pin"),
+            "unpin_post": _("Unpin"), "feature_post": _("Editor's pick"), "unfeature_post": _("Remove from picks"),
+            "remove_comment": _("Remove"), "restore_comment": _("Restore"), "ban_user": _("Ban"),
+            "unban_user": _("Lift ban"), "warn_user": _("Warn"), "mute_reports": _("Mute reports"),
+            "unmute_reports": _("Unmute reports"), "suspend_user": _("Suspend account"),
+            "unsuspend_user": _("Lift suspension"), "delist_product": _("Delist product"),
+            "relist_product": _("Relist product"), "delist_shop": _("Delist shop"), "relist_shop": _("Relist shop")}
+
+
 def kind_labels() -> dict[str, str]:
     return {"post": _("Note"), "comment": _("Comment"), "user": _("User"), "product": _("Product"),
             "shop": _("Shop")}
@@ -58,6 +70,7 @@ def moderation_helpers():
         "mod_reason_labels": reason_labels,
         "mod_kind_labels": kind_labels,
         "mod_action_label": actions.action_label,
+        "mod_button": lambda action: button_labels().get(action, actions.action_label(action)),
         "auto_flag_text": auto_flag_text,
         "editors_picks_of": lambda community: curation.editors_picks(community, current_viewer()),
         "pinned_posts_of": lambda community: curation.pinned_posts(community, current_viewer()),
