@@ -38,7 +38,7 @@ def world(live_app):
 
     with live_app.app_context():
         admin = set_admin(register_user("site_admin", "admin@example.com", PASSWORD))
-        owner = register_user("glow_owner", "owner@example.com", PASSWORD)
+        register_user("glow_owner", "owner@example.com", PASSWORD)
         mod_a = register_user("mod_ann", "ann@example.com", PASSWORD)
         mod_b = register_user("mod_bo", "bo@example.com", PASSWORD)
         author = register_user("mei_glow", "mei@example.com", PASSWORD)

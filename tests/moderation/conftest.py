@@ -36,8 +36,9 @@ class World:
 
 
 def user(name):
-    from app.accounts.models import User
     from sqlalchemy import select
+
+    from app.accounts.models import User
 
     return db.session.scalar(select(User).where(User.username == name))
 

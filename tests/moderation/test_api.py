@@ -26,8 +26,8 @@ def remove_body(world, reason="Spam links"):
 
 
 def test_report_queue_act_appeal_decide_over_the_api(app, client, world):
-    made = client.post("/api/v1/reports", json={"target_kind": "post", "target_id": world.post_id,
-                                                "reason": "spam", "note": "Link farm"}, headers=token(app, world.reader))
+    body = {"target_kind": "post", "target_id": world.post_id, "reason": "spam", "note": "Link farm"}
+    made = client.post("/api/v1/reports", json=body, headers=token(app, world.reader))
     assert made.status_code == 201
     queue = client.get("/api/v1/moderation/queue", headers=token(app, world.moderator)).json["items"]
     assert len(queue) == 1 and queue[0]["reasons"] == ["spam"]

@@ -202,7 +202,6 @@ def test_a_delisted_product_leaves_the_cart_and_a_suspended_sellers_shop_takes_n
 def test_a_banned_member_cannot_buy_from_a_note_card_there(app, shop_world):
     from app.core.errors import Forbidden
     from app.shop import cart, checkout
-    from app.shop.tags import write_product_tags  # noqa: F401  (the tag is written directly below)
     from app.shop.models import PostProduct
     from tests.shop.conftest import buyer_with_address
 
