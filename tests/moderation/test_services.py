@@ -96,6 +96,7 @@ def test_queue_is_per_community_for_moderators_and_everything_for_admins(ctx, wo
 def test_report_rate_limit_scales_with_account_age(ctx, world, app):
     from tests.social.conftest import person
 
+    app.config["WRITE_PACE_LIMITS"] = True
     newcomer = person("newbie")  # created now: a new account
     db.session.commit()
     targets = [world.post_id, world.comment_id]
@@ -379,3 +380,32 @@ def test_removed_comment_leaves_the_count_and_comes_back(ctx, world):
                         reason="Fine")
     assert db.session.get(Comment, world.comment_id).status == "published"
     assert db.session.get(Post, world.post_id).comment_count == 1
+
+
+def test_new_accounts_post_comment_and_link_less_often(ctx, world, app):
+    from app.posts.pace import NOTES_PER_HOUR
+    from tests.posts.conftest import image_bytes
+    from tests.social.conftest import person
+
+    app.config["WRITE_PACE_LIMITS"] = True
+    from app.communities.models import Membership
+
+    newcomer = person("fresh2")
+    db.session.add(Membership(user_id=newcomer.id, community_id=world.community_id, role="member"))
+    db.session.commit()
+    with pytest.raises(Invalid) as links:
+        post_services.create_post(newcomer, community_slug=world.slug, title="Deals", images=[image_bytes((60, 60))],
+                                  body="https://a.example and https://b.example")
+    assert links.value.code == "too-many-links"
+    for i in range(NOTES_PER_HOUR[True]):
+        post_services.create_post(newcomer, community_slug=world.slug, title=f"Hello {i}", body=f"Day {i} notes",
+                                  images=[image_bytes((60, 60))])
+    with pytest.raises(RateLimited):
+        post_services.create_post(newcomer, community_slug=world.slug, title="One more", body="x",
+                                  images=[image_bytes((60, 60))])
+    veteran = user(world.author)  # older than a week: the higher limit
+    post_services.create_post(veteran, community_slug=world.slug, title="Links", images=[image_bytes((60, 60))],
+                              body="https://a.example and https://b.example")
+    post = db.session.get(Post, world.post_id)
+    with pytest.raises(Invalid):
+        comment_services.add_comment(newcomer, post, "see https://a.example and https://b.example")
