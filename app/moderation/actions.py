@@ -548,6 +548,17 @@ def get_action(action_id: int) -> ModAction:
     return action
 
 
+def action_for(viewer: User | None, action_id: int) -> ModAction:
+    """An entry of the log as `viewer` may see it: a community's entries are public (like its log); site-wide
+    ones (suspensions, delistings) only to the admins and the person concerned."""
+    action = get_action(action_id)
+    concerned = viewer is not None and getattr(viewer, "is_authenticated", False) and \
+        viewer.id == action.target_user_id
+    if action.community_id is None and not concerned and not policy.moderates(viewer, None):
+        raise NotFound(_("No such moderation action."))
+    return action
+
+
 def appeal(user: User, action_id: int, reason: str | None) -> Appeal:
     """Appeal a removal, ban or suspension: once, within 14 days, with a written reason."""
     policy.ensure_signed_in(user)

@@ -98,7 +98,7 @@ def take_action(data: dict):
 @blp.response(200, ModActionSchema)
 def get_action(action_id: int):
     """One entry of the moderation log."""
-    return _shown(actions.get_action(action_id), current_viewer())
+    return _shown(actions.action_for(current_viewer(), action_id), current_viewer())
 
 
 @blp.post("/moderation/actions/<id:action_id>/appeal")

@@ -205,11 +205,9 @@ def act():
 
 @bp.get("/mod/actions/<id:action_id>")
 def action(action_id: int):
-    row = actions.get_action(action_id)
     viewer = current_viewer()
+    row = actions.action_for(viewer, action_id)
     concerned = viewer is not None and viewer.id == row.target_user_id
-    if not concerned and not policy.moderates(viewer, row.community_id) and row.community_id is None:
-        raise NotFound(_("No such moderation action."))  # site-wide actions are between the admins and the person
     return render_template("moderation/action.html", row=row, appeal=actions.appeal_of(row),
                            can_appeal=actions.can_appeal(viewer, row), concerned=concerned,
                            names_visible=policy.moderates(viewer, row.community_id),
