@@ -141,6 +141,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.feeds.views import bp as feeds_bp
     from app.groupbuy import init_app as init_groupbuy
     from app.groupbuy.views import bp as groupbuy_bp
+    from app.moderation.setup import init_app as init_moderation
+    from app.moderation.views import bp as moderation_bp
     from app.ops.views import bp as ops_bp
     from app.posts.views import bp as posts_bp
     from app.search.views import bp as search_bp
@@ -149,9 +151,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.social.views import bp as social_bp
 
     for blueprint in (core_bp, ops_bp, accounts_bp, social_bp, communities_bp, posts_bp, feeds_bp, search_bp,
-                      shop_bp, groupbuy_bp):
+                      shop_bp, groupbuy_bp, moderation_bp):
         app.register_blueprint(blueprint)
     init_groupbuy(app)
+    init_moderation(app)
     if app.config.get("PAYMENT_PROVIDER", "sandbox") == "sandbox":
         app.register_blueprint(sandbox_bp)  # its Pay button moves no money: it exists only where it is the provider
     register_api(app)

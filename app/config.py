@@ -145,6 +145,8 @@ class Config:
         self.AFFILIATE_PAYOUT_MINIMUM_CENTS = int(_env("AFFILIATE_PAYOUT_MINIMUM_CENTS", "1000"))
         self.SHARE_LINK_RATE_LIMIT = _env("SHARE_LINK_RATE_LIMIT", "30/hour")
         self.SHARE_CLICK_RATE_LIMIT = _env("SHARE_CLICK_RATE_LIMIT", "60/minute")
+        # Spam defences (app/posts/pace.py): hourly note/comment limits and link limits by account age.
+        self.WRITE_PACE_LIMITS = (_env("WRITE_PACE_LIMITS", "on") or "").strip().lower() not in ("0", "off", "no")
         # werkzeug's method for new password hashes. Not read from the environment: only TestConfig changes it.
         self.PASSWORD_HASH_METHOD = "scrypt"
 
@@ -183,6 +185,7 @@ class TestConfig(Config):
         self.JOBS_SCHEDULER = "off"  # tests run schedules explicitly
         # Tests check out many times a minute; tests of the checkout limits set their own.
         self.CHECKOUT_RATE_LIMIT = self.CHECKOUT_IP_RATE_LIMIT = "1000/minute"
+        self.WRITE_PACE_LIMITS = False  # tests write many notes a minute; tests of the limits turn them on
         # Never the real instance/search; tests/conftest.py make_config points it into the test's tmp_path.
         self.SEARCH_INDEX_DIR = Path(tempfile.gettempdir()) / f"tastemaker-test-search-{secrets.token_hex(6)}"
         # One PBKDF2 round instead of scrypt: a test registers users by the hundred, and no hash it makes is

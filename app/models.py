@@ -6,6 +6,7 @@ from app.events import models as events_models  # noqa: F401
 from app.feeds import models as feeds_models  # noqa: F401
 from app.groupbuy import models as groupbuy_models  # noqa: F401
 from app.jobs import models as jobs_models  # noqa: F401
+from app.moderation import models as moderation_models  # noqa: F401
 from app.posts import models as posts_models  # noqa: F401
 from app.search import models as search_models  # noqa: F401
 from app.shop import models as shop_models  # noqa: F401

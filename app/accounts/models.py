@@ -40,7 +40,10 @@ class User(UserMixin, db.Model):
     is_creator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_merchant: Mapped[bool] = mapped_column(Boolean, default=False)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Suspension by a site admin (app/moderation): no log-in until suspended_until (None: for good).
     suspended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    suspended_until: Mapped[datetime | None] = mapped_column(DateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)  # anonymised at the owner's request
     onboarded_at: Mapped[datetime | None] = mapped_column(DateTime)  # picked communities on first log-in
     invite_code: Mapped[str] = mapped_column(String(16), unique=True, default=new_invite_code)
@@ -64,11 +67,23 @@ class User(UserMixin, db.Model):
         return self.display_name or self.username
 
     @property
+    def is_suspended(self) -> bool:
+        """Suspended now: a suspension with an expiry lifts itself when it passes (a job also clears it)."""
+        return self.suspended_at is not None and (self.suspended_until is None or self.suspended_until > now())
+
+    @property
     def is_active(self) -> bool:  # Flask-Login refuses sessions of inactive users
-        return self.suspended_at is None and self.deleted_at is None
+        return not self.is_suspended and self.deleted_at is None
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+def suspended_now_clause():
+    """SQL for User.is_suspended at the clock's now (an expired suspension no longer counts)."""
+    from sqlalchemy import or_
+
+    return User.suspended_at.is_not(None) & or_(User.suspended_until.is_(None), User.suspended_until > now())
 
 
 class ApiToken(db.Model):

@@ -213,12 +213,58 @@ def login_key(login: str) -> str:
     return f"user:{user_id}" if user_id else f"name:{key}"
 
 
+class AccountSuspended(Invalid):
+    """The right password for a suspended account: say so (the person proved who they are), with a
+    short-lived token that lets them read the reason and appeal without logging in."""
+
+    code = "account-suspended"
+
+    def __init__(self, user: User):
+        if user.suspended_until is not None:
+            from flask_babel import format_datetime
+
+            message = _("Your account is suspended until %(until)s.", until=format_datetime(user.suspended_until,
+                                                                                             "short"))
+        else:
+            message = _("Your account is suspended.")
+        super().__init__(message)
+        self.token = suspension_token(user.id)
+
+
+SUSPENSION_TOKEN_SECONDS = 3600
+
+
+def _suspension_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="suspension-appeal")
+
+
+def suspension_token(user_id: int) -> str:
+    return _suspension_serializer().dumps(user_id)
+
+
+def user_for_suspension_token(token: str | None) -> User | None:
+    """The suspended account a token (from a log-in attempt within the last hour) names, or None."""
+    from itsdangerous import BadSignature
+
+    try:
+        user_id = _suspension_serializer().loads(token or "", max_age=SUSPENSION_TOKEN_SECONDS)
+    except BadSignature:
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return user if user is not None and user.is_suspended and user.deleted_at is None else None
+
+
 def authenticate(login: str, password: str) -> User:
-    """Return the user for a username-or-email and password; one message for every failure."""
+    """Return the user for a username-or-email and password; one message for every failure, except that
+    the right password for a suspended account is told so (AccountSuspended)."""
     key = (login or "").strip().lower()
     column = User.email_key if "@" in key else User.username_key
     user = db.session.scalar(select(User).where(column == key)) if key else None
     valid = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
+    if user is not None and valid and user.deleted_at is None and user.is_suspended:
+        raise AccountSuspended(user)
     if user is None or not valid or not user.is_active:
         raise Invalid(_("Wrong username/email or password."))
     with unit_of_work():

@@ -87,6 +87,9 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.login.data, form.password.data)
+        except services.AccountSuspended as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("moderation.suspension", token=exc.token))
         except Invalid as exc:
             form.form_errors.append(exc.message)
         else:

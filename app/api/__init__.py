@@ -28,6 +28,7 @@ def register_api(app: Flask) -> None:
     from app.communities.api import blp as communities_blp
     from app.feeds.api import blp as feeds_blp
     from app.groupbuy.api import blp as groupbuy_blp
+    from app.moderation.api import blp as moderation_blp
     from app.posts.api import blp as posts_blp
     from app.search.api import blp as search_blp
     from app.shop.api import blp as shop_blp
@@ -44,7 +45,7 @@ def register_api(app: Flask) -> None:
     # that computes something else declares its type in its metadata, which takes precedence.
     api.register_field(fields.Function, "string", None)
     api_blueprints = (accounts_blp, social_blp, communities_blp, posts_blp, feeds_blp, search_blp, shop_blp,
-                      groupbuy_blp, affiliate_blp)
+                      groupbuy_blp, affiliate_blp, moderation_blp)
     names = {blp.name for blp in api_blueprints}
     for blp in api_blueprints:
         csrf.exempt(blp)  # API CSRF is checked in authenticate_api_request, only for cookie sessions

@@ -31,6 +31,10 @@ class Community(db.Model):
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    # Moderation settings: preset removal reasons (one per line), and notes by accounts younger than this
+    # many days wait for a moderator's approval (0: never).
+    removal_reasons: Mapped[str] = mapped_column(Text, default="")
+    approval_account_days: Mapped[int] = mapped_column(Integer, default=0)
 
     owner: Mapped[User] = relationship()
 
@@ -48,3 +52,29 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship()
     community: Mapped[Community] = relationship()
+
+
+class CommunityBan(db.Model):
+    """A member banned from one community, until expires_at (None: for good) or until lifted.
+
+    The row is enforcement state the communities, posts and shop services read (ensure_may_participate);
+    the moderation package writes it and keeps the log of who did it and why.
+    """
+
+    __tablename__ = "community_bans"
+    __table_args__ = (Index("ix_community_bans_community_user", "community_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    banned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lifted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    community: Mapped[Community] = relationship()
+
+    def is_active_at(self, moment: datetime) -> bool:
+        return self.lifted_at is None and (self.expires_at is None or self.expires_at > moment)

@@ -18,7 +18,15 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.accounts.services import get_user_by_username
-from app.communities.models import ROLE_MEMBER, ROLE_MODERATOR, ROLE_OWNER, VERTICALS, Community, Membership
+from app.communities.models import (
+    ROLE_MEMBER,
+    ROLE_MODERATOR,
+    ROLE_OWNER,
+    VERTICALS,
+    Community,
+    CommunityBan,
+    Membership,
+)
 from app.core import images
 from app.core.clock import now
 from app.core.db import insert_if_absent
@@ -82,6 +90,11 @@ def membership_of(user: User | None, community: Community) -> Membership | None:
     return db.session.get(Membership, (user.id, community.id))
 
 
+def membership_role(user: User | None, community: Community) -> str | None:
+    membership = membership_of(user, community)
+    return membership.role if membership else None
+
+
 def is_moderator(user: User | None, community: Community) -> bool:
     """Owner or moderator of this community, or a site admin."""
     if user is None or not getattr(user, "is_authenticated", True):
@@ -126,6 +139,104 @@ def membership_roles(user: User | None, community_ids: list[int]) -> dict[int, s
         Membership.user_id == user.id, Membership.community_id.in_(community_ids))).all())
 
 
+# --- bans and who may take part ------------------------------------------------------------------------------
+
+def active_ban(user_id: int, community_id: int) -> CommunityBan | None:
+    """The ban that keeps this user out of this community now, if any (an expired one no longer counts)."""
+    moment = now()
+    return db.session.scalar(select(CommunityBan).where(
+        CommunityBan.user_id == user_id, CommunityBan.community_id == community_id,
+        CommunityBan.lifted_at.is_(None),
+        (CommunityBan.expires_at.is_(None)) | (CommunityBan.expires_at > moment))
+        .order_by(CommunityBan.id.desc()).limit(1))
+
+
+def ensure_may_participate(user: User, community_id: int) -> None:
+    """Refuse a suspended account, or a member banned from this community, anything but reading there:
+    posting, commenting, joining, opening or joining group-buys, buying from a note card. Every service
+    that lets someone take part in a community calls this (pages, the API and jobs alike)."""
+    if getattr(user, "is_suspended", False):
+        raise Forbidden(_("Your account is suspended."), code="account-suspended")
+    ban = active_ban(user.id, community_id)
+    if ban is not None:
+        if ban.expires_at is None:
+            message = _("You are banned from this community. You can still read it. Reason: %(reason)s",
+                        reason=ban.reason)
+        else:
+            from flask_babel import format_datetime
+
+            message = _("You are banned from this community until %(until)s. You can still read it. "
+                        "Reason: %(reason)s", until=format_datetime(ban.expires_at, "short"), reason=ban.reason)
+        raise Forbidden(message, code="banned-from-community")
+
+
+def record_ban(community: Community, user: User, reason: str, banned_by: User,
+               expires_at=None) -> CommunityBan:
+    """Write the ban row (the moderation service checks who may ban whom and logs it)."""
+    ban = CommunityBan(community_id=community.id, user_id=user.id, reason=reason, banned_by_id=banned_by.id,
+                       created_at=now(), expires_at=expires_at)
+    db.session.add(ban)
+    db.session.flush()
+    return ban
+
+
+def lift_bans(community: Community, user: User) -> int:
+    """Lift every active ban of this user in this community; returns how many were lifted."""
+    moment = now()
+    result = db.session.execute(update(CommunityBan).where(
+        CommunityBan.community_id == community.id, CommunityBan.user_id == user.id,
+        CommunityBan.lifted_at.is_(None),
+        (CommunityBan.expires_at.is_(None)) | (CommunityBan.expires_at > moment)).values(lifted_at=moment)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def active_bans(community: Community) -> list[CommunityBan]:
+    moment = now()
+    return list(db.session.scalars(select(CommunityBan).where(
+        CommunityBan.community_id == community.id, CommunityBan.lifted_at.is_(None),
+        (CommunityBan.expires_at.is_(None)) | (CommunityBan.expires_at > moment))
+        .options(selectinload(CommunityBan.user)).order_by(CommunityBan.created_at.desc())))
+
+
+# --- roles ----------------------------------------------------------------------------------------------------
+
+def is_owner(user: User | None, community: Community) -> bool:
+    """An owner of this community (there may be several), or a site admin."""
+    if user is None or not getattr(user, "is_authenticated", True):
+        return False
+    if user.is_admin:
+        return True
+    membership = membership_of(user, community)
+    return membership is not None and membership.role == ROLE_OWNER
+
+
+def owner_count(community: Community) -> int:
+    return db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.community_id == community.id, Membership.role == ROLE_OWNER)) or 0
+
+
+def set_role(community: Community, user: User, role: str) -> None:
+    """Make `user` a member, moderator or owner here (joining them if needed); checks are the caller's.
+
+    Community.owner_id keeps naming one of the owners (the first appointed still standing)."""
+    if insert_if_absent(Membership, user_id=user.id, community_id=community.id, role=role, joined_at=now()):
+        _add_to_member_count(community.id, +1)
+    else:
+        db.session.execute(update(Membership).where(
+            Membership.community_id == community.id, Membership.user_id == user.id).values(role=role)
+            .execution_options(synchronize_session=False))
+    if role == ROLE_OWNER and community.owner_id is None:
+        community.owner_id = user.id
+    if role != ROLE_OWNER and community.owner_id == user.id:
+        other = db.session.scalar(select(Membership.user_id).where(
+            Membership.community_id == community.id, Membership.role == ROLE_OWNER, Membership.user_id != user.id)
+            .order_by(Membership.joined_at, Membership.user_id).limit(1))
+        if other is not None:
+            community.owner_id = other
+            db.session.expire(community, ["owner"])
+
+
 # --- join and leave ----------------------------------------------------------------------------------------
 
 def _add_to_member_count(community_id: int, delta: int) -> None:
@@ -136,7 +247,8 @@ def _add_to_member_count(community_id: int, delta: int) -> None:
 
 @transactional
 def join_community(user: User, community: Community) -> bool:
-    """Join; True when this made the user a member (joining twice is harmless)."""
+    """Join; True when this made the user a member (joining twice is harmless). Banned members cannot."""
+    ensure_may_participate(user, community.id)
     joined = insert_if_absent(Membership, user_id=user.id, community_id=community.id, role=ROLE_MEMBER,
                               joined_at=now())
     if joined:
@@ -147,7 +259,7 @@ def join_community(user: User, community: Community) -> bool:
 @transactional
 def leave_community(user: User, community: Community) -> bool:
     """Leave; True when a membership was removed. The owner cannot leave (an admin appoints another first)."""
-    if community.owner_id == user.id:
+    if community.owner_id == user.id or membership_role(user, community) == ROLE_OWNER:
         raise Conflict(_("The owner cannot leave the community. Ask an admin to appoint a new owner first."))
     result = db.session.execute(delete(Membership).where(
         Membership.user_id == user.id, Membership.community_id == community.id, Membership.role != ROLE_OWNER)

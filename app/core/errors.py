@@ -62,6 +62,13 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class RateLimited(DomainError):
+    """Too many of these writes lately (a service-level limit, counted in the database)."""
+
+    status = 429
+    code = "rate-limited"
+
+
 class Busy(DomainError):
     """The server is saturated (e.g. every image worker is taken); the same request may succeed later."""
 

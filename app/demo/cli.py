@@ -29,6 +29,8 @@ def seed_demo(users: int, posts: int, products: int, orders: int, seed: int, if_
         click.echo("Created " + ", ".join(f"{count} {name}" for name, count in report.content.items()) + ".")
     if report.storefront:
         click.echo("Storefront: " + ", ".join(f"{count} {name}" for name, count in report.storefront.items()) + ".")
+    if report.moderation:
+        click.echo("Moderation: " + ", ".join(f"{count} {name}" for name, count in report.moderation.items()) + ".")
     if report.model:
         click.echo(f"Recommender: {report.model}")
     if report.search_documents is not None:

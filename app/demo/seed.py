@@ -44,6 +44,7 @@ class SeedReport:
     named: list[str] = field(default_factory=list)
     content: dict[str, int] = field(default_factory=dict)
     storefront: dict[str, int] = field(default_factory=dict)
+    moderation: dict[str, int] = field(default_factory=dict)
     model: str | None = None
     search_documents: int | None = None
 
@@ -114,6 +115,9 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
     from app.demo.affiliate_seed import seed_affiliate
 
     report.storefront = {**(report.storefront or {}), **seed_affiliate(named, seed)}
+    from app.demo.moderation_seed import seed_moderation
+
+    report.moderation = seed_moderation(named, seed)
     # Demo people have "picked their communities" already; only real newcomers see the first-log-in picker.
     with unit_of_work():
         db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))

@@ -41,6 +41,7 @@ SCHEDULES: dict[str, tuple[str, str]] = {
     "groupbuy-expire-groups": ("app.groupbuy.services:expire_overdue_groups", "%Y-%m-%dT%H:%M"),
     # Commissions of orders whose return window has passed become available (app/affiliate/ledger.py).
     "affiliate-release": ("app.affiliate.ledger:release_available_commissions", "%Y-%m-%dT%H"),
+    "moderation-lift-suspensions": ("app.moderation.jobs:lift_expired_suspensions", "%Y-%m-%dT%H:%M"),
 }
 NIGHTLY_HOUR = 3  # daily schedules fire from 03:00 (server time) on
 JOB_RETRIES, JOB_RETRY_INTERVALS = 3, [10, 60, 300]  # a failed or abandoned RQ job runs again, up to 3 times

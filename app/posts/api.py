@@ -111,6 +111,9 @@ class PostCreateSchema(Schema):
     product_ids = fields.List(IdField(), load_default=list, metadata=PRODUCT_IDS_DOC)
     reviewed_product_id = IdField(metadata=REVIEWED_DOC)
     pins = fields.List(fields.String(), load_default=list, metadata=PINS_DOC)
+    discloses_own_product = fields.Boolean(load_default=False, metadata={
+        "description": "Say so when you sell a tagged product yourself (undisclosed, the note goes to the "
+                       "moderators' queue)."})
 
 
 class PostPatchSchema(Schema):
@@ -123,6 +126,7 @@ class PostPatchSchema(Schema):
                                                    "description": "Replaces the tagged products."})
     reviewed_product_id = IdField(allow_none=True, metadata=REVIEWED_DOC)
     pins = fields.List(fields.String(), metadata=PINS_DOC)
+    discloses_own_product = fields.Boolean()
 
 
 class ImagesUploadSchema(Schema):
@@ -313,7 +317,8 @@ def create_post(data: dict):
     post = services.create_post(
         user, community_slug=data["community"], title=data["title"], body=data["body"], kind=data["kind"],
         tags=" ".join(data["tags"]), rating=data.get("rating"),
-        images=[upload.read() or b"" for upload in data["images"]], **_product_fields(data))
+        images=[upload.read() or b"" for upload in data["images"]],
+        discloses_own_product=data["discloses_own_product"], **_product_fields(data))
     return _post_detail(post, user)
 
 
@@ -326,7 +331,8 @@ def edit_post(changes: dict, post_id: int):
     user = require_user()
     post = services.edit_post(user, services.get_post(post_id), title=changes.get("title"),
                               body=changes.get("body"), tags=changes.get("tags"), rating=changes.get("rating"),
-                              remove_image_ids=changes["remove_image_ids"], **_product_fields(changes))
+                              remove_image_ids=changes["remove_image_ids"],
+                              discloses_own_product=changes.get("discloses_own_product"), **_product_fields(changes))
     return _post_detail(post, user)
 
 

@@ -9,12 +9,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.communities.services import ensure_may_participate, is_moderator
 from app.core.clock import now
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.uow import transactional
 from app.events.log import record_action
 from app.extensions import db
-from app.posts.models import STATUS_DELETED, STATUS_PUBLISHED, Comment, Post
+from app.posts.hooks import comment_written
+from app.posts.models import STATUS_DELETED, STATUS_PUBLISHED, STATUS_REMOVED, Comment, Post
+from app.posts.pace import ensure_comment_pace
 from app.posts.services import (
     add_to_post_counter,
     ensure_engageable,
@@ -59,7 +62,9 @@ def add_comment(author: User, post: Post, body: str | None, parent_id: int | Non
     ensure_engageable(post, author)
     if post.comments_locked:
         raise Forbidden(_("Comments on this note are locked."), code="comments-locked")
+    ensure_may_participate(author, post.community_id)
     body = _clean_body(body)
+    ensure_comment_pace(author, body)
     parent = None
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -89,6 +94,7 @@ def add_comment(author: User, post: Post, body: str | None, parent_id: int | Non
         notified.add(post.author_id)
     notify_mentions(body, author, "comment", comment.id, skip=notified)
     record_action("comment", user_id=author.id, post_id=post.id)
+    comment_written(comment)
     return comment
 
 
@@ -154,8 +160,13 @@ def comment_tree(post: Post, viewer: User | None) -> list[CommentNode]:
             continue  # its parent's author is hidden from this viewer
         (parent.replies if parent else roots).append(node)
 
+    # A removed comment stays as a marker for its author (to read why) and the moderators (to restore it).
+    sees_removed = viewer is not None and is_moderator(viewer, post.community)
+
     def alive(node: CommentNode) -> bool:
         node.replies = [reply for reply in node.replies if alive(reply)]
+        if node.comment.status == STATUS_REMOVED and (sees_removed or (viewer and node.comment.author_id == viewer.id)):
+            return True
         return node.comment.status == STATUS_PUBLISHED or bool(node.replies)
 
     return [root for root in roots if alive(root)]

@@ -35,6 +35,7 @@ class PostForm(FlaskForm):
     add_products = StringField(_l("Add products by number"))
     reviewed_product_id = StringField(_l("The product this review rates"))
     pins = StringField(_l("Pins"))  # holds pin errors; the values come from the pin_<id> fields
+    discloses_own_product = BooleanField(_l("I sell a product tagged here (my own product)"))
 
 
 class CommentForm(FlaskForm):

@@ -28,8 +28,10 @@ from app.extensions import db
 
 KIND_NOTE, KIND_REVIEW = "note", "review"
 KINDS = (KIND_NOTE, KIND_REVIEW)
-# published: visible; removed: taken down by a moderator (reason shown); deleted: by its author.
+# published: visible; removed: taken down by a moderator (reason shown); deleted: by its author;
+# pending: waiting for a moderator's approval (a new account in a community that asks for it).
 STATUS_PUBLISHED, STATUS_REMOVED, STATUS_DELETED = "published", "removed", "deleted"
+STATUS_PENDING = "pending"
 
 
 class Post(db.Model):
@@ -53,8 +55,14 @@ class Post(db.Model):
     body_html: Mapped[str] = mapped_column(Text, default="")  # rendered and sanitized at write time
     rating: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default=STATUS_PUBLISHED, index=True)
-    removed_reason: Mapped[str | None] = mapped_column(String(300))
+    removed_reason: Mapped[str | None] = mapped_column(Text)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)
     comments_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by the community's moderators (app/moderation): pinned on top (at most 3), "Editor's picks".
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    featured_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # "This is my own product": a note tagging its author's own shop's products must say so.
+    discloses_own_product: Mapped[bool] = mapped_column(Boolean, default=False)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     save_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -189,6 +197,7 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=STATUS_PUBLISHED)
+    removed_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -15,17 +15,20 @@ from sqlalchemy import delete, func, insert, select, update
 
 from app.accounts.models import User
 from app.communities.models import Community
+from app.communities.services import ensure_may_participate
 from app.core.clock import now
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.images import EncodedImage, Rendition, delete_media, prepare_uploads, store_encoded
 from app.core.parsing import parse_whole_number
 from app.core.uow import after_commit, transactional
 from app.extensions import db
+from app.posts.hooks import post_written
 from app.posts.models import (
     KIND_NOTE,
     KIND_REVIEW,
     KINDS,
     STATUS_DELETED,
+    STATUS_PENDING,
     STATUS_PUBLISHED,
     Post,
     PostImage,
@@ -33,6 +36,7 @@ from app.posts.models import (
     Tag,
     post_tags,
 )
+from app.posts.pace import ensure_note_pace
 from app.posts.product_tags import (
     ProductTagRequest,
     check_product_tags,
@@ -100,8 +104,13 @@ def get_post(post_id: int) -> Post:
 
 
 def ensure_can_view(post: Post, viewer: User | None) -> None:
-    """Blocked either way: the post is not found for this viewer."""
+    """Blocked either way, or by a suspended account: the post is not found for this viewer (admins see it).
+    A note waiting for approval is seen only by its author and the moderators (checked by the caller's
+    page, which shows it with a notice)."""
+    is_admin = bool(viewer is not None and getattr(viewer, "is_admin", False))
     if viewer is not None and is_blocked_between(viewer.id, post.author_id):
+        raise NotFound(_("This note does not exist."))
+    if post.author.is_suspended and not is_admin:
         raise NotFound(_("This note does not exist."))
 
 
@@ -115,7 +124,7 @@ def ensure_engageable(post: Post, user: User) -> None:
 
 
 def can_edit(user: User | None, post: Post) -> bool:
-    return bool(user and user.is_authenticated and post.status == STATUS_PUBLISHED
+    return bool(user and user.is_authenticated and post.status in (STATUS_PUBLISHED, STATUS_PENDING)
                 and (user.id == post.author_id or user.is_admin))
 
 
@@ -251,27 +260,42 @@ def get_community_for_posting(slug: str | None) -> Community:
 def create_post(author: User, *, community_slug: str | None, title: str | None, body: str | None = "",
                 kind: str = KIND_NOTE, tags: str | list[str] | None = None, rating: int | str | None = None,
                 images: list[bytes] | None = None, product_ids: Sequence | None = None,
-                reviewed_product_id: int | str | None = None, pins: Mapping | None = None) -> Post:
+                reviewed_product_id: int | str | None = None, pins: Mapping | None = None,
+                discloses_own_product: bool = False) -> Post:
     """Publish a note or review with 1–9 images into a community, tagging up to 6 products (a review
-    rates one of them; see app/posts/product_tags.py)."""
+    rates one of them; see app/posts/product_tags.py). Banned members and suspended accounts cannot; a
+    community may hold notes by new accounts for a moderator's approval (status pending)."""
     community = get_community_for_posting(community_slug)
+    ensure_may_participate(author, community.id)
     fields = _clean_fields(kind, title, body, tags, rating)
+    ensure_note_pace(author, fields.body)
     decoded = _checked_images(images or [])
     products = check_product_tags(author, kind, ProductTagRequest(product_ids or (), pins, reviewed_product_id),
                                   len(decoded))
     post = Post(community_id=community.id, author_id=author.id, kind=kind, title=fields.title, body_md=fields.body,
-                body_html=rendered(fields.body), rating=fields.rating, created_at=now())
+                body_html=rendered(fields.body), rating=fields.rating, created_at=now(),
+                discloses_own_product=bool(discloses_own_product))
+    if needs_approval(author, community):
+        post.status = STATUS_PENDING
     post.hot_score = hot_score(0, 0, 0, post.created_at)
     db.session.add(post)
     _store_images(post, decoded, 0)
     db.session.flush()
     _set_tags(post, fields.tags)
     write_product_tags(post, products)
-    db.session.execute(update(Community).where(Community.id == community.id)
-                       .values(post_count=Community.post_count + 1).execution_options(synchronize_session=False))
-    notify_mentions(fields.body, author, "post", post.id)
+    if post.status == STATUS_PUBLISHED:
+        db.session.execute(update(Community).where(Community.id == community.id)
+                           .values(post_count=Community.post_count + 1).execution_options(synchronize_session=False))
+        notify_mentions(fields.body, author, "post", post.id)
     queue_post(post.id)
+    post_written(post)
     return post
+
+
+def needs_approval(author: User, community: Community) -> bool:
+    """Notes by accounts younger than the community's approval_account_days wait for a moderator."""
+    days = community.approval_account_days or 0
+    return days > 0 and (author.created_at is None or now() - author.created_at < timedelta(days=days))
 
 
 @transactional
@@ -279,11 +303,13 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
               tags: str | list[str] | None = None, rating: int | str | None = None,
               add_images: list[bytes] | None = None, remove_image_ids: list[int] | None = None,
               product_ids: Sequence | None = None, reviewed_product_id: int | str | None = None,
-              pins: Mapping | None = None) -> Post:
+              pins: Mapping | None = None, discloses_own_product: bool | None = None) -> Post:
     """Change a post's text, tags, rating, images or products; the previous text is kept as a revision.
     Product fields left as None keep what the post has."""
     if not can_edit(actor, post):
         raise Forbidden(_("Only the author can edit this note."), code="not-your-post")
+    if not actor.is_admin:
+        ensure_may_participate(actor, post.community_id)
     fields = _clean_fields(post.kind, post.title if title is None else title, post.body_md if body is None else body,
                            [t.name for t in post.tags] if tags is None else tags,
                            post.rating if rating is None else rating)
@@ -312,6 +338,9 @@ def edit_post(actor: User, post: Post, *, title: str | None = None, body: str | 
     _store_images(post, decoded, len(kept))
     _set_tags(post, fields.tags)
     write_product_tags(post, products)
+    if discloses_own_product is not None:
+        post.discloses_own_product = bool(discloses_own_product)
+    post_written(post)
     new_mentions = set(mentions(fields.body)) - mentioned_before
     if new_mentions:
         notify_mentions(" ".join(f"@{name}" for name in sorted(new_mentions)), actor, "post", post.id)

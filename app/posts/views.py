@@ -117,14 +117,26 @@ def create():
             post = services.create_post(current_user, community_slug=form.community.data, title=form.title.data,
                                         body=form.body.data, kind=kind, tags=form.tags.data,
                                         rating=form.rating.data, images=_uploads(form),
+                                        discloses_own_product=bool(form.discloses_own_product.data),
                                         **_product_fields(form, kind))
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:
-            flash(_("Your note is published."), "success")
+            if post.status == STATUS_PUBLISHED:
+                flash(_("Your note is published."), "success")
+            else:
+                flash(_("Thank you! Your note will appear once a moderator approves it."), "info")
             return redirect(url_for("posts.detail", post_id=post.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("posts/form.html", form=form, post=None, product_rows=_product_rows(form, None)), status
+    return render_template("posts/form.html", form=form, post=None, product_rows=_product_rows(form, None),
+                           rules_community=_chosen_community(form.community.data)), status
+
+
+def _chosen_community(slug: str | None) -> Community | None:
+    """The community picked in the editor, whose rules are shown beside it."""
+    if not slug:
+        return None
+    return db.session.scalar(select(Community).where(Community.slug == str(slug).strip().lower()))
 
 
 @bp.route("/p/<id:post_id>/edit", methods=["GET", "POST"])
@@ -147,6 +159,7 @@ def edit(post_id: int):
             services.edit_post(current_user, post, title=form.title.data, body=form.body.data, tags=form.tags.data,
                                rating=form.rating.data if post.kind == KIND_REVIEW else None,
                                add_images=_uploads(form), remove_image_ids=remove,
+                               discloses_own_product=bool(form.discloses_own_product.data),
                                **_product_fields(form, post.kind))
         except Invalid as exc:
             show_errors_on_form(form, exc)
@@ -154,7 +167,8 @@ def edit(post_id: int):
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("posts/form.html", form=form, post=post, product_rows=_product_rows(form, post)), status
+    return render_template("posts/form.html", form=form, post=post, product_rows=_product_rows(form, post),
+                           rules_community=post.community), status
 
 
 @bp.get("/posts/product-search")

@@ -21,9 +21,7 @@ from app.shop.models import (
     OrderLine,
     PostProduct,
     Product,
-    ProductStatus,
     Shop,
-    ShopStatus,
 )
 from app.shop.tags import product_ratings
 
@@ -84,8 +82,7 @@ def _products(session: Session, ids: list[int]) -> tuple[list[SearchDocument], l
     rows = [product for product in session.scalars(
         select(Product).where(Product.id.in_(ids))
         .options(joinedload(Product.shop).joinedload(Shop.owner), selectinload(Product.skus)))
-        if product.status == ProductStatus.ACTIVE and product.shop.status == ShopStatus.APPROVED
-        and product.shop.owner.suspended_at is None and any(sku.is_active for sku in product.skus)]
+        if product.is_listed and product.shop.owner.suspended_at is None and any(sku.is_active for sku in product.skus)]
     shown = [product.id for product in rows]
     communities = {c.id: c for c in session.scalars(select(Community).where(
         Community.id.in_({product.community_id for product in rows if product.community_id})))}

@@ -39,7 +39,7 @@ from app.search.backend import (
 )
 from app.search.ranking import TRUSTED_WINDOW, product_reason, reason_for, rerank, rerank_products
 from app.search.text import ParsedQuery, highlight, parse_query, plain_text
-from app.shop.models import Product, ProductStatus, Shop, ShopStatus
+from app.shop.models import Product, Shop
 from app.shop.tags import ProductRating, product_ratings
 from app.social.blocks import hidden_user_ids
 
@@ -278,8 +278,7 @@ def _load(hits: list[SearchHit], hidden: frozenset[int]) -> dict[tuple[str, int]
                                           .options(joinedload(Product.shop).joinedload(Shop.owner),
                                                    selectinload(Product.skus), selectinload(Product.images))):
             shop = product.shop
-            if product.status == ProductStatus.ACTIVE and shop.status == ShopStatus.APPROVED \
-                    and shop.owner_id not in hidden and shop.owner.suspended_at is None:
+            if product.is_listed and shop.owner_id not in hidden and shop.owner.suspended_at is None:
                 product.in_stock = any(sku.is_active and sku.stock > 0 for sku in product.skus)
                 rows[(DOC_PRODUCT, product.id)] = product
     if ids.get(DOC_COMMUNITY):

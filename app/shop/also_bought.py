@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.shop.models import KEPT_STATUSES, Order, OrderLine, Product, ProductStatus, Shop, ShopStatus
+from app.shop.models import KEPT_STATUSES, Order, OrderLine, Product, Shop, listed_product_clause
 
 PAID = KEPT_STATUSES
 RECENT_BUYERS = 500  # co-purchases are counted over this product's newest buyers, so the query stays bounded
@@ -23,8 +23,7 @@ def also_bought(product_id: int, limit: int = 8) -> list[tuple[Product, int]]:
         .join(Order, Order.id == OrderLine.order_id)
         .join(Product, Product.id == OrderLine.product_id).join(Shop, Shop.id == Product.shop_id)
         .where(Order.buyer_id.in_(select(buyers.c.buyer_id)), Order.status.in_(PAID),
-               OrderLine.product_id != product_id, Product.status == ProductStatus.ACTIVE,
-               Shop.status == ShopStatus.APPROVED)
+               OrderLine.product_id != product_id, listed_product_clause())
         .group_by(OrderLine.product_id).order_by(shared.desc(), OrderLine.product_id.desc()).limit(limit)).all()
     if not rows:
         return []

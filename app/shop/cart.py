@@ -13,8 +13,8 @@ from app.core.db import insert_if_absent
 from app.core.errors import Invalid, NotFound
 from app.core.uow import transactional, unit_of_work
 from app.extensions import db
-from app.shop.checkout import attributions, is_id, max_quantity, parse_quantity
-from app.shop.models import Address, Cart, CartItem, Product, ProductStatus, ShopStatus, Sku
+from app.shop.checkout import attributions, ensure_may_buy_from_notes, is_id, max_quantity, parse_quantity
+from app.shop.models import Address, Cart, CartItem, Product, Sku
 
 
 def cart_of(user: User) -> Cart:
@@ -47,8 +47,7 @@ def summarize_cart(items: list) -> CartSummary:
 def sku_for_sale(sku_id) -> Sku:
     """The SKU if it can be bought now (active, its product active, its shop approved), else NotFound."""
     sku = db.session.get(Sku, sku_id) if is_id(sku_id) else None
-    if sku is None or not sku.is_active or sku.product.status != ProductStatus.ACTIVE \
-            or sku.product.shop.status != ShopStatus.APPROVED:
+    if sku is None or not sku.is_active or not sku.product.is_listed:
         raise NotFound(_("This item is no longer for sale."), code="not-for-sale")
     return sku
 
@@ -75,6 +74,8 @@ def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None 
     quantity = parse_quantity(quantity)
     sku = sku_for_sale(sku_id)
     check_product(sku, product_id)
+    if source_post_id is not None:
+        ensure_may_buy_from_notes(user, [source_post_id])
     if source_post_id is not None and not attributions([(source_post_id, sku.product_id)], user.id):
         source_post_id = None  # a card from a removed or unknown note, or the buyer's own, earns no attribution
     cart = cart_of(user)
@@ -198,8 +199,7 @@ def guest_cart_items(lines: list) -> list[GuestCartItem]:
             Product.images)))
     items = []
     for sku in skus:
-        if sku.is_active and sku.product.status == ProductStatus.ACTIVE \
-                and sku.product.shop.status == ShopStatus.APPROVED:
+        if sku.is_active and sku.product.is_listed:
             line = wanted[sku.id]
             items.append(GuestCartItem(id=sku.id, sku_id=sku.id, sku=sku, quantity=line[1], source_post_id=line[2]))
     return sorted(items, key=lambda item: item.sku_id)

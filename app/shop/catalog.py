@@ -22,7 +22,7 @@ from app.core.parsing import parse_whole_number
 from app.core.uow import transactional, unit_of_work
 from app.extensions import db
 from app.search.queue import queue_product
-from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku
+from app.shop.models import Product, ProductImage, ProductStatus, Shop, ShopStatus, Sku, listed_product_clause
 
 SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])")
 SKU_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
@@ -321,7 +321,7 @@ def shop_products(shop: Shop, viewer: User | None, cursor: str | None = None, li
     """A shop's products, newest first: the active ones, or every status for those who manage the shop."""
     query = select(Product).where(Product.shop_id == shop.id).options(*_product_page_options())
     if not can_manage(viewer, shop):
-        query = query.where(Product.status == ProductStatus.ACTIVE)
+        query = query.join(Shop, Shop.id == Product.shop_id).where(listed_product_clause())
     return paginate_desc(query, Product.created_at, Product.id, cursor, clamp_limit(limit))
 
 
@@ -329,8 +329,7 @@ def product_for(viewer: User | None, product_id: int) -> Product:
     """A product with its SKUs and images: active products of approved shops for everyone, any product
     for its shop's owner and admins."""
     product = db.session.scalar(select(Product).where(Product.id == product_id).options(*_product_page_options()))
-    if product is None or ((product.status != ProductStatus.ACTIVE or product.shop.status != ShopStatus.APPROVED)
-                           and not can_manage(viewer, product.shop)):
+    if product is None or (not product.is_listed and not can_manage(viewer, product.shop)):
         raise NotFound(_("No such product."))
     return product
 

@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from app.accounts.models import User
+from app.communities.services import ensure_may_participate
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.parsing import MAX_ID, parse_id, parse_whole_number
@@ -56,8 +57,6 @@ from app.shop.models import (
     Payment,
     PostProduct,
     Product,
-    ProductStatus,
-    ShopStatus,
     Sku,
 )
 from app.shop.orders import reservation_minutes
@@ -187,6 +186,15 @@ def _buyer_address(buyer: User, address_id) -> Address:
     return address
 
 
+def ensure_may_buy_from_notes(buyer: User, post_ids) -> None:
+    """A member banned from a community cannot buy from its notes' product cards (checkout-from-note)."""
+    ids = {post_id for post_id in post_ids if post_id}
+    if not ids:
+        return
+    for community_id in set(db.session.scalars(select(Post.community_id).where(Post.id.in_(ids)))):
+        ensure_may_participate(buyer, community_id)
+
+
 def attributions(pairs, buyer_id: int | None = None) -> dict[tuple[int, int], int]:
     """(post id, product id) → the post's author, for the notes a purchase started from: only a published
     note that tags that very product earns the attribution (a card cannot be borrowed for another product),
@@ -270,8 +278,7 @@ def _price_lines(buyer: User, requested: list[RequestedLine], coupon_code: str |
     for index, line in enumerate(requested):
         sku = skus.get(line.sku_id)
         field = f"lines.{index}"
-        if sku is None or not sku.is_active or sku.product.status != ProductStatus.ACTIVE \
-                or sku.product.shop.status != ShopStatus.APPROVED:
+        if sku is None or not sku.is_active or not sku.product.is_listed:
             errors[f"{field}.sku_id"] = [_("This item is no longer for sale.")]
         elif line.product_id is not None and line.product_id != sku.product_id:
             errors[f"{field}.sku_id"] = [_("This option belongs to another product.")]
@@ -438,6 +445,7 @@ def place_orders(buyer: User, cart_or_lines: Cart | Sequence[Mapping], address_i
         # The key first: a concurrent request with it waits here, before pricing or taking any stock.
         key_row = _record_key(buyer, claim, now) if claim else None
         requested = _requested_lines(buyer, cart_or_lines)  # an empty or malformed cart is said first
+        ensure_may_buy_from_notes(buyer, [line.source_post_id for line in requested])
         address = _buyer_address(buyer, address_id)
         priced = _price_lines(buyer, requested, coupon_code, now, terms.unit_prices if terms else None)
         requested, skus, by_shop, subtotals, currency, quote = (priced.requested, priced.skus, priced.by_shop,

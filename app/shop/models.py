@@ -23,11 +23,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    select,
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.models import User
+from app.accounts.models import User, suspended_now_clause
 from app.core.clock import now
 from app.extensions import db
 
@@ -135,8 +137,16 @@ class Shop(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    # Delisted by a site admin (app/moderation): hidden from listings and search, takes no orders.
+    delisted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    delist_reason: Mapped[str | None] = mapped_column(Text)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+
+    @property
+    def takes_orders(self) -> bool:
+        """Approved, not delisted, and its owner is not suspended (open orders still complete or refund)."""
+        return self.status == ShopStatus.APPROVED and self.delisted_at is None and not self.owner.is_suspended
 
 
 class Product(db.Model):
@@ -154,10 +164,17 @@ class Product(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=ProductStatus.DRAFT)
     commission_bps: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+    delisted_at: Mapped[datetime | None] = mapped_column(DateTime)  # by a site admin (app/moderation)
+    delist_reason: Mapped[str | None] = mapped_column(Text)
 
     shop: Mapped[Shop] = relationship()
     skus: Mapped[list[Sku]] = relationship(back_populates="product", order_by="Sku.id")
     images: Mapped[list[ProductImage]] = relationship(order_by="ProductImage.position", back_populates="product")
+
+    @property
+    def is_listed(self) -> bool:
+        """Shown and sold: active, not delisted, in a shop that takes orders (see listed_product_clause)."""
+        return self.status == ProductStatus.ACTIVE and self.delisted_at is None and self.shop.takes_orders
 
 
 class ProductImage(db.Model):
@@ -522,3 +539,10 @@ class CouponRedemption(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=RedemptionStatus.RESERVED)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+
+def listed_product_clause():
+    """SQL for Product.is_listed; the query must join Shop. One definition for every listing and sale."""
+    return and_(Product.status == ProductStatus.ACTIVE, Product.delisted_at.is_(None),
+                Shop.status == ShopStatus.APPROVED, Shop.delisted_at.is_(None),
+                Shop.owner_id.not_in(select(User.id).where(suspended_now_clause())))

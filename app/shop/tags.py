@@ -35,10 +35,9 @@ from app.shop.models import (
     PostProduct,
     Product,
     ProductImage,
-    ProductStatus,
     Shop,
-    ShopStatus,
     Sku,
+    listed_product_clause,
 )
 
 MAX_PRODUCTS = 6
@@ -180,7 +179,7 @@ def check_product_tags(author: User, kind: str, request: ProductTagRequest, imag
         raise _field_error("product_ids", _("Each product can be tagged only once."))
     if ids:
         rows = dict(db.session.execute(
-            select(Product.id, (Product.status == ProductStatus.ACTIVE) & (Shop.status == ShopStatus.APPROVED))
+            select(Product.id, listed_product_clause())
             .join(Shop, Shop.id == Product.shop_id).where(Product.id.in_(ids))).all())
         missing = [product_id for product_id in ids if product_id not in rows]
         if missing:
@@ -260,7 +259,7 @@ def product_cards(product_ids: Sequence[int]) -> dict[int, ProductCard]:
     if not ids:
         return {}
     products = db.session.execute(
-        select(Product.id, Product.title, Product.status, Shop.name, Shop.slug, Shop.status.label("shop_status"))
+        select(Product.id, Product.title, Shop.name, Shop.slug, listed_product_clause().label("listed"))
         .join(Shop, Shop.id == Product.shop_id).where(Product.id.in_(ids))).all()
     skus: dict[int, list] = {}
     for sku in db.session.execute(select(Sku.id, Sku.product_id, Sku.price_cents, Sku.currency, Sku.stock)
@@ -282,7 +281,7 @@ def product_cards(product_ids: Sequence[int]) -> dict[int, ProductCard]:
             price_max_cents=max(prices) if prices else None,
             currency=options[0].currency if options else "CNY", in_stock=bool(stocked), option_count=len(options),
             buy_sku_id=stocked[0].id if len(options) == 1 and stocked else None,
-            available=product.status == ProductStatus.ACTIVE and product.shop_status == ShopStatus.APPROVED)
+            available=bool(product.listed))
     return cards
 
 
@@ -317,8 +316,7 @@ def search_products_for_tagging(q: str | None, limit: int = 10) -> list[ProductC
     limit = max(1, min(int(limit), SEARCH_LIMIT_MAX))
     ids = db.session.scalars(
         select(Product.id).join(Shop, Shop.id == Product.shop_id)
-        .where(Product.status == ProductStatus.ACTIVE, Shop.status == ShopStatus.APPROVED,
-               Product.title.ilike(_like_pattern(query), escape="\\"))
+        .where(listed_product_clause(), Product.title.ilike(_like_pattern(query), escape="\\"))
         .order_by(Product.id.desc()).limit(limit)).all()
     cards = product_cards(ids)
     return [cards[product_id] for product_id in ids if product_id in cards]

@@ -141,6 +141,7 @@ def path_values(app) -> dict[str, list[str]]:
     from app.communities.models import Community
     from app.extensions import db
     from app.groupbuy.models import Campaign, Group
+    from app.moderation.models import ModAction
     from app.posts.models import Collection, Post, Tag
     from app.shop.models import Order, Payment, PostProduct, Product, Shop
 
@@ -161,6 +162,7 @@ def path_values(app) -> dict[str, list[str]]:
             "campaign_id": first(select(Campaign.id).order_by(Campaign.id)),
             "group_id": first(select(Group.id).order_by(Group.id)),
             "code": first(select(ShareLink.code).order_by(ShareLink.id)),
+            "action_id": first(select(ModAction.id).order_by(ModAction.id)),
         }
 
 

@@ -1,0 +1,1 @@
+"""Moderation and curation of communities: reports, one queue, actions with due process, a public log."""
