@@ -74,3 +74,33 @@ class CouponForm(FlaskForm):
     ends_at = StringField(_l("Ends (YYYY-MM-DD)"), render_kw={"type": "date"})
     total_uses = StringField(_l("Total uses"), render_kw={"inputmode": "numeric"})
     per_user_limit = StringField(_l("Uses per customer"), default="1", render_kw={"inputmode": "numeric"})
+
+
+class AfterSaleForm(FlaskForm):
+    """The buyer's after-sales request; the units per line come as qty-<order line id> fields."""
+
+    kind = RadioField(_l("What do you want?"), choices=[("refund", _l("Refund only")),
+                                                        ("return", _l("Return and refund"))],
+                      default="refund", validators=[Optional()])
+    reason = SelectField(_l("Reason"), validators=[Optional()])
+    note = TextAreaField(_l("Describe the problem"), render_kw={"rows": 3, "maxlength": 1000})
+    photos = MultipleFileField(_l("Photos (up to 3)"), render_kw={"accept": "image/*"})
+
+
+class AfterSaleDeclineForm(FlaskForm):
+    reason = StringField(_l("Why are you declining?"), render_kw={"maxlength": 500})
+
+
+class ReturnTrackingForm(FlaskForm):
+    tracking_number = StringField(_l("Return tracking number"), render_kw={"maxlength": 64})
+
+
+class EscalateForm(FlaskForm):
+    note = TextAreaField(_l("What should the site's team know?"), render_kw={"rows": 3, "maxlength": 500})
+
+
+class ResolveForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[("refund", _l("Refund the buyer")),
+                                                   ("close", _l("Uphold the shop's decline"))],
+                          default="refund", validators=[Optional()])
+    note = StringField(_l("Reason (both sides see it)"), render_kw={"maxlength": 500})

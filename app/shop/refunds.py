@@ -55,7 +55,7 @@ def _wanted_quantities(lines: list[OrderLine], quantities: Mapping | None) -> di
     return wanted
 
 
-def _check_refunder(actor: User, order: Order) -> None:
+def check_refunder(actor: User, order: Order) -> None:
     owner_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))
     if actor.id == order.buyer_id:
         raise Forbidden(_("You cannot refund your own order; ask the shop."), code="own-order")
@@ -71,7 +71,7 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(_("No such order."))
-    _check_refunder(actor, order)
+    check_refunder(actor, order)
     return _refund(order_id, quantities, reason, actor_id=actor.id, now=now, provider=provider)
 
 
@@ -99,7 +99,7 @@ def preview_refund(actor: User, order_id: int, quantities: Mapping[int, int] | N
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(_("No such order."))
-    _check_refunder(actor, order)
+    check_refunder(actor, order)
     if order.status not in REFUNDABLE:
         raise Conflict(_("Only a paid order can be refunded."), code="not-refundable")
     if not return_window_open(order, now):
