@@ -235,6 +235,33 @@ def request_after_sale(buyer: User, order_id: int, *, kind: str, quantities: Map
     return after_sale
 
 
+def add_after_sale_photos(buyer: User, after_sale_id: int, photos: Sequence[bytes]) -> AfterSale:
+    """The buyer adds photos to a request the shop has not answered yet (at most three in all)."""
+    after_sale = _as_buyer(buyer, after_sale_id)
+    photos = [data for data in photos if data]
+    if not photos:
+        raise Invalid(_("Attach at least one photo."), {"photos": [_("Attach at least one photo.")]})
+    if after_sale.status != AfterSaleStatus.REQUESTED:
+        raise Conflict(_("Photos can be added only while the shop has not answered."), code="not-awaiting-shop")
+    if len(after_sale.photos) + len(photos) > MAX_PHOTOS:
+        raise Invalid(_("Add at most %(count)d photos.", count=MAX_PHOTOS),
+                      {"photos": [_("Add at most %(count)d photos.", count=MAX_PHOTOS)]})
+    prepared = prepare_uploads(photos, [Rendition("aftersales", PHOTO_WIDTH)], field="photos",
+                               max_bytes=PHOTO_MAX_BYTES)
+    with unit_of_work():
+        locked = db.session.scalar(select(AfterSale).where(AfterSale.id == after_sale.id).with_for_update()
+                                   .execution_options(populate_existing=True))
+        count = db.session.scalar(select(func.count()).select_from(AfterSalePhoto)
+                                  .where(AfterSalePhoto.after_sale_id == locked.id))
+        if count + len(prepared) > MAX_PHOTOS:
+            raise Invalid(_("Add at most %(count)d photos.", count=MAX_PHOTOS),
+                          {"photos": [_("Add at most %(count)d photos.", count=MAX_PHOTOS)]})
+        for i, (image,) in enumerate(prepared):
+            db.session.add(AfterSalePhoto(after_sale_id=locked.id, path=store_encoded(image), position=count + i))
+    db.session.refresh(after_sale)
+    return after_sale
+
+
 # --- who may act -----------------------------------------------------------------------------------------
 
 def _get(after_sale_id: int) -> AfterSale:
