@@ -411,5 +411,3 @@ def list_shop_coupons(slug: str):
     user = require_user()
     return {"items": coupons.coupons_of_shop(user, catalog.get_shop(slug, user).id)}
 
-
-from app.shop import api_aftersales  # noqa: E402,F401  (registers its routes on blp)

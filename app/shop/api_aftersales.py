@@ -1,12 +1,12 @@
-"""/api/v1 routes for after-sales (售后), on the storefront's API blueprint: the same services as the pages
-(app/shop/aftersales.py), so the rules and their errors are the same."""
+"""/api/v1 routes for after-sales (售后): the same services as the pages (app/shop/aftersales.py), so the rules
+and their errors are the same. A blueprint of its own (registered next to the storefront's in app/api)."""
 from __future__ import annotations
 
 from app.core.api import PageArgsSchema, require_user
+from app.core.api_input import ApiBlueprint
 from app.core.pagination import Page
 from app.core.uploads import upload_rate_limit
 from app.shop import aftersales, catalog, orders
-from app.shop.api import blp
 from app.shop.schemas import (
     AfterSaleArgsSchema,
     AfterSaleCreateSchema,
@@ -19,6 +19,9 @@ from app.shop.schemas import (
     AfterSaleResolveSchema,
     ReturnTrackingSchema,
 )
+
+blp = ApiBlueprint("aftersales_api", __name__, description="After-sales (售后): refund and return requests, the "
+                                                           "shop's answer, escalation to the site's team")
 
 
 @blp.post("/orders/<id:order_id>/after-sales")

@@ -140,6 +140,7 @@ def path_values(app) -> dict[str, list[str]]:
     from app.communities.models import Community
     from app.extensions import db
     from app.posts.models import Collection, Post, Tag
+    from app.shop.aftersale_models import AfterSale
     from app.shop.models import Order, Payment, PostProduct, Product, Shop
 
     with app.app_context():
@@ -156,6 +157,7 @@ def path_values(app) -> dict[str, list[str]]:
             "order_id": [str(i) for i in db.session.scalars(select(Order.id).where(Order.buyer_id == reader.id))],
             "payment_id": first(select(Payment.id).where(Payment.buyer_id == reader.id).order_by(Payment.id)),
             "name": first(select(Tag.name).order_by(Tag.post_count.desc())),
+            "after_sale_id": first(select(AfterSale.id).where(AfterSale.buyer_id == reader.id).order_by(AfterSale.id)),
         }
 
 
