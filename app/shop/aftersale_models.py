@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import User
 from app.core.clock import now
 from app.extensions import db
-from app.shop.models import Order, OrderLine
+from app.shop.models import Coupon, Order, OrderLine
 
 
 class AfterSaleKind(StrEnum):
@@ -131,6 +131,8 @@ class CouponClaim(db.Model):
     coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     claimed_at: Mapped[datetime] = mapped_column(DateTime, default=now)
+
+    coupon: Mapped[Coupon] = relationship()
 
 
 class ProductRevision(db.Model):

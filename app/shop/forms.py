@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 
@@ -74,6 +74,7 @@ class CouponForm(FlaskForm):
     ends_at = StringField(_l("Ends (YYYY-MM-DD)"), render_kw={"type": "date"})
     total_uses = StringField(_l("Total uses"), render_kw={"inputmode": "numeric"})
     per_user_limit = StringField(_l("Uses per customer"), default="1", render_kw={"inputmode": "numeric"})
+    claimable = BooleanField(_l("Let readers claim it on my shop and product pages (领券)"))
 
 
 class AfterSaleForm(FlaskForm):

@@ -16,7 +16,7 @@ from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
 from app.core.uploads import upload_rate_limit
 from app.extensions import db
-from app.shop import catalog, coupons
+from app.shop import catalog, coupons, wallet
 from app.shop.forms import (
     CouponForm,
     ProductForm,
@@ -201,7 +201,9 @@ def new_coupon(slug: str):
     form = CouponForm()
     if form.validate_on_submit():
         try:
-            coupons.create_coupon(current_user, shop_id=shop.id, **_coupon_values(form))
+            coupon = coupons.create_coupon(current_user, shop_id=shop.id, **_coupon_values(form))
+            if form.claimable.data:
+                wallet.publish_coupon(current_user, coupon.id)
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:
