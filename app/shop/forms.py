@@ -1,7 +1,7 @@
 """HTML forms of the storefront. They only carry fields; every rule is checked by the services."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -105,3 +105,18 @@ class ResolveForm(FlaskForm):
                                                    ("close", _l("Uphold the shop's decline"))],
                           default="refund", validators=[Optional()])
     note = StringField(_l("Reason (both sides see it)"), render_kw={"maxlength": 500})
+
+
+class ShopSettingsForm(FlaskForm):
+    name = StringField(_l("Shop name"), render_kw={"maxlength": 80})
+    description = TextAreaField(_l("About the shop"), render_kw={"rows": 4, "maxlength": 5000})
+    return_policy = TextAreaField(_l("Return policy"), render_kw={"rows": 4, "maxlength": 5000})
+    contact = StringField(_l("Contact (phone, WeChat or email)"), render_kw={"maxlength": 200})
+    logo = FileField(_l("Logo"), render_kw={"accept": "image/*"})
+    banner = FileField(_l("Banner"), render_kw={"accept": "image/*"})
+
+
+class ProductEditForm(FlaskForm):
+    title = StringField(_l("Title"), render_kw={"maxlength": 120})
+    description = TextAreaField(_l("Description"), render_kw={"rows": 6})
+    community = SelectField(_l("Community"), validators=[Optional()])

@@ -15,6 +15,7 @@ from app.shop import (  # noqa: F401  (register routes)
     views_checkout,
     views_merchant,
     views_orders,
+    views_products,
     views_wallet,
 )
 from app.shop.views_common import bp, sandbox_bp
