@@ -193,7 +193,7 @@ def test_bad_requests_are_refused_and_change_nothing(world, app):
 
     with pytest.raises(Invalid) as refused:
         ask(world, order, 3, reason="nope")
-    assert {"lines.%d" % line_id, "reason"} <= set(refused.value.errors)  # every error at once
+    assert {f"lines.{line_id}", "reason"} <= set(refused.value.errors)  # every error at once
 
     ask(world, order, 2)
     with pytest.raises(Invalid):  # both units are held by the open request

@@ -2,6 +2,7 @@
 every step; bad input comes back on the form next to its field with nothing changed."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -92,3 +93,34 @@ def _window_closed(world, client, order):
     sign_in(client, "merchant")
     assert "Review the refund" not in page(client.get(f"/orders/{order.id}"))  # the shop's refund form is hidden
     assert requests_count() == 0
+
+
+def test_a_completed_line_offers_a_review_that_carries_the_bought_it_badge(world, client):
+    from app.communities.models import Community
+    from app.posts import services as posts
+    from app.shop.models import Product
+    from tests import factories
+
+    community = factories.community(owner=world.admin)
+    db.session.get(Product, world.product_id).community_id = community.id
+    db.session.commit()
+    order = shipped_order(world)
+    sign_in(client, "buyer")
+    assert "Write a review" not in page(client.get(f"/orders/{order.id}"))
+    orders.confirm_delivery(world.buyer, order.id)
+    body = page(client.get(f"/orders/{order.id}"))
+    assert f"/p/new?review={world.product_id}" in body
+    editor = page(client.get(f"/p/new?review={world.product_id}"))
+    assert re.search(r'<input[^>]*checked[^>]*value="review"|<input[^>]*value="review"[^>]*checked', editor)
+    assert f'value="{world.product_id}"' in editor
+    post = posts.create_post(world.buyer, community_slug=db.session.get(Community, community.id).slug,
+                             title="Honest review", body="Lovely tint", kind="review", rating=5,
+                             images=[image_bytes()],
+                             product_ids=[str(world.product_id)], reviewed_product_id=str(world.product_id))
+    assert "Bought it" in page(client.get(f"/p/{post.id}"))
+    stranger_review = posts.create_post(world.merchant, community_slug=db.session.get(Community, community.id).slug,
+                                        title="Our tint", body="Buy it", kind="review", rating=5,
+                                        images=[image_bytes()],
+                                        product_ids=[str(world.product_id)],
+                                        reviewed_product_id=str(world.product_id))
+    assert "Bought it" not in page(client.get(f"/p/{stranger_review.id}"))
