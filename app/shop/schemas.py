@@ -519,3 +519,33 @@ class ReturnTrackingSchema(Schema):
 class AfterSaleResolveSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(list(aftersales.RESOLUTIONS)))
     note = fields.String(required=True, validate=validate.Length(max=500))
+
+
+# --- schemas: coupons readers can claim (领券) -----------------------------------------------------------
+
+class ClaimableCouponSchema(Schema):
+    id = fields.Integer(attribute="coupon.id", dump_only=True)
+    code = fields.String(attribute="coupon.code", dump_only=True)
+    kind = fields.String(attribute="coupon.kind", dump_only=True)
+    value = fields.Integer(attribute="coupon.value", dump_only=True,
+                           metadata={"description": "Whole percent, or minor units off."})
+    currency = fields.String(attribute="coupon.currency", dump_only=True)
+    min_spend_cents = fields.Integer(attribute="coupon.min_spend_cents", dump_only=True)
+    shop_id = fields.Integer(attribute="coupon.shop_id", dump_only=True, allow_none=True)
+    ends_at = Timestamp(attribute="coupon.ends_at", dump_only=True, allow_none=True)
+    claims_left = fields.Integer(attribute="coupon.claims_left", dump_only=True, allow_none=True)
+    claimed = fields.Boolean(dump_only=True)
+
+
+class ClaimableCouponListSchema(Schema):
+    items = fields.List(fields.Nested(ClaimableCouponSchema))
+
+
+class WalletEntrySchema(ClaimableCouponSchema):
+    claimed = fields.Constant(True, dump_only=True, metadata={"type": "boolean"})
+    claimed_at = Timestamp(dump_only=True)
+    state = fields.String(dump_only=True, metadata={"description": "usable, used, expired or not_started."})
+
+
+class WalletSchema(Schema):
+    items = fields.List(fields.Nested(WalletEntrySchema))

@@ -128,3 +128,20 @@ def test_claims_race_one_per_reader_and_never_past_the_limit(app, world):
         assert db.session.get(Coupon, limited).claims_left == 0
         assert db.session.scalar(select(func.count()).select_from(CouponClaim)
                                  .where(CouponClaim.coupon_id == unlimited)) == 1
+
+
+def test_claiming_and_the_wallet_over_the_api(world, client):
+    from app.accounts import services as accounts
+
+    coupon = shop_coupon(world, claims_total=1)
+    _token, secret = accounts.create_token(world.buyer, "test")
+    headers = {"Authorization": f"Bearer {secret}"}
+    listed = client.get("/api/v1/shops/shop-merchant/claimable-coupons", headers=headers).get_json()
+    assert [(row["code"], row["claimed"]) for row in listed["items"]] == [("SHOP10", False)]
+    made = client.post(f"/api/v1/coupons/{coupon.id}/claim", headers=headers)
+    assert made.status_code == 201 and made.get_json()["claimed"] is True
+    twice = client.post(f"/api/v1/coupons/{coupon.id}/claim", headers=headers)
+    assert twice.status_code == 409 and twice.get_json()["code"] == "already-claimed"
+    items = client.get("/api/v1/me/coupons", headers=headers).get_json()["items"]
+    assert [(row["code"], row["state"]) for row in items] == [("SHOP10", "usable")]
+    assert items[0]["claimed_at"].endswith("+00:00")
