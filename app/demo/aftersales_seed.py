@@ -11,9 +11,9 @@ from app.accounts.models import User
 from app.core.clock import now as clock_now
 from app.core.errors import DomainError
 from app.extensions import db
-from app.shop import aftersales, coupons, wallet
+from app.shop import aftersales, checkout, coupons, orders, payments, wallet
 from app.shop.aftersale_models import AfterSale
-from app.shop.models import Coupon, Order, OrderStatus, Shop
+from app.shop.models import Address, Coupon, Order, OrderStatus, Payment, Product, ProductStatus, Shop, Sku
 
 DEMO_COUPON = "GLOWNEW20"
 
@@ -43,9 +43,35 @@ def seed_aftersales(named: dict[str, User], now: datetime | None = None) -> dict
     return made
 
 
+def _shipped_from(reader: User, shop: Shop, now: datetime) -> None:
+    """A shipped order from the merchant's shop for the reader (placed, paid through the sandbox's signed
+    callback and shipped, through the services), when the simulated orders gave them none."""
+    if db.session.scalar(select(Order.id).where(Order.buyer_id == reader.id, Order.shop_id == shop.id,
+                                                Order.status == OrderStatus.SHIPPED).limit(1)):
+        return
+    address_id = db.session.scalar(select(Address.id).where(Address.user_id == reader.id,
+                                                            Address.deleted_at.is_(None)).limit(1))
+    sku_id = db.session.scalar(select(Sku.id).join(Product, Product.id == Sku.product_id)
+                               .where(Product.shop_id == shop.id, Product.status == ProductStatus.ACTIVE,
+                                      Sku.is_active.is_(True), Sku.stock > 2).order_by(Sku.id).limit(1))
+    if address_id is None or sku_id is None:
+        return
+    placed = checkout.place_orders(reader, [{"sku_id": sku_id, "quantity": 2}], address_id,
+                                   now=now - timedelta(days=3))
+    sandbox = payments.get_provider("sandbox")
+    body, signature = sandbox.callback_for(db.session.get(Payment, placed.payment.id))
+    payments.handle_payment_callback(sandbox, body, signature, now=now - timedelta(days=3))
+    orders.ship_order(shop.owner, placed.orders[0].id, "SF1400098765", now=now - timedelta(days=2))
+
+
 def _open_request(reader: User, shop: Shop | None, now: datetime) -> int:
-    """A return request on one of the reader's shipped orders (the merchant's shop's when there is one),
-    made a few hours ago so the merchant has it to answer before it is approved automatically."""
+    """A return request on one of the reader's shipped orders (the merchant's shop's), made a few hours ago
+    so the merchant has it to answer before it is approved automatically."""
+    if shop is not None:
+        try:
+            _shipped_from(reader, shop, now)
+        except DomainError:
+            pass
     candidates = list(db.session.scalars(
         select(Order).where(Order.buyer_id == reader.id, Order.status == OrderStatus.SHIPPED)
         .order_by(Order.id.desc())))
@@ -57,7 +83,7 @@ def _open_request(reader: User, shop: Shop | None, now: datetime) -> int:
         try:
             aftersales.request_after_sale(
                 reader, order.id, kind="return", quantities={line.id: 1}, reason="not_as_described",
-                note="颜色和图片差别很大，想退货。The shade is much darker than in the photos.",
+                note="实物和描述不一样，想退货。It is not what the listing described.",
                 now=now - timedelta(hours=5))
         except DomainError:
             continue
