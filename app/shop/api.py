@@ -410,4 +410,3 @@ def list_shop_coupons(slug: str):
     """Your shop's coupons, newest first, with the uses left."""
     user = require_user()
     return {"items": coupons.coupons_of_shop(user, catalog.get_shop(slug, user).id)}
-
