@@ -124,6 +124,7 @@ class Config:
         self.ORDER_RESERVATION_MINUTES = int(_env("ORDER_RESERVATION_MINUTES", "15"))
         self.ORDER_RETURN_WINDOW_DAYS = int(_env("ORDER_RETURN_WINDOW_DAYS", "7"))
         self.ORDER_AUTO_COMPLETE_DAYS = int(_env("ORDER_AUTO_COMPLETE_DAYS", "10"))
+        self.AFTERSALE_AUTO_APPROVE_HOURS = int(_env("AFTERSALE_AUTO_APPROVE_HOURS", "48"))
         self.ORDER_MAX_QUANTITY = int(_env("ORDER_MAX_QUANTITY", "99"))
         self.PAYMENT_PROVIDER = _env("PAYMENT_PROVIDER", "sandbox")
         # The sandbox marks orders paid with no money: production refuses it unless this says "staging".

@@ -9,5 +9,6 @@ from app.jobs import models as jobs_models  # noqa: F401
 from app.moderation import models as moderation_models  # noqa: F401
 from app.posts import models as posts_models  # noqa: F401
 from app.search import models as search_models  # noqa: F401
+from app.shop import aftersale_models as shop_aftersale_models  # noqa: F401
 from app.shop import models as shop_models  # noqa: F401
 from app.social import models as social_models  # noqa: F401

@@ -32,6 +32,8 @@ def register_api(app: Flask) -> None:
     from app.posts.api import blp as posts_blp
     from app.search.api import blp as search_blp
     from app.shop.api import blp as shop_blp
+    from app.shop.api_aftersales import blp as aftersales_blp
+    from app.shop.api_wallet import blp as wallet_blp
     from app.social.api import blp as social_blp
 
     api.init_app(app, spec_kwargs={
@@ -45,7 +47,7 @@ def register_api(app: Flask) -> None:
     # that computes something else declares its type in its metadata, which takes precedence.
     api.register_field(fields.Function, "string", None)
     api_blueprints = (accounts_blp, social_blp, communities_blp, posts_blp, feeds_blp, search_blp, shop_blp,
-                      groupbuy_blp, affiliate_blp, moderation_blp)
+                      groupbuy_blp, affiliate_blp, moderation_blp, aftersales_blp, wallet_blp)
     names = {blp.name for blp in api_blueprints}
     for blp in api_blueprints:
         csrf.exempt(blp)  # API CSRF is checked in authenticate_api_request, only for cookie sessions

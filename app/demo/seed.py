@@ -118,6 +118,9 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
     from app.demo.moderation_seed import seed_moderation
 
     report.moderation = seed_moderation(named, seed)
+    from app.demo.aftersales_seed import seed_aftersales
+
+    report.storefront.update(seed_aftersales(named) if report.storefront else {})
     # Demo people have "picked their communities" already; only real newcomers see the first-log-in picker.
     with unit_of_work():
         db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))

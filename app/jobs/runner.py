@@ -34,6 +34,7 @@ SCHEDULES: dict[str, tuple[str, str]] = {
     "recommender-nightly": ("app.feeds.training:train_nightly", "%Y-%m-%d"),
     "shop-expire-reservations": ("app.shop.orders:expire_reservations", "%Y-%m-%dT%H:%M"),
     "shop-auto-complete": ("app.shop.orders:complete_delivered_orders", "%Y-%m-%d"),
+    "shop-aftersale-auto-approve": ("app.shop.aftersales:approve_overdue_after_sales", "%Y-%m-%dT%H"),
     # Likes and saves change search counts in batches; this writes whatever a quiet minute left waiting.
     "search-flush-counts": ("app.search.indexing:flush_count_refreshes", "%Y-%m-%dT%H:%M"),
     "accounts-purge-sessions": ("app.accounts.sessions:purge_ended_sessions", "%Y-%m-%d"),

@@ -111,6 +111,7 @@ def create():
     form.community.choices = _community_choices(current_user)
     if request.method == "GET" and request.args.get("community"):
         form.community.data = request.args["community"]
+    review_rows = _review_of(form, request.args.get("review")) if request.method == "GET" else None
     if form.validate_on_submit():
         try:
             kind = form.kind.data or "note"
@@ -128,7 +129,8 @@ def create():
                 flash(_("Thank you! Your note will appear once a moderator approves it."), "info")
             return redirect(url_for("posts.detail", post_id=post.id))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("posts/form.html", form=form, post=None, product_rows=_product_rows(form, None),
+    return render_template("posts/form.html", form=form, post=None,
+                           product_rows=review_rows or _product_rows(form, None),
                            rules_community=_chosen_community(form.community.data)), status
 
 
@@ -137,6 +139,17 @@ def _chosen_community(slug: str | None) -> Community | None:
     if not slug:
         return None
     return db.session.scalar(select(Community).where(Community.slug == str(slug).strip().lower()))
+
+
+def _review_of(form: PostForm, value: str | None) -> list[ProductRow] | None:
+    """`/p/new?review=<product id>` (an order's "Write a review"): the editor opens as a review rating it."""
+    product_id = _form_id(value)
+    card = cards_for_products([product_id]).get(product_id) if product_id is not None else None
+    if card is None or not card.available:
+        return None
+    form.kind.data = KIND_REVIEW
+    form.reviewed_product_id.data = str(product_id)
+    return [ProductRow(card, "", True)]
 
 
 @bp.route("/p/<id:post_id>/edit", methods=["GET", "POST"])

@@ -83,10 +83,10 @@ def add_to_cart(user: User, sku_id: int, quantity=1, source_post_id: int | None 
                                                              CartItem.sku_id == sku.id)) or 0
     check_stock(sku, held + quantity)
     if not insert_if_absent(CartItem, cart_id=cart.id, sku_id=sku.id, quantity=quantity,
-                            source_post_id=source_post_id, added_at=clock_now()):
+                            source_post_id=source_post_id, added_at=clock_now(), price_seen_cents=sku.price_cents):
         grown = db.session.execute(update(CartItem).where(CartItem.cart_id == cart.id, CartItem.sku_id == sku.id,
                                                           CartItem.quantity + quantity <= max_quantity())
-                                   .values(quantity=CartItem.quantity + quantity,
+                                   .values(quantity=CartItem.quantity + quantity, price_seen_cents=sku.price_cents,
                                            source_post_id=func.coalesce(source_post_id, CartItem.source_post_id))
                                    .execution_options(synchronize_session=False))
         if grown.rowcount != 1:

@@ -1,8 +1,8 @@
 """HTML forms of the storefront. They only carry fields; every rule is checked by the services."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 
@@ -74,3 +74,49 @@ class CouponForm(FlaskForm):
     ends_at = StringField(_l("Ends (YYYY-MM-DD)"), render_kw={"type": "date"})
     total_uses = StringField(_l("Total uses"), render_kw={"inputmode": "numeric"})
     per_user_limit = StringField(_l("Uses per customer"), default="1", render_kw={"inputmode": "numeric"})
+    claimable = BooleanField(_l("Let readers claim it on my shop and product pages (领券)"))
+
+
+class AfterSaleForm(FlaskForm):
+    """The buyer's after-sales request; the units per line come as qty-<order line id> fields."""
+
+    kind = RadioField(_l("What do you want?"), choices=[("refund", _l("Refund only")),
+                                                        ("return", _l("Return and refund"))],
+                      default="refund", validators=[Optional()])
+    reason = SelectField(_l("Reason"), validators=[Optional()])
+    note = TextAreaField(_l("Describe the problem"), render_kw={"rows": 3, "maxlength": 1000})
+    photos = MultipleFileField(_l("Photos (up to 3)"), render_kw={"accept": "image/*"})
+
+
+class AfterSaleDeclineForm(FlaskForm):
+    reason = StringField(_l("Why are you declining?"), render_kw={"maxlength": 500})
+
+
+class ReturnTrackingForm(FlaskForm):
+    tracking_number = StringField(_l("Return tracking number"), render_kw={"maxlength": 64})
+
+
+class EscalateForm(FlaskForm):
+    note = TextAreaField(_l("What should the site's team know?"), render_kw={"rows": 3, "maxlength": 500})
+
+
+class ResolveForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[("refund", _l("Refund the buyer")),
+                                                   ("close", _l("Uphold the shop's decline"))],
+                          default="refund", validators=[Optional()])
+    note = StringField(_l("Reason (both sides see it)"), render_kw={"maxlength": 500})
+
+
+class ShopSettingsForm(FlaskForm):
+    name = StringField(_l("Shop name"), render_kw={"maxlength": 80})
+    description = TextAreaField(_l("About the shop"), render_kw={"rows": 4, "maxlength": 5000})
+    return_policy = TextAreaField(_l("Return policy"), render_kw={"rows": 4, "maxlength": 5000})
+    contact = StringField(_l("Contact (phone, WeChat or email)"), render_kw={"maxlength": 200})
+    logo = FileField(_l("Logo"), render_kw={"accept": "image/*"})
+    banner = FileField(_l("Banner"), render_kw={"accept": "image/*"})
+
+
+class ProductEditForm(FlaskForm):
+    title = StringField(_l("Title"), render_kw={"maxlength": 120})
+    description = TextAreaField(_l("Description"), render_kw={"rows": 6})
+    community = SelectField(_l("Community"), validators=[Optional()])

@@ -131,6 +131,9 @@ class Shop(db.Model):
     name: Mapped[str] = mapped_column(String(80))
     description: Mapped[str] = mapped_column(Text, default="")
     logo_path: Mapped[str | None] = mapped_column(String(255))
+    banner_path: Mapped[str | None] = mapped_column(String(255))
+    return_policy: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=ShopStatus.APPLIED, index=True)
     rejection_reason: Mapped[str | None] = mapped_column(String(500))
@@ -268,6 +271,7 @@ class CartItem(db.Model):
     sku_id: Mapped[int] = mapped_column(ForeignKey("skus.id"))
     quantity: Mapped[int] = mapped_column(Integer)
     source_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))  # the note's product card
+    price_seen_cents: Mapped[int | None] = mapped_column(Integer)  # the price when added: a change is shown
     added_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 
     cart: Mapped[Cart] = relationship(back_populates="items")
@@ -496,6 +500,7 @@ class Coupon(db.Model):
         CheckConstraint("uses_left IS NULL OR uses_left >= 0", name="uses_left_not_negative"),
         CheckConstraint("value > 0", name="value_positive"),
         CheckConstraint("kind <> 'percent' OR value <= 100", name="percent_at_most_100"),
+        CheckConstraint("claims_left IS NULL OR claims_left >= 0", name="claims_left_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -510,6 +515,8 @@ class Coupon(db.Model):
     total_uses: Mapped[int | None] = mapped_column(Integer)
     uses_left: Mapped[int | None] = mapped_column(Integer)
     per_user_limit: Mapped[int | None] = mapped_column(Integer)
+    claimable: Mapped[bool] = mapped_column(Boolean, default=False)  # shown as 领券 on shop and product pages
+    claims_left: Mapped[int | None] = mapped_column(Integer)  # NULL: unlimited; conditional updates only
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=now)
 

@@ -105,11 +105,14 @@ def can_transition(from_status: str, to_status: str) -> bool:
 
 
 def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | None = None, note: str = "",
-                     now: datetime | None = None, values: dict | None = None, strict: bool = True) -> bool:
+                     now: datetime | None = None, values: dict | None = None, strict: bool = True,
+                   requested_in_window: bool = False) -> bool:
     """Move `order` from the status it was read with to `to_status`; True when this call moved it.
 
     An illegal move raises Conflict. A lost race (someone moved it first) raises Conflict when `strict`,
     else returns False — jobs and callbacks use that to skip what another worker already did.
+    `requested_in_window`: a refund the buyer asked for within the return window (an after-sales request)
+    may be sent after the window closed.
     """
     now = now or clock_now()
     from_status = OrderStatus(order.status)
@@ -118,7 +121,7 @@ def transition_order(order: Order, to_status: OrderStatus, *, actor_id: int | No
                          current=STATUS_LABELS[from_status].in_sentence,
                          wanted=STATUS_LABELS[OrderStatus(to_status)].in_sentence),
                        code="invalid-transition")
-    if to_status in REFUND_STATES and not return_window_open(order, now):
+    if to_status in REFUND_STATES and not requested_in_window and not return_window_open(order, now):
         raise Conflict(_("The return window for this order has closed."), code="return-window-closed")
     changes = {"status": str(to_status), "updated_at": now, **(values or {})}
     if to_status in TIMESTAMP_OF:

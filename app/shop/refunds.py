@@ -8,6 +8,7 @@ bounded by what was bought; the payment and the order carry the same bound on mo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -20,7 +21,13 @@ from app.core.uow import unit_of_work
 from app.extensions import db
 from app.shop import coupons
 from app.shop.models import KEPT_STATUSES, Order, OrderLine, OrderStatus, Payment, Refund, Shop
-from app.shop.orders import notify_order_parties, queue_sold_products, return_stock, transition_order
+from app.shop.orders import (
+    notify_order_parties,
+    queue_sold_products,
+    return_stock,
+    return_window_open,
+    transition_order,
+)
 from app.shop.payments import PaymentProvider, get_provider, issue_refund
 from app.shop.pricing import refund_for_units
 
@@ -48,6 +55,14 @@ def _wanted_quantities(lines: list[OrderLine], quantities: Mapping | None) -> di
     return wanted
 
 
+def check_refunder(actor: User, order: Order) -> None:
+    owner_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))
+    if actor.id == order.buyer_id:
+        raise Forbidden(_("You cannot refund your own order; ask the shop."), code="own-order")
+    if not actor.is_admin and actor.id != owner_id:
+        raise Forbidden(_("Only the shop that sold this order can refund it."), code="not-your-shop")
+
+
 def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | None = None, reason: str = "",
                  now: datetime | None = None, provider: PaymentProvider | None = None) -> Refund:
     """Refund the rest of an order (quantities=None) or {order line id: units}; by the shop or an admin.
@@ -56,12 +71,8 @@ def refund_order(actor: User, order_id: int, quantities: Mapping[int, int] | Non
     order = db.session.get(Order, order_id)
     if order is None:
         raise NotFound(_("No such order."))
-    owner_id = db.session.scalar(select(Shop.owner_id).where(Shop.id == order.shop_id))
-    if actor.id == order.buyer_id:
-        raise Forbidden(_("You cannot refund your own order; ask the shop."), code="own-order")
-    if not actor.is_admin and actor.id != owner_id:
-        raise Forbidden(_("Only the shop that sold this order can refund it."), code="not-your-shop")
-    return _refund(order_id, quantities, reason, now, provider, actor_id=actor.id)
+    check_refunder(actor, order)
+    return _refund(order_id, quantities, reason, actor_id=actor.id, now=now, provider=provider)
 
 
 def refund_order_automatically(order_id: int, reason: str, idempotency_key: str, now: datetime | None = None,
@@ -73,11 +84,52 @@ def refund_order_automatically(order_id: int, reason: str, idempotency_key: str,
     now = now or clock_now()
     if db.session.get(Order, order_id) is None:
         raise NotFound(_("No such order."))
-    return _refund(order_id, None, reason, now, provider, actor_id=None, idempotency_key=idempotency_key)
+    return _refund(order_id, None, reason, actor_id=None, now=now, provider=provider,
+                   idempotency_key=idempotency_key)
 
 
-def _refund(order_id: int, quantities: Mapping[int, int] | None, reason: str, now: datetime,
-            provider: PaymentProvider | None, *, actor_id: int | None, idempotency_key: str | None = None) -> Refund:
+def refund_for_after_sale(order_id: int, quantities: Mapping[int, int], reason: str, *, actor_id: int | None,
+                          now: datetime, provider: PaymentProvider | None = None) -> Refund:
+    """The refund an approved after-sales request sends (app/shop/aftersales.py checked who approved it).
+    The buyer asked within the return window, so it is sent even if the window has closed since."""
+    return _refund(order_id, quantities, reason, actor_id=actor_id, now=now, provider=provider,
+                   requested_in_window=True)
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What a refund would send, shown on the shop's confirmation step before anything moves."""
+
+    order: Order
+    lines: list[tuple[OrderLine, int, int]]  # line, units, amount
+    amount_cents: int
+
+
+def preview_refund(actor: User, order_id: int, quantities: Mapping[int, int] | None,
+                   now: datetime | None = None) -> RefundPreview:
+    """The refund refund_order would send for these quantities, refused for the same reasons; changes nothing."""
+    now = now or clock_now()
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise NotFound(_("No such order."))
+    check_refunder(actor, order)
+    if order.status not in REFUNDABLE:
+        raise Conflict(_("Only a paid order can be refunded."), code="not-refundable")
+    if not return_window_open(order, now):
+        raise Conflict(_("The return window for this order has closed."), code="return-window-closed")
+    lines = sorted(order.lines, key=lambda line: line.id)
+    wanted = _wanted_quantities(lines, quantities)
+    if not wanted:
+        raise Conflict(_("Nothing is left to refund on this order."), code="nothing-to-refund")
+    by_id = {line.id: line for line in lines}
+    rows = [(by_id[i], wanted[i], refund_for_units(by_id[i].net_cents, by_id[i].quantity,
+                                                   by_id[i].refunded_quantity, wanted[i])) for i in sorted(wanted)]
+    return RefundPreview(order, rows, sum(cents for _line, _count, cents in rows))
+
+
+def _refund(order_id: int, quantities: Mapping[int, int] | None, reason: str, *, actor_id: int | None,
+            now: datetime, provider: PaymentProvider | None, requested_in_window: bool = False,
+            idempotency_key: str | None = None) -> Refund:
     payment_id = db.session.scalar(select(Order.payment_id).where(Order.id == order_id))
     with unit_of_work():
         # Lock order: payment, then order, then its lines (see app/shop/orders.py).
@@ -112,7 +164,8 @@ def _refund(order_id: int, quantities: Mapping[int, int] | None, reason: str, no
             amount += cents
         everything = all(by_id[i].quantity - by_id[i].refunded_quantity == wanted.get(i, 0) for i in by_id)
         moved_to = OrderStatus.REFUNDED if everything else OrderStatus.PARTIALLY_REFUNDED
-        transition_order(order, moved_to, actor_id=actor_id, note=reason, now=now)
+        transition_order(order, moved_to, actor_id=actor_id, note=reason, now=now,
+                         requested_in_window=requested_in_window)
         queue_sold_products(order)
         notify_order_parties(order, moved_to, actor_id)
         if order.shipped_at is None:

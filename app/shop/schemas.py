@@ -12,7 +12,8 @@ from app.core.api_input import FileField
 from app.core.parsing import IdField
 from app.core.timestamps import Timestamp
 from app.core.urls import absolute_url
-from app.shop import catalog, orders
+from app.shop import aftersales, catalog, orders
+from app.shop.aftersale_models import AfterSaleKind, AfterSaleStatus
 from app.shop.models import CouponKind, OrderStatus, ProductStatus
 
 # --- schemas: shops and catalog ---------------------------------------------------------------------------
@@ -435,3 +436,119 @@ class CouponCreateSchema(Schema):
     total_uses = fields.Integer(strict=True, load_default=None, allow_none=True)
     per_user_limit = fields.Integer(strict=True, load_default=None, allow_none=True)
     currency = fields.String(load_default="CNY", validate=validate.Length(equal=3))
+
+
+# --- schemas: after-sales (售后) -------------------------------------------------------------------------
+
+class AfterSaleLineSchema(Schema):
+    order_line_id = fields.Integer(dump_only=True)
+    product_title = fields.String(attribute="order_line.product_title", dump_only=True)
+    sku_label = fields.String(attribute="order_line.sku_label", dump_only=True)
+    quantity = fields.Integer(dump_only=True)
+
+
+class AfterSaleEventSchema(Schema):
+    from_status = fields.String(dump_only=True, allow_none=True)
+    to_status = fields.String(dump_only=True)
+    note = fields.String(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+
+
+class AfterSaleSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    order_id = fields.Integer(dump_only=True)
+    kind = fields.String(dump_only=True, metadata={"description": "refund (money only) or return (goods back first)."})
+    status = fields.String(dump_only=True, metadata={
+        "description": "requested, awaiting_return, return_shipped, refunded, declined, escalated, closed or "
+                       "cancelled."})
+    status_label = fields.Function(lambda row: aftersales.status_label(row.status), dump_only=True)
+    reason = fields.String(dump_only=True, metadata={"description": "A code from the list of reasons."})
+    note = fields.String(dump_only=True)
+    decline_reason = fields.String(dump_only=True)
+    return_tracking = fields.String(dump_only=True, allow_none=True)
+    respond_by = Timestamp(dump_only=True, allow_none=True,
+                           metadata={"description": "Unanswered by then, the request is approved automatically."})
+    escalated_at = Timestamp(dump_only=True, allow_none=True)
+    refund_id = fields.Integer(dump_only=True, allow_none=True)
+    created_at = Timestamp(dump_only=True)
+    lines = fields.Nested(AfterSaleLineSchema, many=True, dump_only=True)
+    photo_urls = fields.Function(lambda row: [media_url(photo.path) for photo in row.photos], dump_only=True,
+                                 metadata={"type": "array", "items": {"type": "string"}})
+
+
+class AfterSaleDetailSchema(AfterSaleSchema):
+    events = fields.Nested(AfterSaleEventSchema, many=True, dump_only=True)
+
+
+class AfterSalePageSchema(Schema):
+    items = fields.List(fields.Nested(AfterSaleSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AfterSaleListSchema(Schema):
+    items = fields.List(fields.Nested(AfterSaleSchema))
+
+
+class AfterSaleArgsSchema(PageArgsSchema):
+    status = fields.String(validate=validate.OneOf([s.value for s in AfterSaleStatus]))
+
+
+class AfterSaleCreateSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in AfterSaleKind]))
+    quantities = fields.Dict(keys=IdField(), values=fields.Integer(strict=True), required=True,
+                             metadata={"description": "Order line id → units to refund or return."})
+    reason = fields.String(required=True, validate=validate.OneOf(list(aftersales.REASONS)),
+                           metadata={"description": "One of: " + ", ".join(aftersales.REASONS) + "."})
+    note = fields.String(load_default="", validate=validate.Length(max=aftersales.NOTE_MAX))
+
+
+class AfterSalePhotosSchema(Schema):
+    photos = fields.List(FileField(), required=True)
+
+
+class AfterSaleNoteSchema(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class AfterSaleDeclineSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=500),
+                           metadata={"description": "Shown to the buyer."})
+
+
+class ReturnTrackingSchema(Schema):
+    tracking_number = fields.String(required=True, validate=validate.Length(max=64))
+
+
+class AfterSaleResolveSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(list(aftersales.RESOLUTIONS)))
+    note = fields.String(required=True, validate=validate.Length(max=500))
+
+
+# --- schemas: coupons readers can claim (领券) -----------------------------------------------------------
+
+class ClaimableCouponSchema(Schema):
+    id = fields.Integer(attribute="coupon.id", dump_only=True)
+    code = fields.String(attribute="coupon.code", dump_only=True)
+    kind = fields.String(attribute="coupon.kind", dump_only=True)
+    value = fields.Integer(attribute="coupon.value", dump_only=True,
+                           metadata={"description": "Whole percent, or minor units off."})
+    currency = fields.String(attribute="coupon.currency", dump_only=True)
+    min_spend_cents = fields.Integer(attribute="coupon.min_spend_cents", dump_only=True)
+    shop_id = fields.Integer(attribute="coupon.shop_id", dump_only=True, allow_none=True)
+    ends_at = Timestamp(attribute="coupon.ends_at", dump_only=True, allow_none=True)
+    claims_left = fields.Integer(attribute="coupon.claims_left", dump_only=True, allow_none=True)
+    claimed = fields.Boolean(dump_only=True)
+
+
+class ClaimableCouponListSchema(Schema):
+    items = fields.List(fields.Nested(ClaimableCouponSchema))
+
+
+class WalletEntrySchema(ClaimableCouponSchema):
+    claimed = fields.Constant(True, dump_only=True, metadata={"type": "boolean"})
+    claimed_at = Timestamp(dump_only=True)
+    state = fields.String(dump_only=True, metadata={"description": "usable, used, expired or not_started."})
+
+
+class WalletSchema(Schema):
+    items = fields.List(fields.Nested(WalletEntrySchema))

@@ -408,3 +408,14 @@ class _ShopProductTagging:
 
 
 register_product_tagging(_ShopProductTagging())
+
+
+def reviewer_bought(post) -> bool:
+    """Whether a review's author bought the product it rates (the "Bought it" badge on the review)."""
+    if getattr(post, "kind", None) != KIND_REVIEW:
+        return False
+    return bool(db.session.scalar(
+        select(OrderLine.id).join(Order, Order.id == OrderLine.order_id)
+        .join(PostProduct, (PostProduct.product_id == OrderLine.product_id) & PostProduct.is_rated.is_(True))
+        .where(PostProduct.post_id == post.id, Order.buyer_id == post.author_id,
+               Order.status.in_([str(state) for state in BOUGHT_STATES])).limit(1)))

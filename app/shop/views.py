@@ -9,7 +9,15 @@ form (status 422), other domain errors become the site's error page. Every butto
 """
 from __future__ import annotations
 
-from app.shop import views_catalog, views_checkout, views_merchant, views_orders  # noqa: F401  (register routes)
+from app.shop import (  # noqa: F401  (register routes)
+    views_aftersales,
+    views_catalog,
+    views_checkout,
+    views_merchant,
+    views_orders,
+    views_products,
+    views_wallet,
+)
 from app.shop.views_common import bp, sandbox_bp
 
 __all__ = ["bp", "sandbox_bp"]

@@ -14,7 +14,7 @@ from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.limits import account_key, address_key
 from app.extensions import csrf, limiter
 from app.shop import cart as carts
-from app.shop import checkout, payments
+from app.shop import checkout, payments, wallet
 from app.shop.forms import (
     AddressForm,
     CheckoutForm,
@@ -124,6 +124,11 @@ def checkout_page():
     if not carts.cart_of(current_user).items:
         flash(_("Your cart is empty."), "info")
         return redirect(url_for("shop.cart"))
+    best = None
+    if request.method == "GET" and not coupon:  # offer the wallet's best coupon; the buyer may clear it
+        best = _best_wallet_coupon()
+        coupon = best[0] if best else ""
+        form.coupon.data = coupon
     try:
         quote = checkout.quote_cart(current_user, coupon)
     except Invalid as exc:
@@ -138,7 +143,18 @@ def checkout_page():
     form.checkout_token.data = secrets.token_urlsafe(24)  # a new one for each rendering
     status = 422 if form.errors or form.form_errors else 200
     return render_template("shop/checkout.html", form=form, priced=quote.priced, addresses=addresses,
-                           address_form=AddressForm(), shops=_shops_of(quote.priced)), status
+                           address_form=AddressForm(), shops=_shops_of(quote.priced), wallet_best=best), status
+
+
+def _best_wallet_coupon() -> tuple[str, int] | None:
+    def discount_with(code: str) -> int:
+        try:
+            quoted = checkout.quote_cart(current_user, code)
+        except Invalid:
+            return 0
+        return 0 if quoted.coupon_error else quoted.priced.discount_cents
+
+    return wallet.best_wallet_coupon(current_user, discount_with)
 
 
 _CHECKOUT_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")

@@ -7,12 +7,13 @@ from flask_login import current_user
 
 from app.core.errors import NotFound
 from app.core.parsing import parse_whole_number
-from app.shop import catalog, orders
+from app.shop import catalog, orders, tags
 
 bp = Blueprint("shop", __name__)
 # The sandbox provider's pages, registered by create_app only while PAYMENT_PROVIDER is "sandbox".
 sandbox_bp = Blueprint("sandbox", __name__)
 bp.add_app_template_global(orders.status_badge, "order_status_badge")
+bp.add_app_template_global(tags.reviewer_bought, "review_bought")  # the "Bought it" badge on a review
 
 
 def int_arg(value) -> int | None:

@@ -16,7 +16,7 @@ from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.money import parse_amount
 from app.core.uploads import upload_rate_limit
 from app.extensions import db
-from app.shop import catalog, coupons
+from app.shop import catalog, coupons, wallet
 from app.shop.forms import (
     CouponForm,
     ProductForm,
@@ -103,15 +103,6 @@ def _price_cents(text: str, field: str = "price") -> int:
     return cents
 
 
-@bp.get("/shop/<slug>/manage")
-@login_required
-def manage(slug: str):
-    shop = managed_shop(slug)
-    page = catalog.shop_products(shop, current_user, request.args.get("cursor"), 50)
-    return render_template("shop/manage.html", shop=shop, page=page, sku_form=SkuForm(), stock_form=StockForm(),
-                           coupons=coupons.coupons_of_shop(current_user, shop.id))
-
-
 @bp.route("/shop/<slug>/products/new", methods=["GET", "POST"])
 @login_required
 @upload_rate_limit
@@ -162,7 +153,7 @@ def add_sku(product_id: int):
         flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
     else:
         flash(_("Option added."), "success")
-    return redirect(url_for("shop.manage", slug=product.shop.slug) + f"#product-{product.id}")
+    return redirect(url_for("shop.edit_product", product_id=product.id) + "#options")
 
 
 @bp.post("/skus/<id:sku_id>/stock")
@@ -175,7 +166,7 @@ def stock(sku_id: int):
         flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
         return redirect(request.referrer and safe_next_url(request.referrer, "/") or url_for("feeds.home"))
     flash(_("Stock of %(code)s is now %(count)d.", code=sku.code, count=sku.stock), "success")
-    return redirect(url_for("shop.manage", slug=sku.product.shop.slug) + f"#product-{sku.product_id}")
+    return redirect(url_for("shop.edit_product", product_id=sku.product_id) + "#options")
 
 
 @bp.post("/products/<id:product_id>/status")
@@ -201,7 +192,9 @@ def new_coupon(slug: str):
     form = CouponForm()
     if form.validate_on_submit():
         try:
-            coupons.create_coupon(current_user, shop_id=shop.id, **_coupon_values(form))
+            coupon = coupons.create_coupon(current_user, shop_id=shop.id, **_coupon_values(form))
+            if form.claimable.data:
+                wallet.publish_coupon(current_user, coupon.id)
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:

@@ -6,16 +6,18 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Invalid
 from app.core.forms import safe_next_url
-from app.shop import catalog, checkout, hooks, orders, refunds
+from app.shop import aftersales, catalog, hooks, orders, refunds
 from app.shop.forms import (
     RefundForm,
     ShipForm,
     StockForm,
 )
 from app.shop.models import OrderStatus
-from app.shop.views_common import bp, int_arg, managed_shop
+from app.shop.views_aftersales import line_quantities
+from app.shop.views_common import bp, managed_shop
 
 # --- orders -----------------------------------------------------------------------------------------------
 
@@ -34,10 +36,14 @@ def my_orders():
 @login_required
 def order_page(order_id: int):
     order = orders.order_for(current_user, order_id)
+    now = clock_now()
     return render_template("shop/order.html", order=order, form=StockForm(), ship_form=ShipForm(),
                            refund_form=RefundForm(), manages=catalog.can_manage(current_user, order.shop),
-                           refundable=order.status in refunds.REFUNDABLE,
-                           panels=hooks.order_page_panels(order, current_user))
+                           refundable=order.status in refunds.REFUNDABLE and orders.return_window_open(order, now),
+                           panels=hooks.order_page_panels(order, current_user),
+                           history=aftersales.order_history(order),
+                           after_sales=aftersales.after_sales_of_order(order),
+                           can_request=aftersales.can_request(order, now))
 
 
 def _order_action(order_id: int, action, done: str):
@@ -74,20 +80,30 @@ def ship(order_id: int):
 @bp.post("/orders/<id:order_id>/refund")
 @login_required
 def refund(order_id: int):
-    """Refund everything left, or the units given as qty-<line id> fields."""
-    def wanted() -> dict[int, int] | None:
-        quantities = {}
-        for key, value in request.form.items():
-            if key.startswith("qty-") and value.strip() not in ("", "0"):
-                line_id = int_arg(key[4:])
-                if line_id is None:
-                    raise Invalid(_("This item is not part of the order."))
-                quantities[line_id] = checkout.parse_quantity(value, f"lines.{line_id}")
-        return quantities or None
-
-    return _order_action(order_id, lambda: refunds.refund_order(current_user, order_id, wanted(),
-                                                                 request.form.get("reason", "")),
-                         _("Refund sent."))
+    """The shop's refund form: units as qty-<line id> fields, or `everything`; the first post shows what
+    would be refunded (a confirmation step), the second, with `confirmed`, sends it. An empty selection is
+    refused, never read as "everything"."""
+    back = url_for("shop.order_page", order_id=order_id)
+    refunds.check_refunder(current_user, orders.order_for(current_user, order_id))  # 403 before any other answer
+    quantities, errors = line_quantities(request.form)
+    everything = request.form.get("everything") == "1"
+    reason = (request.form.get("reason") or "").strip()[:300]
+    try:
+        if errors:
+            raise Invalid(_("Check the quantities."), errors)
+        if not quantities and not everything:
+            raise Invalid(_("Choose what to refund."), {"lines": [_("Choose what to refund.")]})
+        wanted = None if everything else quantities
+        if request.form.get("confirmed") != "1":
+            preview = refunds.preview_refund(current_user, order_id, wanted)
+            return render_template("shop/refund_confirm.html", preview=preview, everything=everything,
+                                   reason=reason)
+        refunds.refund_order(current_user, order_id, wanted, reason)
+    except (Conflict, Invalid) as exc:
+        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        return redirect(back)
+    flash(_("Refund sent."), "success")
+    return redirect(back)
 
 
 @bp.get("/shop/<slug>/orders")

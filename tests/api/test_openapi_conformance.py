@@ -143,6 +143,7 @@ def path_values(app) -> dict[str, list[str]]:
     from app.groupbuy.models import Campaign, Group
     from app.moderation.models import ModAction
     from app.posts.models import Collection, Post, Tag
+    from app.shop.aftersale_models import AfterSale
     from app.shop.models import Order, Payment, PostProduct, Product, Shop
 
     with app.app_context():
@@ -163,6 +164,7 @@ def path_values(app) -> dict[str, list[str]]:
             "group_id": first(select(Group.id).order_by(Group.id)),
             "code": first(select(ShareLink.code).order_by(ShareLink.id)),
             "action_id": first(select(ModAction.id).order_by(ModAction.id)),
+            "after_sale_id": first(select(AfterSale.id).where(AfterSale.buyer_id == reader.id).order_by(AfterSale.id)),
         }
 
 

@@ -268,7 +268,13 @@ def test_the_merchant_ships_the_buyer_confirms_and_the_merchant_refunds(shop_wor
     client.post_form("/logout")
     sign_in(client, "seller")
     line_id = fresh(Order, order_id).lines[0].id
-    client.post_form(f"/orders/{order_id}/refund", {f"qty-{line_id}": "1", "reason": "scratched"})
+    empty = client.post_form(f"/orders/{order_id}/refund", {"reason": "scratched"}, follow_redirects=True)
+    assert "Choose what to refund." in page(empty)  # an empty selection is refused, not read as everything
+    assert fresh(Order, order_id).refunded_cents == 0
+    confirm = page(client.post_form(f"/orders/{order_id}/refund", {f"qty-{line_id}": "1", "reason": "scratched"}))
+    assert "Confirm the refund" in confirm and "¥128.50" in confirm
+    assert fresh(Order, order_id).refunded_cents == 0  # nothing moves before the confirmation
+    client.post_form(f"/orders/{order_id}/refund", {f"qty-{line_id}": "1", "reason": "scratched", "confirmed": "1"})
     order = fresh(Order, order_id)
     assert (order.status, order.refunded_cents) == (OrderStatus.PARTIALLY_REFUNDED, 12_850)
     assert fresh(Sku, shop_world["sku"].id).stock == 3  # shipped units do not return to stock
