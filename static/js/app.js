@@ -48,3 +48,13 @@
     pin.hidden = false;
   });
 })();
+// The reader's time zone, for pages to show times in it until they pick one in Settings.
+(function () {
+  "use strict";
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("tm_tz=" + zone) === -1) {
+      document.cookie = "tm_tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  } catch (error) { /* an old browser: the site default applies */ }
+})();
