@@ -8,6 +8,7 @@ parser is never involved, so Chinese and English behave exactly as in the Whoosh
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from itertools import islice
 
 from sqlalchemy import Engine, and_, cast, delete, desc, func, literal, or_, select, text
@@ -64,7 +65,8 @@ def tsvector_text(doc: SearchDocument) -> str:
 
 def tsquery_text(parsed: ParsedQuery, any_term: bool = False) -> str:
     """The parsed query as tsquery input (AND of terms, <-> phrases, ! exclusions, :* prefix on titles only)."""
-    parts = [_quote(term) for term in parsed.must]
+    parts = [" | ".join(_quote(word) for word in parsed.any_of(term)) for term in parsed.must]
+    parts = [f"({part})" if "|" in part else part for part in parts]
     joined = " | ".join(parts) if any_term else " & ".join(parts)
     clauses = [f"({joined})"] if parts else []
     if not any_term:
@@ -168,7 +170,11 @@ class PostgresBackend(SearchBackend):
         if query.parsed.empty:
             return SearchResults([], 0)
         tsquery = cast(literal(tsquery_text(query.parsed, query.any_term)), TSQUERY)
-        rank = func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), table.c.tsv, tsquery).label("score")
+        rank = func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), table.c.tsv, tsquery)
+        if query.parsed.alternatives:  # the words as typed rank above their synonyms
+            exact = cast(literal(tsquery_text(replace(query.parsed, alternatives={}), query.any_term)), TSQUERY)
+            rank = rank + func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), table.c.tsv, exact)
+        rank = rank.label("score")
         filters = []
         if query.doc_type:
             filters.append(table.c.doc_type == query.doc_type)
