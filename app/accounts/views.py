@@ -235,3 +235,10 @@ def delete_account():
     if status == 200 and (form.errors or form.form_errors):
         status = 422
     return render_template("accounts/delete.html", form=form, section="delete"), status
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """The phone tab bar's "Me": the signed-in person's links, settings and log out in one place."""
+    return render_template("accounts/me.html")
