@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 640, 200, 40, 24, 10
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP = 480, 220, 40, 28, 12
 
 
 def line_chart(labels: Sequence[str], lines: Sequence[tuple[str, Sequence[int], str]], title: str) -> Markup:
@@ -23,7 +23,7 @@ def line_chart(labels: Sequence[str], lines: Sequence[tuple[str, Sequence[int], 
         return PAD_TOP + plot_h - plot_h * value / top
 
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
-             f'preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
     for fraction in (0, 0.5, 1):
         level = y(round(top * fraction))
         parts.append(f'<line class="chart-grid" x1="{PAD_LEFT}" x2="{WIDTH - 8}" y1="{level:.1f}" y2="{level:.1f}"/>')

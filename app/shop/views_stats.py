@@ -1,8 +1,9 @@
 """A note's statistics page for its author (/p/<id>/stats): numbers, a chart per day, sales it brought."""
 from __future__ import annotations
 
+from babel.dates import format_skeleton
 from flask import render_template, request
-from flask_babel import format_date
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -18,7 +19,7 @@ def note_statistics(post_id: int):
     post = posts.get_post(post_id)
     days = note_stats.parse_period(request.args.get("days"))
     stats = note_stats.note_stats(current_user, post, days)
-    labels = [format_date(day, "MMM d") for day in stats.days]
+    labels = [format_skeleton("MMMd", day, locale=get_locale()) for day in stats.days]  # "Dec 7" / "12月7日"
     reach = line_chart(labels, [(_("Views"), stats.series["impression"], "chart-views"),
                                 (_("Opens"), stats.series["open"], "chart-opens")], _("Views and opens per day"))
     actions = line_chart(labels, [(_("Likes"), stats.series["like"], "chart-likes"),
