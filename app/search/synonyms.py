@@ -11,34 +11,21 @@ added to its dictionary at start-up (`chinese_words`), so they stay one word in 
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
-from pathlib import Path
 
+from app.search.synonym_table import TABLE_PATH, chinese_words, raw_table
 from app.search.text import ParsedQuery, terms
 
-TABLE_PATH = Path(__file__).resolve().parent / "data" / "synonyms.json"
+__all__ = ["TABLE_PATH", "alternatives_for", "chinese_words", "expand", "table"]
+
 MAX_ALTERNATIVES = 8  # per query word: bounded work per search
-
-
-def _raw_table(path: Path = TABLE_PATH) -> dict[str, list[list[str]]]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {vertical: groups for vertical, groups in data.items() if not vertical.startswith("_")}
-
-
-@lru_cache(maxsize=1)
-def chinese_words() -> tuple[str, ...]:
-    """The table's Chinese entries, for the segmenter's dictionary (read without analysing anything)."""
-    words = {entry for groups in _raw_table().values() for group in groups for entry in group
-             if any("\u4e00" <= char <= "\u9fff" for char in entry)}
-    return tuple(sorted(words))
 
 
 @lru_cache(maxsize=1)
 def table() -> dict[str, dict[str, tuple[str, ...]]]:
     """vertical → search word → the other words of its groups (analysed as queries are: stemmed, folded)."""
     built: dict[str, dict[str, tuple[str, ...]]] = {}
-    for vertical, groups in _raw_table().items():
+    for vertical, groups in raw_table().items():
         words: dict[str, list[str]] = {}
         for group in groups:
             analysed, covers = [], {}

@@ -46,7 +46,7 @@ def _segmenter():
     if _jieba is None:
         import jieba
 
-        from app.search.synonyms import chinese_words
+        from app.search.synonym_table import chinese_words
 
         jieba.setLogLevel(logging.WARNING)
         jieba.initialize()
