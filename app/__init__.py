@@ -93,6 +93,7 @@ def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (imports the whole schema)
     from app.accounts.sessions import session_for_secret as user_session_for
     from app.core.i18n import select_locale
+    from app.core.timezones import select_timezone
 
     db.init_app(app)
     with app.app_context():
@@ -104,7 +105,7 @@ def _init_extensions(app: Flask) -> None:
 
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), include_object=include_in_migrations)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -193,10 +194,12 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
     from app.accounts.forms import ConfirmForm
+    from app.core.timezones import when
 
     # Globals (not context) so macros imported without context can format dates too.
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
                                  format_decimal=format_decimal, money=_money)
+    app.jinja_env.filters["when"] = when  # every moment a page shows, in the reader's zone
 
     @app.context_processor
     def layout_context():

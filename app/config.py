@@ -111,6 +111,9 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = "en"
         self.BABEL_TRANSLATION_DIRECTORIES = "translations"
         self.LANGUAGES = {"en": "English", "zh_Hans": "简体中文"}
+        # The zone of a reader who chose none and whose browser did not say (unset: Asia/Shanghai for
+        # Chinese pages, UTC otherwise). An IANA name such as "Europe/Berlin".
+        self.DEFAULT_TIMEZONE = _env("DEFAULT_TIMEZONE")
         # flask-smorest: the OpenAPI document and its docs page
         self.API_TITLE = "Tastemaker API"
         self.API_VERSION = "v1"

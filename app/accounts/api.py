@@ -19,6 +19,8 @@ blp = ApiBlueprint("accounts_api", __name__, description="Users and the signed-i
 class MeSchema(UserSchema):
     email = fields.String(dump_only=True)
     locale = fields.String(dump_only=True, allow_none=True)
+    timezone = fields.String(dump_only=True, allow_none=True,
+                             metadata={"description": "IANA time zone of the account; null: the browser's."})
     is_admin = fields.Boolean(dump_only=True)
     is_creator = fields.Boolean(dump_only=True)
     is_merchant = fields.Boolean(dump_only=True)
@@ -28,6 +30,9 @@ class MePatchSchema(Schema):
     display_name = fields.String(validate=validate.Length(max=60))
     bio = fields.String(validate=validate.Length(max=500))
     locale = fields.String(validate=validate.OneOf(SUPPORTED))
+    timezone = fields.String(validate=validate.Length(max=64),
+                             metadata={"description": "An IANA time zone such as Asia/Shanghai; empty to follow "
+                                                      "the browser."})
 
 
 class DeleteMeSchema(Schema):
@@ -60,7 +65,7 @@ def get_me():
 @blp.arguments(MePatchSchema)
 @blp.response(200, MeSchema)
 def patch_me(changes: dict):
-    """Change display name, bio or language."""
+    """Change display name, bio, language or time zone."""
     return services.update_profile(require_user(), **changes)
 
 

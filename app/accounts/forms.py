@@ -25,6 +25,8 @@ class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=60)])
     bio = TextAreaField(_l("Bio"), validators=[Optional(), Length(max=500)])
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    # Checked by the service (a clear error names the field), so any submitted value reaches it.
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
     avatar = FileField(_l("Avatar"))
 
 

@@ -36,6 +36,7 @@ class User(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(Text, default="")
     avatar_path: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(10))
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA name; unset: the browser's, then the site's
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     is_creator: Mapped[bool] = mapped_column(Boolean, default=False)
     is_merchant: Mapped[bool] = mapped_column(Boolean, default=False)

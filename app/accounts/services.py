@@ -22,6 +22,7 @@ from app.core import images
 from app.core.clock import now
 from app.core.errors import Invalid, NotFound, Unauthorized
 from app.core.i18n import SUPPORTED
+from app.core.timezones import is_time_zone
 from app.core.uow import after_commit, transactional, unit_of_work
 from app.extensions import db
 from app.search.queue import queue_user
@@ -274,8 +275,8 @@ def authenticate(login: str, password: str) -> User:
 
 @transactional
 def update_profile(user: User, *, display_name: str | None = None, bio: str | None = None,
-                   locale: str | None = None) -> User:
-    """Change the profile fields that were given."""
+                   locale: str | None = None, timezone: str | None = None) -> User:
+    """Change the profile fields that were given (timezone "" means: follow the browser)."""
     if display_name is not None:
         display_name = check_name_characters(display_name.strip(), "display_name")
         if len(display_name) > 60:
@@ -289,6 +290,10 @@ def update_profile(user: User, *, display_name: str | None = None, bio: str | No
         if locale not in SUPPORTED:
             raise _field_error("locale", _("Choose English or Simplified Chinese."))
         user.locale = locale
+    if timezone is not None:
+        if timezone and not is_time_zone(timezone):
+            raise _field_error("timezone", _("Choose a time zone from the list, such as Asia/Shanghai."))
+        user.timezone = timezone or None
     queue_user(user.id)
     return user
 

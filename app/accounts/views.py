@@ -19,6 +19,7 @@ from app.accounts.forms import (
 from app.core.errors import Conflict, Invalid
 from app.core.forms import safe_next_url, show_errors_on_form
 from app.core.i18n import normalise_language
+from app.core.timezones import browser_timezone, time_zone_choices
 from app.core.uploads import upload_rate_limit
 from app.extensions import limiter
 
@@ -117,15 +118,19 @@ def logout():
 @upload_rate_limit
 def settings():
     form = ProfileForm(obj=current_user)
+    form.timezone.choices = [("", _("As my browser says (%(zone)s)", zone=browser_timezone()))] \
+        + time_zone_choices()
     if request.method == "GET":
         form.locale.data = current_user.locale or session.get("lang") or "en"
+        form.timezone.data = current_user.timezone or ""
     if form.validate_on_submit():
         try:
             upload = form.avatar.data
             if upload and getattr(upload, "filename", ""):
                 services.set_avatar(current_user, upload.read(), current_app.config["AVATAR_MAX_BYTES"])
             services.update_profile(current_user, display_name=form.display_name.data or "",
-                                    bio=form.bio.data or "", locale=form.locale.data)
+                                    bio=form.bio.data or "", locale=form.locale.data,
+                                    timezone=form.timezone.data or "")
         except Invalid as exc:
             show_errors_on_form(form, exc)
         else:
@@ -233,3 +238,10 @@ def delete_account():
     if status == 200 and (form.errors or form.form_errors):
         status = 422
     return render_template("accounts/delete.html", form=form, section="delete"), status
+
+
+@bp.get("/me")
+@login_required
+def me():
+    """The phone tab bar's "Me": the signed-in person's links, settings and log out in one place."""
+    return render_template("accounts/me.html")

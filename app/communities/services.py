@@ -10,6 +10,7 @@ import re
 import nh3
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import delete, func, select, update
@@ -52,7 +53,7 @@ VERTICAL_LABELS = {
     "food": _l("Food"),
     "travel": _l("Travel"),
     "fashion": _l("Fashion"),
-    "home": _l("Home"),
+    "home": lazy_pgettext("vertical", "Home"),  # 家居 (home & living), not the home page's 首页
 }
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})

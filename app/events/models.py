@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.clock import now
 from app.extensions import db
 
-EVENT_KINDS = ("impression", "open", "like", "save", "comment", "share", "follow")
+EVENT_KINDS = ("impression", "open", "like", "save", "comment", "share", "follow",
+               "product_click")  # product_click: a tap on a product card under a note (post_id = the note)
 
 
 class Event(db.Model):
@@ -20,6 +21,7 @@ class Event(db.Model):
         Index("ix_events_user_created", "user_id", "created_at"),
         Index("ix_events_created", "created_at"),
         Index("ix_events_user_kind", "user_id", "kind"),  # For you: what a reader already opened
+        Index("ix_events_post_created", "post_id", "created_at"),  # a note's statistics for its author
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

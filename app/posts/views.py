@@ -420,3 +420,14 @@ def delete_collection(collection_id: int):
     engagement.delete_collection(current_user, collection_)
     flash(_("Collection deleted."), "success")
     return redirect(url_for("posts.my_collections"))
+
+
+# --- edit history -------------------------------------------------------------------------------------------
+
+@bp.get("/p/<id:post_id>/revisions")
+@login_required
+def revisions(post_id: int):
+    """The note as it is and every earlier version, newest first (for its author; "edited" links here)."""
+    post = services.get_post(post_id)
+    earlier = services.revisions_of(post, current_user)
+    return render_template("posts/revisions.html", post=post, revisions=earlier)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from itertools import islice
 
 from sqlalchemy import Engine, Float, and_, cast, delete, desc, func, literal, or_, select, text
@@ -94,7 +95,8 @@ def tsvector_text(doc: SearchDocument) -> str:
 
 def tsquery_text(parsed: ParsedQuery, any_term: bool = False) -> str:
     """The parsed query as tsquery input (AND of terms, <-> phrases, ! exclusions, :* prefix on titles only)."""
-    parts = [_quote(term) for term in parsed.must]
+    parts = [" | ".join(_quote(word) for word in parsed.any_of(term)) for term in parsed.must]
+    parts = [f"({part})" if "|" in part else part for part in parts]
     joined = " | ".join(parts) if any_term else " & ".join(parts)
     clauses = [f"({joined})"] if parts else []
     if not any_term:
@@ -133,6 +135,17 @@ def _about(number: float) -> int:
     scale = 10 ** (len(str(number)) - 2)
     return int(round(number / scale) * scale)
 
+
+
+def _score(tsv, tsquery, query: SearchQuery):
+    """ts_rank_cd with our weights; when synonyms widened the query, the words as typed count once more, so
+    they rank above their synonyms."""
+    weights = text(f"'{RANK_WEIGHTS}'::float4[]")
+    rank = func.ts_rank_cd(weights, tsv, tsquery)
+    if query.parsed.alternatives:
+        exact = cast(literal(tsquery_text(replace(query.parsed, alternatives={}), query.any_term)), TSQUERY)
+        rank = rank + func.ts_rank_cd(weights, tsv, exact)
+    return rank.label("score")
 
 class PostgresBackend(SearchBackend):
     name = "postgres"
@@ -294,7 +307,7 @@ class PostgresBackend(SearchBackend):
               estimate: int | None) -> list[SearchHit]:
         """One page of hits. `matches`: the exact number of matches when known to be small (≤ EXACT_COUNT);
         `estimate`: the (estimated) number of matches, None when nobody counted."""
-        rank = func.ts_rank_cd(text(f"'{RANK_WEIGHTS}'::float4[]"), table.c.tsv, tsquery).label("score")
+        rank = _score(table.c.tsv, tsquery, query)
         rum = self._uses_rum(conn)  # (checked on every search, so a missing index is logged at once)
         if query.sort in (SORT_NEW, SORT_TOP):
             order = ((desc(table.c.created_at), desc(table.c.ref_id)) if query.sort == SORT_NEW else
@@ -316,18 +329,17 @@ class PostgresBackend(SearchBackend):
     def _window(conn, query: SearchQuery, tsquery, where, key, size: int | None = None) -> list[SearchHit]:
         """Pages inside the first `size` matches by `key` are ranked by ts_rank_cd; later ones follow `key`."""
         size = size or RANK_WINDOW
-        weights = text(f"'{RANK_WEIGHTS}'::float4[]")
         hits = []
         if query.offset < size:
             window = (select(table.c.doc_type, table.c.ref_id, table.c.title, table.c.tsv).where(where)
                       .order_by(key, desc(table.c.id)).limit(size).subquery())
-            score = func.ts_rank_cd(weights, window.c.tsv, tsquery).label("score")
+            score = _score(window.c.tsv, tsquery, query)
             hits += conn.execute(select(window.c.doc_type, window.c.ref_id, window.c.title, score)
                                  .order_by(desc("score"), desc(window.c.ref_id)).offset(query.offset)
                                  .limit(min(query.limit, size - query.offset))).all()
         if query.offset + query.limit > size:
             start = max(query.offset, size)
-            rank = func.ts_rank_cd(weights, table.c.tsv, tsquery).label("score")
+            rank = _score(table.c.tsv, tsquery, query)
             hits += conn.execute(select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
                                  .order_by(key, desc(table.c.id)).offset(start)
                                  .limit(query.offset + query.limit - start)).all()

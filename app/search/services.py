@@ -4,7 +4,8 @@ The backend returns ids; this module loads each page's rows in a fixed number of
 that is no longer visible (removed or deleted posts, suspended people, blocks either way — the index may
 lag a moment behind the database), applies sort=trusted (app.search.ranking) and builds sanitized
 snippets. When all words together find nothing, it retries with any word; when a word is not in the
-index it offers "did you mean".
+index it offers "did you mean". Before any of that, each word gets its bilingual synonyms as alternatives
+(app.search.synonyms: 防晒 also finds "sunscreen"), from the searched community's vertical or from all.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from app.core.parsing import parse_whole_number
 from app.extensions import db
 from app.posts.cards import card_load_options
 from app.posts.models import STATUS_PUBLISHED, Post
-from app.search import get_backend
+from app.search import get_backend, synonyms
 from app.search.backend import (
     COMMUNITY_TYPES,
     DOC_COMMUNITY,
@@ -158,7 +159,7 @@ def search(viewer: User | None, q: str, type: str = "posts", community: str | No
            max_price: str = "", in_stock: bool = False) -> SearchPage:
     """One page of results for `viewer` (None when signed out). Prices are as typed, in yuan."""
     sort = sort or default_sort(viewer)
-    parsed = parse_query(q)
+    parsed = synonyms.expand(parse_query(q), _vertical_of(community))
     doc_type = TYPES[type]
     low, high = price_bounds(min_price, max_price)
     result = SearchPage(query=parsed.text, type=type, sort=sort, community=community, page=page,
@@ -197,6 +198,13 @@ def search(viewer: User | None, q: str, type: str = "posts", community: str | No
     if result.total < FEW_RESULTS or result.any_term:
         result.did_you_mean = _did_you_mean(parsed, query)
     return result
+
+
+def _vertical_of(slug: str | None) -> str | None:
+    """The vertical whose synonyms a search in this community uses (None: every vertical's)."""
+    if not slug:
+        return None
+    return db.session.scalar(select(Community.vertical).where(Community.slug == slug))
 
 
 def _trusted_page(hits: list[SearchHit], hidden: frozenset[int], viewer_id: int, page: int, per_page: int,
@@ -325,16 +333,30 @@ class Suggestion:
     label: Markup
 
 
+SUGGESTED_PRODUCTS = 3  # as-you-type keeps room for this many products among the SUGGESTIONS
+
+
 def suggest(viewer: User | None, q: str) -> list[Suggestion]:
-    """As-you-type: up to eight posts, communities and people whose title or name matches what was typed."""
-    parsed = parse_query(q, prefix=True)
+    """As-you-type: up to eight notes, products, communities and people whose title or name matches what was
+    typed (synonyms included), at most SUGGESTED_PRODUCTS of them products, and no title twice."""
+    parsed = synonyms.expand(parse_query(q, prefix=True))
     if parsed.empty:
         return []
     hidden = frozenset(hidden_user_ids(viewer.id if viewer else None))
-    hits = get_backend().suggest(parsed, SUGGESTIONS * 2, hidden)
+    backend = get_backend()
+    hits = backend.suggest(parsed, SUGGESTIONS * 3, hidden)
+    # Products by the whole words typed (so their synonyms count too), then by the last word as a prefix.
+    words = synonyms.expand(parse_query(q))
+    for product_query in ((words, parsed) if not words.empty else (parsed,)):
+        seen_keys = {(hit.doc_type, hit.ref_id) for hit in hits}
+        hits += [hit for hit in backend.search(SearchQuery(
+            product_query, doc_type=DOC_PRODUCT, limit=SUGGESTED_PRODUCTS * 2, exclude_author_ids=hidden)).hits
+            if (hit.doc_type, hit.ref_id) not in seen_keys]
     rows = _load(hits, hidden)
-    terms = set(parsed.must) | ({parsed.prefix} if parsed.prefix else set())
-    suggestions = []
+    terms = parsed.highlight_terms | ({parsed.prefix} if parsed.prefix else set())
+    others: list[Suggestion] = []
+    products: list[Suggestion] = []
+    seen_labels: set[str] = set()
     for hit in hits:
         obj = rows.get((hit.doc_type, hit.ref_id))
         if obj is None:
@@ -345,8 +367,15 @@ def suggest(viewer: User | None, q: str) -> list[Suggestion]:
             label = obj.name
         else:
             label = f"{obj.name} (@{obj.username})"
-        suggestions.append(Suggestion(hit.doc_type, obj, _prefix_highlight(label, terms)))
-    return suggestions[:SUGGESTIONS]
+        key = " ".join(label.casefold().split())
+        if key in seen_labels:
+            continue  # the same title twice (two notes called alike) reads as a glitch
+        seen_labels.add(key)
+        suggestion = Suggestion(hit.doc_type, obj, _prefix_highlight(label, terms))
+        (products if hit.doc_type == DOC_PRODUCT else others).append(suggestion)
+    products = products[:SUGGESTED_PRODUCTS]
+    chosen = others[:SUGGESTIONS - len(products)] + products
+    return chosen + others[len(chosen) - len(products):][:SUGGESTIONS - len(chosen)]
 
 
 def _prefix_highlight(label: str, terms: set[str]) -> Markup:

@@ -46,8 +46,12 @@ def _segmenter():
     if _jieba is None:
         import jieba
 
+        from app.search.synonym_table import chinese_words
+
         jieba.setLogLevel(logging.WARNING)
         jieba.initialize()
+        for word in chinese_words():  # synonyms stay one word (婴儿推车, not 婴儿 + 推车)
+            jieba.add_word(word)
         _jieba = jieba
     return _jieba
 
@@ -118,6 +122,8 @@ class ParsedQuery:
     words: list[str] = field(default_factory=list)
     prefix: str | None = None  # for as-you-type: the last term, matched as a prefix
     truncated: bool = False
+    # must term → words that may match in its place (bilingual synonyms, app.search.synonyms.expand)
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -125,7 +131,11 @@ class ParsedQuery:
 
     @property
     def highlight_terms(self) -> set[str]:
-        return set(self.must)
+        return set(self.must) | {word for others in self.alternatives.values() for word in others}
+
+    def any_of(self, term: str) -> tuple[str, ...]:
+        """The term and its alternatives: a backend matches any of them where it would match the term."""
+        return (term, *self.alternatives.get(term, ()))
 
 
 def clean_query(raw: str | None) -> tuple[str, bool]:

@@ -513,7 +513,8 @@ class WhooshBackend(SearchBackend):
         return Term("content", term)
 
     def _text_query(self, parsed: ParsedQuery, any_term: bool = False):
-        parts = [self._term_query(term) for term in parsed.must]
+        parts = [Or([self._term_query(word) for word in parsed.any_of(term)]) if parsed.alternatives.get(term)
+                 else self._term_query(term) for term in parsed.must]
         if any_term and len(parts) > 1:
             query = Or(parts)
         else:

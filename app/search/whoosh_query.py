@@ -25,6 +25,7 @@ from app.search.text import ParsedQuery, edit_distance, stem
 from app.search.whoosh_columns import SegmentColumns, SegmentView
 
 BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults, so both query paths rank alike
+SYNONYM_WEIGHT = 0.5  # a synonym's match counts half of the word as typed
 PREFIX_EXPANSION = 256  # title words a typed prefix may stand for (as-you-type)
 CORRECTION_CANDIDATES = 20_000
 
@@ -101,6 +102,25 @@ class _Matches:
     scores: np.ndarray
 
 
+def _any_postings(columns: SegmentColumns, words: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Postings of a query word and its synonyms as one list (a synonym's weight counts SYNONYM_WEIGHT of the
+    word's, so the word as typed ranks first); a document with several counts its best."""
+    found = []
+    for index, word in enumerate(words):
+        hit = columns.postings("content", word)
+        if hit is not None:
+            found.append(hit if index == 0 else (hit[0], hit[1] * np.float32(SYNONYM_WEIGHT)))
+    if len(found) <= 1:
+        return found[0] if found else None
+    ids = np.concatenate([hit[0] for hit in found])
+    weights = np.concatenate([hit[1] for hit in found])
+    order = np.lexsort((-weights, ids))
+    ids, weights = ids[order], weights[order]
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    return ids[first], weights[first]
+
+
 class ColumnarIndex:
     """One index generation (a list of segments and their deletions) queried with numpy."""
 
@@ -137,7 +157,7 @@ class ColumnarIndex:
     def _match(self, view: SegmentView, parsed: ParsedQuery, any_term: bool, idfs: dict[str, float],
                exclude_author_ids: np.ndarray | None) -> _Matches | None:
         columns = view.columns
-        postings = [(term, columns.postings("content", term)) for term in parsed.must]
+        postings = [(term, _any_postings(columns, parsed.any_of(term))) for term in parsed.must]
         found = [(term, hit) for term, hit in postings if hit is not None]
         if parsed.must and (not found or (not any_term and len(found) < len(postings))):
             return None

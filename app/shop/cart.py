@@ -230,3 +230,15 @@ def set_guest_cart_quantity(lines: list, sku_id, quantity) -> list:
         raise NotFound(_("This item is not in your cart."))
     check_stock(sku_for_sale(sku_id), quantity)
     return [[line[0], quantity, line[2]] if line[0] == sku_id else line for line in lines]
+
+
+def cart_units(user_id: int) -> int:
+    """Units in a user's cart, for the nav's badge: one SUM over the cart's items."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(CartItem.quantity), 0))
+                                 .join(Cart, Cart.id == CartItem.cart_id).where(Cart.user_id == user_id)) or 0)
+
+
+def guest_cart_units(lines: list) -> int:
+    """Units in a visitor's session cart ([sku_id, quantity, source] lines), ignoring malformed lines."""
+    return sum(line[1] for line in lines or [] if isinstance(line, list | tuple) and len(line) > 1
+               and isinstance(line[1], int) and line[1] > 0)

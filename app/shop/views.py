@@ -9,6 +9,8 @@ form (status 422), other domain errors become the site's error page. Every butto
 """
 from __future__ import annotations
 
+import app.shop.views_nav  # noqa: F401  (the cart badge in the site's nav)
+import app.shop.views_stats  # noqa: F401  (a note's statistics for its author)
 from app.shop import (  # noqa: F401  (register routes)
     views_aftersales,
     views_catalog,

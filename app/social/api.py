@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 
 from app.accounts.schemas import UserSchema
 from app.accounts.services import get_user_by_username
-from app.core.api import PageArgsSchema, require_user
+from app.core.api import PageArgsSchema, media_url, require_user
 from app.core.api_input import ApiBlueprint
 from app.core.auth import current_viewer
 from app.core.pagination import Page
@@ -54,6 +54,10 @@ class NotificationGroupSchema(Schema):
     target_id = fields.Integer(dump_only=True, allow_none=True)
     message = fields.Function(lambda group: group.message.striptags(), dump_only=True)
     url = fields.String(dump_only=True, allow_none=True)
+    detail = fields.String(attribute="target_detail", dump_only=True, allow_none=True,
+                           metadata={"description": "A second line, e.g. an order's product names."})
+    thumbnail_url = fields.Function(lambda group: media_url(group.thumbnail) if group.thumbnail else None,
+                                    dump_only=True, allow_none=True)
 
 
 class NotificationPageSchema(Schema):
@@ -146,6 +150,30 @@ def following(args: dict, username: str) -> Page:
 def list_notifications(args: dict) -> Page:
     """The signed-in user's notifications, grouped ("Ann and 3 others liked your note"), newest first."""
     return notifications.grouped_notifications(require_user(), args.get("cursor"), args.get("limit"))
+
+
+class NotificationSettingsSchema(Schema):
+    """Whether each category of notifications is delivered (all true until turned off)."""
+
+    social = fields.Boolean(metadata={"description": "Likes, saves, comments, replies, follows, mentions."})
+    orders = fields.Boolean(metadata={"description": "Order payment, shipping, completion, refunds, after-sales."})
+    groupbuy = fields.Boolean(metadata={"description": "Group-buys filled, expired or refunded."})
+    earnings = fields.Boolean(metadata={"description": "Commissions from sales your notes and links bring."})
+
+
+@blp.get("/notifications/settings")
+@blp.response(200, NotificationSettingsSchema)
+def get_notification_settings():
+    """Which categories of notifications the signed-in user receives."""
+    return notifications.notification_settings(require_user())
+
+
+@blp.patch("/notifications/settings")
+@blp.arguments(NotificationSettingsSchema)
+@blp.response(200, NotificationSettingsSchema)
+def patch_notification_settings(changes: dict):
+    """Turn categories on or off; those not given keep their setting."""
+    return notifications.set_notification_settings(require_user(), changes)
 
 
 @blp.get("/notifications/unread-count")

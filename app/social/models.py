@@ -1,4 +1,4 @@
-"""Follow, Block and Notification."""
+"""Follow, Block, Notification and NotificationMute."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -67,3 +67,13 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class NotificationMute(db.Model):
+    """A category of notifications (social, orders, group-buys, earnings) the user turned off."""
+
+    __tablename__ = "notification_mutes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=now)

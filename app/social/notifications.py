@@ -4,6 +4,13 @@ Writing: every domain calls `notify(...)` inside its own transaction. Target con
 and link well: likes, saves, comments and mentions in a note use target ("post", post.id); replies and
 mentions in a comment use ("comment", comment.id); follows use ("user", recipient id).
 
+Settings: every kind belongs to a category the recipient may turn off (social, orders, group-buys,
+earnings; see CATEGORIES). A kind names its category when registered (`register_kind(..., category=...)`);
+a kind registered without one, or not registered yet, is placed by its name's prefix (CATEGORY_PREFIXES:
+order_/aftersale_/refund_ → orders, group_/groupbuy_ → groupbuy, commission_/earning_/payout_ → earnings).
+`notify` drops the row when the recipient turned the kind's category off. Kinds in no category
+(moderation notices, for instance) are always delivered.
+
 Reading: `grouped_notifications` folds unread and recent rows into groups ("Ann, Bob and 3 others liked
 your note"). How a kind reads and what a target links to come from two small registries below, so later
 domains (orders, group-buys, commissions, moderation) add kinds and target types without touching views.
@@ -20,7 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from markupsafe import Markup, escape
-from sqlalchemy import case, distinct, func, select, update
+from sqlalchemy import case, delete, distinct, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -29,19 +36,55 @@ from app.core.errors import Invalid, NotFound
 from app.core.pagination import Page, clamp_limit, decode_cursor, encode_cursor
 from app.core.uow import transactional
 from app.extensions import db
-from app.social.models import Notification
+from app.social.models import Notification, NotificationMute
 
 RECENT_READ_DAYS = 30  # read notifications older than this drop off the page; unread ones never do
 ACTORS_SHOWN = 2
 
 
+# Categories a reader can turn off in Settings → Notifications, in the order the page lists them.
+CATEGORIES: dict[str, Any] = {
+    "social": _l("Likes, saves, comments, replies, follows and mentions"),
+    "orders": _l("Orders: payment, shipping, completion, refunds and after-sales"),
+    "groupbuy": _l("Group-buys: a group filled, expired or refunded"),
+    "earnings": _l("Earnings: commissions from the sales your notes and links bring"),
+}
+CATEGORY_TITLES: dict[str, Any] = {
+    "social": _l("Social"), "orders": _l("Orders"), "groupbuy": _l("Group-buys"), "earnings": _l("Earnings"),
+}
+CATEGORY_PREFIXES = (("order_", "orders"), ("aftersale", "orders"), ("refund", "orders"),
+                     ("groupbuy", "groupbuy"), ("group_", "groupbuy"),
+                     ("commission", "earnings"), ("earning", "earnings"), ("payout", "earnings"))
+
+
+def category_of(kind: str) -> str | None:
+    """The settings category a kind belongs to (None: always delivered)."""
+    spec = KINDS.get(kind)
+    if spec is not None and spec.category:
+        return spec.category
+    for prefix, category in CATEGORY_PREFIXES:
+        if kind.startswith(prefix):
+            return category
+    return None
+
+
 def notify(recipient_id: int, kind: str, *, actor_id: int | None = None, target_type: str | None = None,
            target_id: int | None = None) -> Notification | None:
     """Add a notification to the current transaction (the caller commits). Nobody is notified of
-    their own actions. Rows with the same (kind, target) group together on the notifications page."""
+    their own actions, nor of a category they turned off (returns None then). Rows with the same
+    (kind, target) group together on the notifications page; kinds registered with
+    `group_by_target` group every kind about one target (an order's moves read as one line)."""
     if actor_id is not None and actor_id == recipient_id:
         return None
-    group_key = f"{kind}:{target_type or '-'}:{target_id or actor_id or '-'}"
+    category = category_of(kind)
+    if category is not None and db.session.scalar(select(NotificationMute.user_id).where(
+            NotificationMute.user_id == recipient_id, NotificationMute.category == category)) is not None:
+        return None
+    spec = KINDS.get(kind)
+    if spec is not None and spec.group_by_target and target_type and target_id is not None:
+        group_key = f"{target_type}:{target_id}"
+    else:
+        group_key = f"{kind}:{target_type or '-'}:{target_id or actor_id or '-'}"
     notification = Notification(recipient_id=recipient_id, actor_id=actor_id, kind=kind, target_type=target_type,
                                 target_id=target_id, group_key=group_key)
     db.session.add(notification)
@@ -57,6 +100,8 @@ class NotificationKind:
     message: Any  # a lazy_gettext string
     icon: str = "bell"
     url: Callable[[NotificationGroup], str | None] | None = None  # default: the target's link
+    category: str | None = None  # a CATEGORIES key the reader may turn off; None: by prefix, else always sent
+    group_by_target: bool = False  # one line per target whatever the kind (an order's moves)
 
 
 @dataclass(frozen=True)
@@ -64,6 +109,8 @@ class TargetType:
     load: Callable[[list[int]], dict[int, Any]]  # one batched query for all ids on a page
     url: Callable[[Any], str]
     label: Callable[[Any], str]
+    detail: Callable[[Any], str | None] | None = None  # a second line, e.g. an order's product names
+    thumbnail: Callable[[Any], str | None] | None = None  # a media path shown beside the line
 
 
 KINDS: dict[str, NotificationKind] = {}
@@ -73,13 +120,17 @@ FALLBACK_KIND_NO_ACTOR = NotificationKind(_l("You have a new notification"))
 
 
 def register_kind(kind: str, message, icon: str = "bell",
-                  url: Callable[[NotificationGroup], str | None] | None = None) -> None:
-    KINDS[kind] = NotificationKind(message, icon, url)
+                  url: Callable[[NotificationGroup], str | None] | None = None, *, category: str | None = None,
+                  group_by_target: bool = False) -> None:
+    if category is not None and category not in CATEGORIES:
+        raise ValueError(f"unknown notification category {category!r}; one of {sorted(CATEGORIES)}")
+    KINDS[kind] = NotificationKind(message, icon, url, category, group_by_target)
 
 
 def register_target_type(name: str, load: Callable[[list[int]], dict[int, Any]], url: Callable[[Any], str],
-                         label: Callable[[Any], str]) -> None:
-    TARGET_TYPES[name] = TargetType(load, url, label)
+                         label: Callable[[Any], str], *, detail: Callable[[Any], str | None] | None = None,
+                         thumbnail: Callable[[Any], str | None] | None = None) -> None:
+    TARGET_TYPES[name] = TargetType(load, url, label, detail, thumbnail)
 
 
 def _load_users(ids: list[int]) -> dict[int, Any]:
@@ -96,12 +147,12 @@ def _follow_url(group: NotificationGroup) -> str | None:
     return url_for("social.followers", username=group.target.username) if group.target else None
 
 
-register_kind("follow", _l("%(actors)s started following you"), "user", _follow_url)
-register_kind("like", _l("%(actors)s liked your note"), "heart")
-register_kind("save", _l("%(actors)s saved your note"), "bookmark")
-register_kind("comment", _l("%(actors)s commented on your note"), "comment")
-register_kind("reply", _l("%(actors)s replied to your comment"), "comment")
-register_kind("mention", _l("%(actors)s mentioned you"), "at")
+register_kind("follow", _l("%(actors)s started following you"), "user", _follow_url, category="social")
+register_kind("like", _l("%(actors)s liked your note"), "heart", category="social")
+register_kind("save", _l("%(actors)s saved your note"), "bookmark", category="social")
+register_kind("comment", _l("%(actors)s commented on your note"), "comment", category="social")
+register_kind("reply", _l("%(actors)s replied to your comment"), "comment", category="social")
+register_kind("mention", _l("%(actors)s mentioned you"), "at", category="social")
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -152,6 +203,16 @@ class NotificationGroup:
     def target_label(self) -> str | None:
         kind = TARGET_TYPES.get(self.target_type or "")
         return kind.label(self.target) if kind and self.target is not None else None
+
+    @property
+    def target_detail(self) -> str | None:
+        kind = TARGET_TYPES.get(self.target_type or "")
+        return kind.detail(self.target) if kind and kind.detail and self.target is not None else None
+
+    @property
+    def thumbnail(self) -> str | None:
+        kind = TARGET_TYPES.get(self.target_type or "")
+        return kind.thumbnail(self.target) if kind and kind.thumbnail and self.target is not None else None
 
     @property
     def message(self) -> Markup:
@@ -266,3 +327,28 @@ def mark_all_read(user: User) -> int:
         update(Notification).where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
         .values(read_at=now()).execution_options(synchronize_session=False))
     return result.rowcount
+
+
+# --- settings ------------------------------------------------------------------------------------------
+
+def notification_settings(user: User) -> dict[str, bool]:
+    """Each category and whether the user receives it (all on until turned off)."""
+    muted = set(db.session.scalars(select(NotificationMute.category).where(NotificationMute.user_id == user.id)))
+    return {category: category not in muted for category in CATEGORIES}
+
+
+@transactional
+def set_notification_settings(user: User, enabled: dict[str, bool]) -> dict[str, bool]:
+    """Turn categories on or off; categories not named keep their setting. An unknown one changes nothing."""
+    unknown = sorted(set(enabled) - set(CATEGORIES))
+    if unknown:
+        raise Invalid(_("There is no notification setting called %(name)s.", name=unknown[0]),
+                      {unknown[0]: [_("Not a notification setting.")]})
+    current = notification_settings(user)
+    for category, on in enabled.items():
+        if on and not current[category]:
+            db.session.execute(delete(NotificationMute).where(NotificationMute.user_id == user.id,
+                                                              NotificationMute.category == category))
+        elif not on and current[category]:
+            db.session.add(NotificationMute(user_id=user.id, category=category, created_at=now()))
+    return {**current, **{category: bool(on) for category, on in enabled.items()}}

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts.services import get_user_by_username
+from app.core.errors import Invalid
 from app.core.forms import log_in_first, safe_next_url
 from app.social import notifications, services
 
@@ -137,3 +138,27 @@ def mark_all_read():
                                oob=True)
     flash(_("All notifications are marked read."), "success")
     return redirect(url_for("social.notification_list"))
+
+
+@bp.route("/settings/notifications", methods=["GET", "POST"])
+@login_required
+def notification_settings():
+    """Which kinds of notifications to receive: one checkbox per category (unchecked turns it off)."""
+    settings = notifications.notification_settings(current_user)
+    error = None
+    if request.method == "POST":
+        chosen = request.form.getlist("on")
+        try:
+            unknown = sorted(set(chosen) - set(notifications.CATEGORIES))
+            if unknown:
+                raise Invalid(_("Choose from the settings listed."), {"on": [_("Choose from the settings listed.")]})
+            notifications.set_notification_settings(
+                current_user, {category: category in chosen for category in notifications.CATEGORIES})
+        except Invalid as exc:
+            error = exc.message
+        else:
+            flash(_("Your notification settings are saved."), "success")
+            return redirect(url_for("social.notification_settings"))
+    return render_template("social/notification_settings.html", settings=settings, error=error,
+                           categories=notifications.CATEGORIES, titles=notifications.CATEGORY_TITLES,
+                           section="notifications"), 422 if error else 200
