@@ -39,6 +39,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.accounts.models import User
+from app.communities.services import ensure_may_participate
 from app.core.clock import now as clock_now
 from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.core.uow import after_commit, unit_of_work
@@ -419,6 +420,7 @@ def open_group(leader: User, campaign_id: int, *, sku_id: int, quantity=1, addre
         raise NotFound(_("No such group-buy campaign."))
     if not campaign.is_live(now):
         raise Conflict(_("This group-buy is not running now."), code="campaign-not-live")
+    _ensure_may_take_part(leader, campaign)
     prices = {str(price.sku_id): price.group_price_cents for price in campaign.prices}
     quantity = _check_join_request(campaign, prices, sku_id, quantity, coupon_code)
     made: dict = {}
@@ -454,6 +456,7 @@ def join_group(user: User, group_id: int, *, sku_id: int, quantity=1, address_id
     if group is None or group.state == GroupState.PENDING and group.leader_id != user.id:
         raise NotFound(_("No such group."))
     campaign = group.campaign
+    _ensure_may_take_part(user, campaign)
     if idempotency_key is None:  # a replay answers below even once the group is full
         _check_joinable(group, user, now)
     quantity = _check_join_request(campaign, group.prices, sku_id, quantity, coupon_code)
@@ -485,6 +488,14 @@ def join_group(user: User, group_id: int, *, sku_id: int, quantity=1, address_id
         return _joined_from(started)
     db.session.refresh(group)
     return Joined(group, made["member"], started)
+
+
+def _ensure_may_take_part(user: User, campaign: Campaign) -> None:
+    """A suspended account, or a member banned from the product's community, cannot open or join its groups
+    (moderation's bans, enforced here so pages, the API and jobs all obey)."""
+    community_id = db.session.scalar(select(Product.community_id).where(Product.id == campaign.product_id))
+    if community_id is not None or getattr(user, "is_suspended", False):
+        ensure_may_participate(user, community_id)
 
 
 def _check_joinable(group: Group, user: User, now: datetime) -> None:
