@@ -22,6 +22,9 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     page.wait_for_url(f"{live_server}/")
     assert "Welcome to Tastemaker, hiker_lin!" in page.content()
 
+    if viewport["width"] < 760:  # on a phone, Log out lives under Me in the tab bar
+        page.locator("nav.tabbar a").last.click()
+        page.wait_for_url(f"{live_server}/me")
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("link", name="Log in").first.click()
     page.get_by_label("Username or email").fill("lin@example.com")
