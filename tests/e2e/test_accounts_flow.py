@@ -22,6 +22,9 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     page.wait_for_url(f"{live_server}/")
     assert "Welcome to Tastemaker, hiker_lin!" in page.content()
 
+    if viewport["width"] < 760:  # on a phone, Log out lives under Me in the tab bar
+        page.locator("nav.tabbar a").last.click()
+        page.wait_for_url(f"{live_server}/me")
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("link", name="Log in").first.click()
     page.get_by_label("Username or email").fill("lin@example.com")
@@ -31,9 +34,12 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
 
     page.get_by_role("link", name="简体中文").click()
     page.wait_for_load_state()
+    if viewport["width"] < 760:  # Settings and Log out are under 我 (Me) on a phone
+        page.locator("nav.tabbar a").last.click()
+        page.wait_for_url(f"{live_server}/me")
     assert page.get_by_role("button", name="退出").is_visible()
 
-    page.get_by_role("link", name="设置").click()
+    page.get_by_role("link", name="设置", exact=True).click()
     page.get_by_label("昵称").fill("林小徒步")
     page.get_by_label("个人简介").fill("周末在山里。")
     page.get_by_role("button", name="保存").click()
