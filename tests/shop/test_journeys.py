@@ -113,3 +113,5 @@ def test_the_cart_badge_and_the_me_page(app: Flask, client, make_user):
     assert 'class="tabbar"' in html and "3 items in your cart" in html
     me = client.get("/me").get_data(as_text=True)
     assert "/settings" in me and "/logout" in me and "/settings/notifications" in me
+    # what the desktop nav and the other domains' pages offer is reachable from Me on a phone too
+    assert all(path in me for path in ("/me/groups", "/me/coupons", "/me/earnings", "/me/invites", "/orders"))
