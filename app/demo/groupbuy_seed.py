@@ -67,6 +67,17 @@ def seed_groupbuys(named: dict[str, User], seed: int) -> dict[str, int]:
         return opened.group.id
 
     reader = named.get("reader")
+    try:
+        _play(products, merchant, reader, now, rng, pool, group, made)
+    except StopIteration:
+        pass  # a small demo (--users) runs out of people: it simply has fewer groups
+    # Everything opened before the last day has passed its deadline: expire and refund as the job would.
+    made["expired"] = services.expire_overdue_groups(now)
+    return made
+
+
+def _play(products, merchant, reader, now, rng, pool, group, made) -> None:
+    """The campaigns and their groups (`group` opens one and has the joiners join and pay)."""
     for index, product in enumerate(products):
         sku = next(s for s in product.skus if s.is_active and s.stock >= 30)
         size = (3, 2, 5)[index % 3]
@@ -99,6 +110,3 @@ def seed_groupbuys(named: dict[str, User], seed: int) -> dict[str, int]:
                                          .where(Follow.follower_id == reader.id).order_by(User.id).limit(1))
             if followee is not None:
                 group(campaign, sku, followee, now - timedelta(hours=3), [next(pool) for _ in range(size - 2)])
-    # Everything opened before the last day has passed its deadline: expire and refund as the job would.
-    made["expired"] = services.expire_overdue_groups(now)
-    return made
