@@ -63,7 +63,7 @@ def make_app(url: str):
 def person(name: str, **fields) -> User:
     from app.accounts.services import register_user
 
-    user = register_user(name, f"{name}@bench.test", PASSWORD, allow_reserved=True)
+    user = register_user(name, f"{name}@example.com", PASSWORD, allow_reserved=True)
     for key, value in fields.items():
         setattr(user, key, value)
     db.session.commit()

@@ -84,7 +84,8 @@ def seed_affiliate(named: dict[str, User], seed: int) -> dict[str, int]:
             continue
         if story == "partly_reversed":
             line_id = db.session.scalar(select(OrderLine.id).where(OrderLine.order_id == order_id))
-            refunds.refund_order(merchant, order_id, {line_id: 1}, "one arrived damaged", now=at + timedelta(hours=6))
+            refunds.refund_order(merchant, order_id, {line_id: 1}, "one unit out of stock", now=at + timedelta(hours=6))
+            continue  # the rest stays pending (partly refunded, not shipped yet)
         if story == "pending":
             continue
         orders.ship_order(merchant, order_id, f"SF{rng.randint(10**11, 10**12 - 1)}", now=at + timedelta(hours=8))
