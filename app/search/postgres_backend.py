@@ -353,10 +353,10 @@ class PostgresBackend(SearchBackend):
         the table (about SAMPLE_ROWS rows, the same pages every time), scaled up and rounded; a group the
         sample missed keeps what the stopped count saw, so no estimate is below what was seen.
         """
-        keys = (table.c.doc_type, table.c.community) if grouped else ()
-        bounded = select(*keys).where(where).limit(EXACT_COUNT + 1).subquery()
+        bounded = select(table.c.id, table.c.doc_type, table.c.community).where(where).limit(EXACT_COUNT + 1).subquery()
+        groups = (bounded.c.doc_type, bounded.c.community) if grouped else ()
         seen = {tuple(row[:-1]) if grouped else None: row[-1] for row in conn.execute(
-            select(*bounded.c, func.count()).group_by(*bounded.c))}
+            select(*groups, func.count()).select_from(bounded).group_by(*groups))}
         if sum(seen.values()) <= EXACT_COUNT:
             return seen, True
         rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass").scalar()

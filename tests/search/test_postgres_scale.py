@@ -127,6 +127,15 @@ def test_large_totals_and_facets_are_estimated_from_a_sample(ranking, request, m
     assert search(backend, "sunscreen").total == sampled.total  # a fixed sample: the same figure each time
 
 
+@pytest.mark.parametrize("exact_count", [1000, 20])
+def test_a_total_without_facets_counts_the_same(gin, monkeypatch, exact_count):
+    monkeypatch.setattr(postgres_backend, "EXACT_COUNT", exact_count)
+    for text in ("sunscreen", "lipstick 火锅 咖啡", "nothing-matches-this"):
+        plain = gin.search(SearchQuery(parse_query(text), limit=20))
+        faceted = search(gin, text)
+        assert (plain.total, plain.total_exact) == (faceted.total, faceted.total_exact), text
+
+
 def test_estimates_are_rounded_to_two_significant_figures():
     about = postgres_backend._about
     assert [about(7), about(99.6), about(309_133), about(2_046), about(1_950)] == [7, 100, 310_000, 2_000, 2_000]
