@@ -95,3 +95,15 @@ def test_the_following_feed_shows_one_group_opened_by_someone_followed(gw, clien
     html = text(client.get("/following"))
     assert html.count("gb-feed-card") == 1
     assert "ann opened a group for Hand cream" in html and f"/g/{group_id}" in html
+
+
+def test_a_reader_without_an_address_is_sent_to_add_one_from_the_group_and_product_pages(gw, client):
+    from tests.shop.conftest import user
+
+    group_id, _, _ = open_group(gw, "ann")
+    newcomer = user("no_address_yet")
+    log_in(client, as_login(newcomer))
+    for path in (f"/g/{group_id}", f"/products/{gw.product_id}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert 'href="/checkout"' in text(response)
