@@ -7,7 +7,7 @@ from app.core.i18n import compact_count
 from app.extensions import db
 from app.shop import catalog, refunds
 from app.shop.models import Shop
-from tests.shop.conftest import buy, buyer_with_address, pay, product_with_sku
+from tests.shop.conftest import buy, pay, product_with_sku
 
 
 def test_compact_counts_in_both_languages(app):
