@@ -194,11 +194,12 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_wtf.csrf import generate_csrf
 
     from app.accounts.forms import ConfirmForm
+    from app.core.i18n import compact_count
     from app.core.timezones import when
 
     # Globals (not context) so macros imported without context can format dates too.
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
-                                 format_decimal=format_decimal, money=_money)
+                                 format_decimal=format_decimal, money=_money, compact_count=compact_count)
     app.jinja_env.filters["when"] = when  # every moment a page shows, in the reader's zone
 
     @app.context_processor

@@ -4,19 +4,16 @@ here so those lower layers never import this package (create_app registers it as
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
 from app.affiliate import attribution, reports
+from app.core.i18n import compact_count
 
 
 def sold_label(units: int) -> str:
-    """Units sold as shoppers read them: "12,345" in English, "1.2万" in Chinese from ten thousand on."""
-    locale = str(get_locale() or "en")
-    if locale.startswith("zh") and units >= 10_000:
-        return f"{units / 10_000:.1f}".rstrip("0").rstrip(".") + "万"
-    return format_decimal(units)
+    """Units sold as shoppers read them, the same compact form as the product cards: "12.3K" / "1.2万"."""
+    return compact_count(units)
 
 
 def affiliate_panel(kind: str, obj) -> Markup:

@@ -17,6 +17,7 @@ from app.core.parsing import parse_id, parse_whole_number
 from app.core.urls import external_url_for
 from app.extensions import db, limiter
 from app.posts.models import Post
+from app.shop import hooks as shop_hooks
 from app.shop.models import Product
 
 bp = Blueprint("affiliate", __name__)
@@ -153,8 +154,9 @@ def dashboard(slug: str):
         days = reports.parse_period(request.args.get("days"))
     except Invalid:
         days = 30
-    return render_template("affiliate/dashboard.html",
-                           board=reports.shop_dashboard(current_user, slug, days), periods=reports.DASHBOARD_PERIODS)
+    board = reports.shop_dashboard(current_user, slug, days)
+    return render_template("affiliate/dashboard.html", board=board, periods=reports.DASHBOARD_PERIODS,
+                           panels=shop_hooks.dashboard_panels(board.shop, days))  # e.g. group-buy fill rates
 
 
 # --- admin ------------------------------------------------------------------------------------------------

@@ -33,3 +33,12 @@ def select_locale() -> str:
         if chosen:
             return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def compact_count(number: int) -> str:
+    """A count as shoppers read it on a card: "1.2K" / "12.3K" in English, "1.2万" from ten thousand in
+    Chinese (CLDR's short compact forms; below the first step the plain number)."""
+    from babel.numbers import format_compact_decimal
+    from flask_babel import get_locale
+
+    return format_compact_decimal(int(number), locale=str(get_locale() or "en"), fraction_digits=1)

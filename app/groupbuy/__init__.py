@@ -1,7 +1,8 @@
 """Group-buys (拼团): campaigns, groups and members; open / join / fill / expire with automatic refunds.
 
 `init_app(app)` connects the package to the shop below it (the shop never imports it): the order hook that
-keeps seats in step with orders, and the product and order page panels. The expiry schedule is listed in
+keeps seats in step with orders, the product and order page panels, and the fill-rate panel of the shop's sales
+dashboard. The expiry schedule is listed in
 app/jobs/runner.py's SCHEDULES. Importing the package registers its notification kinds.
 """
 from __future__ import annotations
@@ -16,3 +17,4 @@ def init_app(app) -> None:
     hooks.on_order_moved(services.on_order_moved)
     hooks.on_product_page(panels.product_panel)
     hooks.on_order_page(panels.order_panel)
+    hooks.on_dashboard_panel(panels.dashboard_panel)

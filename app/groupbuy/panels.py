@@ -2,6 +2,8 @@
 groups): the campaign on a product page, the group on an order page."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import render_template
 from flask_login import current_user
 from markupsafe import Markup
@@ -32,3 +34,13 @@ def order_panel(order, viewer) -> str:
         return ""
     return Markup(render_template("groupbuy/_order_panel.html", member=member, group=member.group, order=order,
                                   viewer=viewer or current_user))
+
+
+def dashboard_panel(shop, days: int) -> str:
+    """The shop's group-buys on its sales dashboard for the period: groups opened / filled / expired, the
+    fill rate, and the units and revenue of filled groups. Shown once the shop has run a group-buy."""
+    start = (clock_now() - timedelta(days=days - 1)).date()
+    figures = services.shop_group_figures(shop.id, datetime.combine(start, datetime.min.time()))
+    if not figures.opened and not services.shop_has_campaigns(shop.id):
+        return ""
+    return Markup(render_template("groupbuy/_dashboard_panel.html", figures=figures, shop=shop, days=days))

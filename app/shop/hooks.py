@@ -100,3 +100,23 @@ def on_order_placed(listener: OrderPlaced) -> OrderPlaced:
 def order_placed(order: Order, now: datetime) -> None:
     for listener in list(_order_placed):
         listener(order, now)
+
+
+# --- shop dashboard panels (group-buy fill rates on the affiliate sales dashboard) ---------------------------
+# fn(shop, days) -> HTML (a Markup) or "": a panel a domain above the shop adds to the shop's sales dashboard
+# (/shop/<slug>/dashboard, app/affiliate) for the chosen 7/30/90-day period. The dashboard and the panel's
+# domain (app/groupbuy) are siblings and never import each other; the caller has checked the viewer may see
+# the shop's figures. Read-only, aggregate queries only.
+DashboardPanel = Callable[[object, int], str]
+
+_dashboard_panels: list[DashboardPanel] = []
+
+
+def on_dashboard_panel(panel: DashboardPanel) -> DashboardPanel:
+    if panel not in _dashboard_panels:
+        _dashboard_panels.append(panel)
+    return panel
+
+
+def dashboard_panels(shop, days: int) -> list[str]:
+    return [html for html in (panel(shop, days) for panel in list(_dashboard_panels)) if html]

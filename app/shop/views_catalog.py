@@ -12,6 +12,13 @@ from app.shop.also_bought import also_bought
 from app.shop.checkout import attributions
 from app.shop.views_common import bp, int_arg
 
+
+@bp.app_template_global("units_sold")
+def units_sold_global(products) -> dict[int, int]:
+    """`{% set sold = units_sold(page.items) %}` in a template: the page's units sold in one query."""
+    return catalog.units_sold(products)
+
+
 # --- shops ------------------------------------------------------------------------------------------------
 
 @bp.get("/shop/<slug>")
