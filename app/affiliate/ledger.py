@@ -144,32 +144,32 @@ RELEASE_BATCH_ORDERS = 2000
 def release_available_commissions(now: datetime | None = None, batch_size: int | None = None) -> int:
     """Job: make available what is still pending on orders completed more than the return window ago.
 
-    Set-based, in batches of `batch_size` orders (keyset on order id), one transaction per batch: lock the
-    batch's still-releasable orders (FOR UPDATE, in id order — a refund takes the same order lock first, so a
-    refund in flight is waited for and its reversal is seen), then one INSERT … SELECT writes an available
-    row per (line, beneficiary) whose pending sum is positive and that has none yet. A wholly reversed line
-    (pending 0) is skipped, so a commission is never both available and reversed; ON CONFLICT DO NOTHING on
-    the (line, beneficiary, kind, seq) key makes a second run or a racing worker write each row once.
+    Set-based: one read of the candidate orders, then batches of `batch_size` of them (in id order), one
+    transaction per batch: lock the batch's still-releasable orders (FOR UPDATE, in id order — a refund takes
+    the same order lock first, so a refund in flight is waited for and its reversal is seen), then one
+    INSERT … SELECT writes an available row per (line, beneficiary) whose pending sum is positive and that has
+    none yet. A wholly reversed line (pending 0) is skipped, so a commission is never both available and
+    reversed; ON CONFLICT DO NOTHING on the (line, beneficiary, kind, seq) key makes a second run or a racing
+    worker write each row once.
     Returns how many entries this run wrote."""
     now = now or clock_now()
     batch_size = batch_size or int(current_app.config.get("AFFILIATE_RELEASE_BATCH", RELEASE_BATCH_ORDERS))
     cutoff = now - timedelta(days=return_window_days())
     released = aliased(CommissionEntry)
-    written, after = 0, 0
-    while True:
+    with unit_of_work():  # one read of the candidates; each batch re-checks them under the order locks
+        order_ids = list(db.session.scalars(
+            select(CommissionEntry.order_id).join(Order, Order.id == CommissionEntry.order_id)
+            .where(CommissionEntry.kind == EntryKind.PENDING, Order.status.in_([str(s) for s in RELEASABLE]),
+                   Order.completed_at <= cutoff,
+                   ~exists().where(released.order_line_id == CommissionEntry.order_line_id,
+                                   released.beneficiary_id == CommissionEntry.beneficiary_id,
+                                   released.kind == EntryKind.AVAILABLE))
+            .distinct().order_by(CommissionEntry.order_id)))
+    written = 0
+    for start in range(0, len(order_ids), batch_size):
         with unit_of_work():
-            order_ids = list(db.session.scalars(
-                select(CommissionEntry.order_id).join(Order, Order.id == CommissionEntry.order_id)
-                .where(CommissionEntry.kind == EntryKind.PENDING, CommissionEntry.order_id > after,
-                       Order.status.in_([str(s) for s in RELEASABLE]), Order.completed_at <= cutoff,
-                       ~exists().where(released.order_line_id == CommissionEntry.order_line_id,
-                                       released.beneficiary_id == CommissionEntry.beneficiary_id,
-                                       released.kind == EntryKind.AVAILABLE))
-                .distinct().order_by(CommissionEntry.order_id).limit(batch_size)))
-            if not order_ids:
-                return written
-            written += _release_orders(order_ids, cutoff, now)
-        after = order_ids[-1]
+            written += _release_orders(order_ids[start:start + batch_size], cutoff, now)
+    return written
 
 
 def _release_orders(order_ids: list[int], cutoff: datetime, now: datetime) -> int:
