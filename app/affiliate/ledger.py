@@ -19,11 +19,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import DateTime, case, exists, func, literal, select
+from sqlalchemy import DateTime, case, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.affiliate.models import CommissionEntry, EntryKind, LineAttribution, Payout
@@ -155,16 +154,17 @@ def release_available_commissions(now: datetime | None = None, batch_size: int |
     now = now or clock_now()
     batch_size = batch_size or int(current_app.config.get("AFFILIATE_RELEASE_BATCH", RELEASE_BATCH_ORDERS))
     cutoff = now - timedelta(days=return_window_days())
-    released = aliased(CommissionEntry)
-    with unit_of_work():  # one read of the candidates; each batch re-checks them under the order locks
-        order_ids = list(db.session.scalars(
-            select(CommissionEntry.order_id).join(Order, Order.id == CommissionEntry.order_id)
-            .where(CommissionEntry.kind == EntryKind.PENDING, Order.status.in_([str(s) for s in RELEASABLE]),
-                   Order.completed_at <= cutoff,
-                   ~exists().where(released.order_line_id == CommissionEntry.order_line_id,
-                                   released.beneficiary_id == CommissionEntry.beneficiary_id,
-                                   released.kind == EntryKind.AVAILABLE))
-            .distinct().order_by(CommissionEntry.order_id)))
+    entry = CommissionEntry
+    # One read of the candidates (orders with a line that has a pending row and no available one); each batch
+    # re-checks them under the order locks. A GROUP BY, not an anti-join: right after a big release the
+    # planner's stale row counts turned the NOT EXISTS into a quadratic nested loop.
+    with unit_of_work():
+        order_ids = sorted(set(db.session.scalars(
+            select(entry.order_id).join(Order, Order.id == entry.order_id)
+            .where(Order.status.in_([str(s) for s in RELEASABLE]), Order.completed_at <= cutoff)
+            .group_by(entry.order_id, entry.order_line_id, entry.beneficiary_id)
+            .having(func.sum(case((entry.kind == EntryKind.PENDING, 1), else_=0)) > 0,
+                    func.sum(case((entry.kind == EntryKind.AVAILABLE, 1), else_=0)) == 0))))
     written = 0
     for start in range(0, len(order_ids), batch_size):
         with unit_of_work():
