@@ -190,8 +190,10 @@ def latency(app, username: str, url: str, requests: int) -> list[float]:
         token = client.get("/login").get_data(as_text=True)
     import re
 
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', token).group(1)
-    response = client.post("/login", data={"login": username, "password": PASSWORD, "csrf_token": csrf})
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)"', token) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', token)
+    form = {"login": username, "password": PASSWORD, **({"csrf_token": found.group(1)} if found else {})}
+    response = client.post("/login", data=form)
     assert response.status_code == 302, response.status_code
     client.get(url)  # warm-up
     timings = []

@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import DateTime, case, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from app.accounts.models import User
 from app.affiliate.models import CommissionEntry, EntryKind, LineAttribution, Payout
@@ -136,46 +137,66 @@ def available_from(completed_at: datetime | None) -> datetime | None:
     return completed_at + timedelta(days=return_window_days()) if completed_at else None
 
 
-def release_available_commissions(now: datetime | None = None) -> int:
+RELEASE_BATCH_ORDERS = 2000
+
+
+def release_available_commissions(now: datetime | None = None, batch_size: int | None = None) -> int:
     """Job: make available what is still pending on orders completed more than the return window ago.
-    Each order in its own transaction under the order's row lock (a refund takes the same lock); safe to run
-    twice or on several workers. Returns how many entries this run wrote."""
+
+    Set-based: one read of the candidate orders, then batches of `batch_size` of them (in id order), one
+    transaction per batch: lock the batch's still-releasable orders (FOR UPDATE, in id order — a refund takes
+    the same order lock first, so a refund in flight is waited for and its reversal is seen), then one
+    INSERT … SELECT writes an available row per (line, beneficiary) whose pending sum is positive and that has
+    none yet. A wholly reversed line (pending 0) is skipped, so a commission is never both available and
+    reversed; ON CONFLICT DO NOTHING on the (line, beneficiary, kind, seq) key makes a second run or a racing
+    worker write each row once.
+    Returns how many entries this run wrote."""
     now = now or clock_now()
-    released = aliased(CommissionEntry)
+    batch_size = batch_size or int(current_app.config.get("AFFILIATE_RELEASE_BATCH", RELEASE_BATCH_ORDERS))
+    cutoff = now - timedelta(days=return_window_days())
+    entry = CommissionEntry
+    # One read of the candidates (orders with a line that has a pending row and no available one); each batch
+    # re-checks them under the order locks. A GROUP BY, not an anti-join: right after a big release the
+    # planner's stale row counts turned the NOT EXISTS into a quadratic nested loop.
     with unit_of_work():
-        order_ids = list(db.session.scalars(
-            select(CommissionEntry.order_id).join(Order, Order.id == CommissionEntry.order_id)
-            .where(CommissionEntry.kind == EntryKind.PENDING, Order.status.in_([str(s) for s in RELEASABLE]),
-                   Order.completed_at <= now - timedelta(days=return_window_days()),
-                   ~exists().where(released.order_line_id == CommissionEntry.order_line_id,
-                                   released.beneficiary_id == CommissionEntry.beneficiary_id,
-                                   released.kind == EntryKind.AVAILABLE))
-            .distinct().order_by(CommissionEntry.order_id)))
+        order_ids = sorted(set(db.session.scalars(
+            select(entry.order_id).join(Order, Order.id == entry.order_id)
+            .where(Order.status.in_([str(s) for s in RELEASABLE]), Order.completed_at <= cutoff)
+            .group_by(entry.order_id, entry.order_line_id, entry.beneficiary_id)
+            .having(func.sum(case((entry.kind == EntryKind.PENDING, 1), else_=0)) > 0,
+                    func.sum(case((entry.kind == EntryKind.AVAILABLE, 1), else_=0)) == 0))))
     written = 0
-    for order_id in order_ids:
+    for start in range(0, len(order_ids), batch_size):
         with unit_of_work():
-            written += _release_order(order_id, now)
+            written += _release_orders(order_ids[start:start + batch_size], cutoff, now)
     return written
 
 
-def _release_order(order_id: int, now: datetime) -> int:
-    order = db.session.scalar(select(Order).where(Order.id == order_id).with_for_update()
-                              .execution_options(populate_existing=True))
-    if order is None or order.status not in RELEASABLE or order.completed_at is None \
-            or order.completed_at > now - timedelta(days=return_window_days()):
+def _release_orders(order_ids: list[int], cutoff: datetime, now: datetime) -> int:
+    """One batch, inside the caller's transaction: lock, re-check, then a single INSERT … SELECT."""
+    locked = list(db.session.scalars(
+        select(Order.id).where(Order.id.in_(order_ids), Order.status.in_([str(s) for s in RELEASABLE]),
+                               Order.completed_at.is_not(None), Order.completed_at <= cutoff)
+        .order_by(Order.id).with_for_update()))
+    if not locked:
         return 0
-    line_ids = db.session.scalars(select(OrderLine.id).where(OrderLine.order_id == order.id)).all()
-    written = 0
-    for (line_id, beneficiary_id), state in _line_states(line_ids).items():
-        if state.released or state.pending <= 0:
-            continue  # already available, or wholly reversed: never both available and reversed
-        if insert_if_absent(CommissionEntry, order_line_id=line_id, order_id=order.id, shop_id=order.shop_id,
-                            beneficiary_id=beneficiary_id, kind=EntryKind.AVAILABLE, seq=0,
-                            amount_cents=state.pending, pending_cents=-state.pending,
-                            available_cents=state.pending, paid_cents=0, rate_bps=_rate_of(line_id, beneficiary_id),
-                            units=0, currency=order.currency, created_at=now):
-            written += 1
-    return written
+    entry = CommissionEntry
+    pending = func.sum(entry.pending_cents)
+    rate = func.coalesce(func.max(case((entry.kind == EntryKind.PENDING, entry.rate_bps), else_=None)), 0)
+    rows = (select(entry.order_line_id, Order.id, Order.shop_id, entry.beneficiary_id,
+                   literal(str(EntryKind.AVAILABLE)), literal(0), pending, -pending, pending, literal(0), rate,
+                   literal(0), Order.currency, literal(now, DateTime()))
+            .join(Order, Order.id == entry.order_id)
+            .where(entry.order_id.in_(locked))
+            .group_by(entry.order_line_id, entry.beneficiary_id, Order.id, Order.shop_id, Order.currency)
+            .having(pending > 0,
+                    func.sum(case((entry.kind == EntryKind.AVAILABLE, 1), else_=0)) == 0))
+    table = entry.__table__
+    columns = ["order_line_id", "order_id", "shop_id", "beneficiary_id", "kind", "seq", "amount_cents",
+               "pending_cents", "available_cents", "paid_cents", "rate_bps", "units", "currency", "created_at"]
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).from_select(columns, rows).on_conflict_do_nothing().returning(table.c.id)
+    return len(db.session.execute(statement).all())
 
 
 # --- balances ---------------------------------------------------------------------------------------------

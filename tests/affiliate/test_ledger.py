@@ -238,3 +238,21 @@ def test_commission_arithmetic_never_pays_more_than_the_rate_and_reverses_exactl
         assert 0 <= left <= left_before
         reversed_total += left_before - left
     assert reversed_total == commission
+
+
+def test_more_orders_than_one_batch_are_all_released_once_skipping_the_wholly_refunded(aff):
+    link = attribution.share_link_for(aff.creator, product_id=aff.product_id, now=T0)
+    order_ids = []
+    for i in range(7):
+        click(link, aff.reader, T0 + timedelta(minutes=i))
+        order_ids.append(buy_paid(aff, quantity=1, at=T0 + timedelta(minutes=i, seconds=30)).id)
+        complete(aff, order_ids[-1], T0 + timedelta(days=1))
+    refund_units(aff, order_ids[2], None, T0 + timedelta(days=1, hours=1))  # wholly reversed: never available
+    refund_units(aff, order_ids[4], 1, T0 + timedelta(days=1, hours=1))
+    later = T0 + timedelta(days=1) + WEEK + timedelta(minutes=1)
+    assert ledger.release_available_commissions(later, batch_size=2) == 5
+    assert ledger.release_available_commissions(later, batch_size=2) == 0
+    kinds = [kind for kind, _amount in entries(aff.creator.id)]
+    assert kinds.count("available") == 5 and kinds.count("pending") == 7
+    balance = ledger.balances(aff.creator.id)
+    assert balance.pending_cents == 0 and balance.available_cents == 5 * 99
