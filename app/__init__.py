@@ -106,6 +106,10 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), include_object=include_in_migrations)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # One Limiter per process, but a process may build several apps (tests, the CLI): flask-limiter keeps its
+    # Redis-down fallback switched on, and storage marked dead, across init_app calls, so start each app clean.
+    limiter._in_memory_fallback_enabled = False
+    limiter._storage_dead = False
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

@@ -19,6 +19,7 @@ from app.affiliate import attribution, ledger
 from app.affiliate.models import CommissionEntry, ShareLink
 from app.core.clock import now as clock_now
 from app.core.errors import DomainError
+from app.core.uow import unit_of_work
 from app.extensions import db
 from app.posts.models import STATUS_PUBLISHED, Post
 from app.shop import cart, checkout, orders, payments, refunds
@@ -127,8 +128,8 @@ def _creator_note(creator: User, products: list[Product], now: datetime) -> Post
             rows.append({"post_id": note.id, "product_id": product.id, "position": position, "is_rated": False})
             position += 1
     if rows:
-        db.session.execute(insert(PostProduct), rows)
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(insert(PostProduct), rows)
     return note
 
 

@@ -34,7 +34,7 @@ from flask_babel import gettext as _
 from sqlalchemy import case, literal, or_, select, union_all
 from sqlalchemy.orm import defer
 
-from app.accounts.models import User
+from app.accounts.models import User, suspended_now_clause
 from app.communities.models import Membership
 from app.core.clock import now
 from app.core.db import insert_if_absent
@@ -132,11 +132,12 @@ def _cursor(consumed: int, as_of: datetime) -> str:
 
 
 def _reader_state(user_id: int, as_of: datetime) -> tuple[set[int], dict[str, set[int]], set[int], set[int]]:
-    """In one statement: who is blocked either way (the rule of app.social.blocks.hidden_user_ids), the
+    """In one statement: who is blocked either way or suspended (the rule of app.social.blocks.hidden_user_ids), the
     reader's feedback by kind, the notes they liked, saved or opened by `as_of`, and the communities they joined."""
     rows = union_all(
         select(literal("block"), case((Block.blocker_id == user_id, Block.blocked_id), else_=Block.blocker_id))
         .where(or_(Block.blocker_id == user_id, Block.blocked_id == user_id)),
+        select(literal("block"), User.id).where(suspended_now_clause()),  # nobody sees a suspended account
         select(FeedFeedback.kind, FeedFeedback.target_id).where(FeedFeedback.user_id == user_id),
         select(literal("engaged"), Like.post_id).where(Like.user_id == user_id, Like.created_at <= as_of),
         select(literal("engaged"), Save.post_id).where(Save.user_id == user_id, Save.created_at <= as_of),

@@ -243,4 +243,5 @@ def test_each_schedule_fires_once_however_many_instances_run_the_scheduler(clust
     names = sorted(name for run in fired for name in run)
     assert names == sorted(set(names)) and "shop-expire-reservations" in names
     with cluster[1].app_context():
-        assert db.session.query(JobRun).filter_by(period=moment.strftime("%Y-%m-%dT%H:%M")).count() == len(names)
+        # one claimed period per schedule that fired (minute and hourly schedules have periods of their own)
+        assert db.session.query(JobRun).filter(JobRun.name.in_(names)).count() == len(names)
