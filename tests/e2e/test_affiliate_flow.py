@@ -144,8 +144,12 @@ def test_share_buy_earn_release_refund_and_dashboard(live_server, live_app, brow
     _log_in(merchant_page, live_server, "merchant")
     merchant_page.goto(f"{live_server}/orders/{second_order}")
     merchant_page.locator("details.card summary").click()
+    merchant_page.check("#refund-everything")
     merchant_page.fill("#refund-reason", "changed mind")
     merchant_page.locator(f"form[action='/orders/{second_order}/refund'] button[type=submit]").click()
+    # the shop's refund form has a confirmation step: the amount first, then "Send the refund"
+    merchant_page.locator(f"form[action='/orders/{second_order}/refund'] button.btn-danger").click()
+    merchant_page.wait_for_load_state()
     with live_app.app_context():
         assert db.session.get(Order, second_order).status == OrderStatus.REFUNDED
     creator.goto(f"{live_server}/me/earnings")
