@@ -147,6 +147,7 @@ class Config:
         self.AFFILIATE_WINDOW_DAYS = int(_env("AFFILIATE_WINDOW_DAYS", "7"))
         self.AFFILIATE_MAX_RATE = float(_env("AFFILIATE_MAX_RATE", "20"))
         self.AFFILIATE_PAYOUT_MINIMUM_CENTS = int(_env("AFFILIATE_PAYOUT_MINIMUM_CENTS", "1000"))
+        self.AFFILIATE_RELEASE_BATCH = int(_env("AFFILIATE_RELEASE_BATCH", "2000"))  # orders per release transaction
         self.SHARE_LINK_RATE_LIMIT = _env("SHARE_LINK_RATE_LIMIT", "30/hour")
         self.SHARE_CLICK_RATE_LIMIT = _env("SHARE_CLICK_RATE_LIMIT", "60/minute")
         # Spam defences (app/posts/pace.py): hourly note/comment limits and link limits by account age.
