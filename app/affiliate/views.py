@@ -98,7 +98,7 @@ def share_sheet():
     url = qr = None
     if link:
         url = external_url_for("affiliate.follow", code=link.code)
-        qr = Markup(segno.make(url, error="m").svg_inline(scale=4, dark="#222", light="#fff",
+        qr = Markup(segno.make(url, error="m").svg_inline(scale=4, dark="#222", light="#fff",  # nosec B704 # -- segno's SVG of our own URL
                                                           title=_("QR code of your link")))
     estimate, rate = attribution.estimated_commission(attribution.product_for(**target))
     return render_template("affiliate/share.html", post=post, product=product, link=link, url=url, qr=qr,

@@ -39,4 +39,4 @@ def line_chart(labels: Sequence[str], lines: Sequence[tuple[str, Sequence[int], 
         parts.append(f'<polyline class="chart-line {escape(css)}" points="{points}"><title>{escape(name)}</title>'
                      f'</polyline>')
     parts.append("</svg>")
-    return Markup("".join(parts))
+    return Markup("".join(parts))  # nosec B704 # -- every value put in above went through escape()

@@ -22,7 +22,7 @@ def product_panel(product, viewer) -> str:
         return ""
     signed_in = viewer is not None and getattr(viewer, "is_authenticated", False)
     skus = {sku.id: sku for sku in product.skus}
-    return Markup(render_template(
+    return Markup(render_template(  # nosec B704 # -- render_template output, autoescaped by Jinja
         "groupbuy/_product_panel.html", product=product, campaign=campaign, groups=groups, skus=skus,
         avatars=services.avatars(groups), now=now, addresses=cart.addresses_of(viewer) if signed_in else []))
 
@@ -32,7 +32,7 @@ def order_panel(order, viewer) -> str:
     member = services.member_of_order(order.id)
     if member is None:
         return ""
-    return Markup(render_template("groupbuy/_order_panel.html", member=member, group=member.group, order=order,
+    return Markup(render_template("groupbuy/_order_panel.html", member=member, group=member.group, order=order,  # nosec B704 # -- render_template output, autoescaped by Jinja
                                   viewer=viewer or current_user))
 
 
@@ -43,4 +43,4 @@ def dashboard_panel(shop, days: int) -> str:
     figures = services.shop_group_figures(shop.id, datetime.combine(start, datetime.min.time()))
     if not figures.opened and not services.shop_has_campaigns(shop.id):
         return ""
-    return Markup(render_template("groupbuy/_dashboard_panel.html", figures=figures, shop=shop, days=days))
+    return Markup(render_template("groupbuy/_dashboard_panel.html", figures=figures, shop=shop, days=days))  # nosec B704 # -- render_template output, autoescaped by Jinja
