@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +70,11 @@ def _log_in(page, base: str, username: str) -> None:
 
 def _shot(page, folder: Path, name: str) -> None:
     path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=False)
+    try:
+        page.screenshot(path=str(path), full_page=False)
+    except PlaywrightError:  # chromium now and then refuses one capture mid-navigation; the next one works
+        page.wait_for_load_state()
+        page.screenshot(path=str(path), full_page=False)
     SHOTS.mkdir(exist_ok=True)
     shutil.copy(path, SHOTS / path.name)
 
