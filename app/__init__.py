@@ -107,9 +107,10 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     # One Limiter per process, but a process may build several apps (tests, the CLI): flask-limiter keeps its
-    # Redis-down fallback switched on, and storage marked dead, across init_app calls, so start each app clean.
+    # Redis-down fallback, dead-storage mark and key prefix across init_app calls, so start each app clean.
     limiter._in_memory_fallback_enabled = False
     limiter._storage_dead = False
+    limiter._key_prefix = ""  # likewise the first app's RATELIMIT_KEY_PREFIX would stick
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
