@@ -36,6 +36,11 @@ class DomainError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def summary(self) -> str:
+        """Every field's message in one line (for a flash), else the overall message."""
+        return " ".join(m for messages in self.errors.values() for m in messages) or self.message
+
 
 class Invalid(DomainError):
     status = 422

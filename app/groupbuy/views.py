@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from app.core.auth import current_viewer
 from app.core.clock import now as clock_now
-from app.core.errors import Conflict, DomainError, Invalid, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.money import parse_amount
 from app.core.parsing import parse_whole_number
 from app.core.urls import external_url_for
@@ -29,10 +29,6 @@ bp = Blueprint("groupbuy", __name__)
 
 def _int(value) -> int | None:
     return parse_whole_number(value, max_digits=9) if isinstance(value, str) else None
-
-
-def _refusal(exc: DomainError) -> str:
-    return " ".join(m for messages in exc.errors.values() for m in messages) or exc.message
 
 
 # --- the group page ---------------------------------------------------------------------------------------
@@ -69,7 +65,7 @@ def join(group_id: int):
                                      address_id=_int(request.form.get("address_id")),
                                      coupon_code=request.form.get("coupon_code") or None)
     except (Conflict, Invalid) as exc:
-        flash(_refusal(exc), "error")
+        flash(exc.summary, "error")
         return redirect(back)
     return _pay_or_back(joined, back)
 
@@ -88,7 +84,7 @@ def open_group(product_id: int):
                                      address_id=_int(request.form.get("address_id")),
                                      coupon_code=request.form.get("coupon_code") or None)
     except (Conflict, Invalid) as exc:
-        flash(_refusal(exc), "error")
+        flash(exc.summary, "error")
         return redirect(back)
     return _pay_or_back(joined, back)
 
@@ -99,7 +95,7 @@ def leave(group_id: int):
     try:
         services.leave_group(current_user, group_id)
     except (Conflict, Invalid) as exc:
-        flash(_refusal(exc), "error")
+        flash(exc.summary, "error")
     else:
         flash(_("You left the group. Your payment is refunded in full."), "success")
     return redirect(url_for("groupbuy.group_page", group_id=group_id))

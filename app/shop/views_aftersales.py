@@ -11,10 +11,10 @@ from app.core.clock import now as clock_now
 from app.core.errors import Conflict, Invalid
 from app.core.forms import show_errors_on_form
 from app.core.uploads import upload_rate_limit
-from app.shop import aftersales, orders
+from app.shop import aftersales, catalog, orders
 from app.shop.aftersale_models import AfterSaleStatus
 from app.shop.forms import AfterSaleDeclineForm, AfterSaleForm, EscalateForm, ResolveForm, ReturnTrackingForm
-from app.shop.views_common import bp, int_arg, managed_shop
+from app.shop.views_common import bp, flash_outcome, int_arg, managed_shop
 
 
 def _reason_choices() -> list[tuple[str, str]]:
@@ -90,19 +90,13 @@ def after_sale_page(after_sale_id: int):
     order = orders.order_for(current_user, after_sale.order_id)
     return render_template("shop/aftersale.html", after_sale=after_sale, order=order,
                            is_buyer=after_sale.buyer_id == current_user.id,
-                           manages=current_user.id == order.shop.owner_id or current_user.is_admin,
+                           manages=catalog.can_manage(current_user, order.shop),
                            decline_form=AfterSaleDeclineForm(), tracking_form=ReturnTrackingForm(),
                            escalate_form=EscalateForm(), resolve_form=ResolveForm())
 
 
 def _act(after_sale_id: int, action, done: str):
-    try:
-        action()
-    except (Conflict, Invalid) as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
-    else:
-        flash(done, "success")
-    return redirect(url_for("shop.after_sale_page", after_sale_id=after_sale_id))
+    return flash_outcome(action, done, url_for("shop.after_sale_page", after_sale_id=after_sale_id))
 
 
 @bp.post("/after-sales/<id:after_sale_id>/approve")

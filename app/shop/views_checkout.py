@@ -45,8 +45,7 @@ def cart_add():
             session[GUEST_CART] = carts.add_to_guest_cart(session.get(GUEST_CART, []), sku_id, quantity, source,
                                                           request.form.get("product_id"))
     except (Invalid, NotFound) as exc:
-        flash(" ".join(m for messages in getattr(exc, "errors", {}).values() for m in messages) or exc.message,
-              "error")
+        flash(exc.summary, "error")
         return redirect(back)
     if request.form.get("buy_now"):
         return redirect(url_for("shop.checkout_page"))
@@ -74,8 +73,7 @@ def cart_update(item_id: int):
         else:
             session[GUEST_CART] = carts.set_guest_cart_quantity(session.get(GUEST_CART, []), item_id, quantity)
     except (Invalid, NotFound) as exc:
-        flash(" ".join(m for messages in getattr(exc, "errors", {}).values() for m in messages) or exc.message,
-              "error")
+        flash(exc.summary, "error")
     return redirect(url_for("shop.cart"))
 
 
@@ -132,7 +130,7 @@ def checkout_page():
     try:
         quote = checkout.quote_cart(current_user, coupon)
     except Invalid as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        flash(exc.summary, "error")
         return redirect(url_for("shop.cart"))
     if quote.coupon_error:
         form.coupon.errors = [quote.coupon_error]
@@ -182,7 +180,7 @@ def add_address():
                           line1=form.line1.data, region=form.region.data or "",
                           postal_code=form.postal_code.data or "")
     except Invalid as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        flash(exc.summary, "error")
     else:
         flash(_("Address saved."), "success")
     return redirect(safe_next_url(request.form.get("next"), url_for("shop.checkout_page")))

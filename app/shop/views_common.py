@@ -1,11 +1,11 @@
 """What the storefront's pages share: the `shop` blueprint (and the sandbox provider's) and small helpers."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core.errors import NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.parsing import parse_whole_number
 from app.shop import catalog, orders, tags
 
@@ -28,3 +28,14 @@ def managed_shop(slug: str):
         raise NotFound(_("No such shop."))
     return shop
 
+
+
+def flash_outcome(action, done: str, back: str):
+    """Run a one-button action: flash `done`, or the refusal's message, and go back to `back`."""
+    try:
+        action()
+    except (Conflict, Invalid) as exc:
+        flash(exc.summary, "error")
+    else:
+        flash(done, "success")
+    return redirect(back)

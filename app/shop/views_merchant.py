@@ -150,7 +150,7 @@ def add_sku(product_id: int):
         catalog.add_sku(current_user, product.id, code=form.code.data, label=form.label.data or "",
                         price_cents=_price_cents(form.price.data), stock=catalog.parse_count(form.stock.data, "stock"))
     except Invalid as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        flash(exc.summary, "error")
     else:
         flash(_("Option added."), "success")
     return redirect(url_for("shop.edit_product", product_id=product.id) + "#options")
@@ -163,7 +163,7 @@ def stock(sku_id: int):
     try:
         sku = catalog.adjust_stock(current_user, sku_id, catalog.parse_count(form.delta.data, "delta", signed=True))
     except Invalid as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        flash(exc.summary, "error")
         return redirect(request.referrer and safe_next_url(request.referrer, "/") or url_for("feeds.home"))
     flash(_("Stock of %(code)s is now %(count)d.", code=sku.code, count=sku.stock), "success")
     return redirect(url_for("shop.edit_product", product_id=sku.product_id) + "#options")

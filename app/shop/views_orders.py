@@ -17,7 +17,7 @@ from app.shop.forms import (
 )
 from app.shop.models import OrderStatus
 from app.shop.views_aftersales import line_quantities
-from app.shop.views_common import bp, managed_shop
+from app.shop.views_common import bp, flash_outcome, managed_shop
 
 # --- orders -----------------------------------------------------------------------------------------------
 
@@ -47,13 +47,8 @@ def order_page(order_id: int):
 
 
 def _order_action(order_id: int, action, done: str):
-    try:
-        action()
-    except (Conflict, Invalid) as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
-    else:
-        flash(done, "success")
-    return redirect(safe_next_url(request.form.get("next"), url_for("shop.order_page", order_id=order_id)))
+    return flash_outcome(action, done, safe_next_url(request.form.get("next"),
+                                                     url_for("shop.order_page", order_id=order_id)))
 
 
 @bp.post("/orders/<id:order_id>/cancel")
@@ -100,7 +95,7 @@ def refund(order_id: int):
                                    reason=reason)
         refunds.refund_order(current_user, order_id, wanted, reason)
     except (Conflict, Invalid) as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        flash(exc.summary, "error")
         return redirect(back)
     flash(_("Refund sent."), "success")
     return redirect(back)

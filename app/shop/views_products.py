@@ -120,7 +120,7 @@ def add_product_images(product_id: int):
     try:
         merchant.add_images(current_user, product_id, uploads)
     except Invalid as exc:
-        flash(" ".join(m for messages in exc.errors.values() for m in messages) or exc.message, "error")
+        flash(exc.summary, "error")
     else:
         flash(_("Images added."), "success")
     return redirect(url_for("shop.edit_product", product_id=product_id) + "#images")
