@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from app.accounts.models import User
 from app.affiliate import attribution, ledger
 from app.affiliate.models import CommissionEntry, Payout
-from app.core.errors import DomainError
 from app.extensions import db
 from tests.affiliate.conftest import T0, buy_paid, click, complete, entries, ledger_sum, refund_units, release
+from tests.shop.test_races import attempt
 from tests.social.conftest import is_postgres
 from tests.social.test_races import run_threads
 
@@ -21,15 +21,6 @@ def postgres_only(app):
     if not is_postgres(app):
         pytest.skip("SQLite serialises writers; the races need PostgreSQL")
 
-
-def attempt(results: list, action):
-    def job():
-        try:
-            results.append(action())
-        except DomainError as exc:
-            db.session.rollback()
-            results.append(exc)
-    return job
 
 
 def _sold(aff, quantity=3):

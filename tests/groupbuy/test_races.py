@@ -13,6 +13,7 @@ from app.shop import payments
 from app.shop.models import Order, OrderStatus, Payment, Refund
 from tests.groupbuy.conftest import NOW, campaign_input, count, fresh_group, open_group, refunds_of, stock_balances
 from tests.shop.conftest import buyer_with_address, sandbox
+from tests.shop.test_races import attempt
 from tests.social.conftest import is_postgres
 from tests.social.test_races import run_threads
 
@@ -22,15 +23,6 @@ def postgres_only(app):
     if not is_postgres(app):
         pytest.skip("SQLite serialises writers; the races need PostgreSQL")
 
-
-def attempt(results: list, action):
-    def job():
-        try:
-            results.append(action())
-        except DomainError as exc:
-            db.session.rollback()
-            results.append(exc)
-    return job
 
 
 def join_and_pay(gw, group_id, buyer_id, address_id, now=NOW):

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.core.errors import Conflict, DomainError, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.shop import cart, coupons, wallet
 from app.shop.aftersale_models import CouponClaim
 from app.shop.models import Coupon
 from tests.shop.conftest import buy, buyer_with_address, pay, user
+from tests.shop.test_races import attempt
 from tests.social.conftest import is_postgres, sign_in
 from tests.social.test_races import run_threads
 
@@ -96,15 +97,6 @@ def test_claiming_through_the_page(world, client):
     assert "You already have this coupon in your wallet." in again.get_data(as_text=True)
     assert claims() == 1
 
-
-def attempt(results, action):
-    def job():
-        try:
-            results.append(action())
-        except DomainError as exc:
-            db.session.rollback()
-            results.append(exc)
-    return job
 
 
 def test_claims_race_one_per_reader_and_never_past_the_limit(app, world):
