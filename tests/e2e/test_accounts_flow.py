@@ -1,5 +1,6 @@
 """A newcomer registers, logs out and in, switches language, edits the profile and makes an API token."""
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -8,6 +9,7 @@ PASSWORD = "Sunny-hike-2026"
 
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}],
                          ids=["phone", "desktop"])
+# expect(...).to_contain_text waits for the page a click loads; page.content() could read a half-loaded page.
 def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     page = browser.new_page(viewport=viewport)
     errors = []
@@ -20,7 +22,7 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
     page.wait_for_url(f"{live_server}/")
-    assert "Welcome to Tastemaker, hiker_lin!" in page.content()
+    expect(page.locator("body")).to_contain_text("Welcome to Tastemaker, hiker_lin!")
 
     if viewport["width"] < 760:  # on a phone, Log out lives under Me in the tab bar
         page.locator("nav.tabbar a").last.click()
@@ -30,7 +32,7 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     page.get_by_label("Username or email").fill("lin@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    assert "You are logged in." in page.content()
+    expect(page.locator("body")).to_contain_text("You are logged in.")
 
     page.get_by_role("link", name="简体中文").click()
     page.wait_for_load_state()
@@ -43,7 +45,7 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     page.get_by_label("昵称").fill("林小徒步")
     page.get_by_label("个人简介").fill("周末在山里。")
     page.get_by_role("button", name="保存").click()
-    assert "资料已保存。" in page.content()
+    expect(page.locator("body")).to_contain_text("资料已保存。")
     assert page.get_by_label("昵称").input_value() == "林小徒步"
     page.screenshot(path=str(screenshot_dir / f"settings-zh-{viewport['width']}.png"), full_page=True)
 
@@ -56,7 +58,7 @@ def test_newcomer_account_flow(live_server, browser, screenshot_dir, viewport):
     assert response.status == 200 and response.json()["display_name"] == "林小徒步"
 
     page.goto(f"{live_server}/u/hiker_lin")
-    assert "林小徒步" in page.content()
+    expect(page.locator("body")).to_contain_text("林小徒步")
     page.screenshot(path=str(screenshot_dir / f"profile-zh-{viewport['width']}.png"), full_page=True)
     assert not errors, f"console errors: {errors}"
 
@@ -77,7 +79,7 @@ def test_signed_in_devices_sign_out_another_browser(live_app, live_server, brows
         page.get_by_label("Username or email").fill("hiker_lin")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
-        assert "You are logged in." in page.content()
+        expect(page.locator("body")).to_contain_text("You are logged in.")
 
     laptop.goto(f"{live_server}/settings")
     laptop.get_by_role("link", name="Signed-in devices").click()
