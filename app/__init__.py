@@ -195,7 +195,7 @@ def _money(cents: int, currency: str = "CNY") -> str:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, format_decimal, get_locale
+    from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
     from flask_wtf.csrf import generate_csrf
 
     from app.accounts.forms import ConfirmForm
@@ -204,7 +204,8 @@ def _register_template_helpers(app: Flask) -> None:
 
     # Globals (not context) so macros imported without context can format dates too.
     app.jinja_env.globals.update(format_date=format_date, format_datetime=format_datetime,
-                                 format_decimal=format_decimal, money=_money, compact_count=compact_count)
+                                 format_decimal=format_decimal, format_percent=format_percent, money=_money,
+                                 compact_count=compact_count)
     app.jinja_env.filters["when"] = when  # every moment a page shows, in the reader's zone
 
     @app.context_processor
