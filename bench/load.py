@@ -14,8 +14,10 @@ sandbox provider: a signed server-to-server callback, sometimes sent twice. Afte
 p50/p99, responses by status, and checks every INVARIANT on the database (exit 1 if one fails or any
 answer was a 5xx).
 
-TASKS and INVARIANTS are plain lists so the group-buy (join a group, follow a share link) and commission
-(ledger balanced, groups filled or expired) checks land as one entry each when those features merge.
+Group-buys and share links are in the mix: a shopper opens a group-buy product, joins one of its open
+groups or opens a new one (paying like any order), makes a share link for a product, or follows someone's
+link and sometimes buys what it points to (an attributed order). The invariants then include the groups'
+seat and payment counters, filled and expired groups' members, and the commission ledger.
 """
 from __future__ import annotations
 
@@ -49,6 +51,12 @@ CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 MORE = re.compile(r'href="([^"]*[?&]cursor=[^"]*)"')
 CHECKOUT_TOKEN = re.compile(r'name="checkout_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="checkout_token"')
 ADDRESS = re.compile(r'name="address_id"[^>]*value="(\d+)"')
+ADDRESS_OPTION = re.compile(r'<select name="address_id"><option value="(\d+)"')
+SKU_RADIO = re.compile(r'name="sku_id" value="(\d+)" (?!disabled)')
+SKU_OPTION = re.compile(r'<select name="sku_id"><option value="(\d+)"')
+GROUP_LINK = re.compile(r'href="/g/(\d+)"')
+SHARE_CODE = re.compile(r'/s/([A-Za-z0-9_-]{6,16})(?=["<\s])')
+PAY_REDIRECT = re.compile(r"/pay/sandbox/(\d+)")
 SEARCHES_EN = ["sunscreen", "hiking boots", "lipstick review", "camera", "coffee", "tent", "serum spf50"]
 SEARCHES_ZH = ["防晒", "口红", "露营", "咖啡", "面霜 推荐", "相机", "徒步 鞋"]
 
@@ -76,6 +84,8 @@ class World:
     sku_ids: list[int]
     community_slugs: list[str]
     coupons: list[str]
+    campaign_products: list[int]
+    share_codes: list[str]
     next_user: int = 0
     addresses: list[str] = field(default_factory=lambda: [f"127.0.0.{n}" for n in range(2, 250)])
 
@@ -94,6 +104,10 @@ def load_world(conn) -> World:
         community_slugs=[r[0] for r in q("SELECT slug FROM communities ORDER BY id")],
         coupons=[r[0] for r in q("SELECT code FROM coupons WHERE (ends_at IS NULL OR ends_at > now()) "
                                  "AND (starts_at IS NULL OR starts_at <= now())")],
+        campaign_products=[r[0] for r in q("SELECT DISTINCT c.product_id FROM groupbuy_campaigns c "
+                                           "WHERE c.status = 'active' AND c.starts_at <= now() at time zone 'utc' "
+                                           "AND c.ends_at > now() at time zone 'utc' ORDER BY 1")],
+        share_codes=[r[0] for r in q("SELECT code FROM share_links WHERE product_id IS NOT NULL ORDER BY id")],
     )
 
 
@@ -114,7 +128,7 @@ class SourceAddressAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-# --- tasks: (weight, function(user)); add group-buy joins and share links here after those merge -----------
+# --- tasks: (weight, function(user)) ------------------------------------------------------------------------
 
 def browse_feed(user: Shopper, path: str, name: str, pages: int = 2) -> None:
     url = path
@@ -188,9 +202,10 @@ def add_to_cart(user):
                    name="POST /cart/add")
 
 
-def check_out_and_pay(user):
+def check_out_and_pay(user, add: bool = True):
     """Cart → checkout page → place (coupon 1 time in 3) → play the provider's callback (1 in 10 twice)."""
-    add_to_cart(user)
+    if add:
+        add_to_cart(user)
     page = user.client.get("/checkout", name="GET /checkout")
     token = CHECKOUT_TOKEN.search(page.text or "")
     address = ADDRESS.search(page.text or "")
@@ -203,7 +218,12 @@ def check_out_and_pay(user):
             allow_redirects=False, catch_response=True) as placed:
         if placed.status_code in (409, 422, 429):  # out of stock, a refused coupon, a hold limit: a user's no
             placed.success()
-    paid = re.search(r"/pay/sandbox/(\d+)", placed.headers.get("Location", "")) if placed.status_code == 302 else None
+    pay_if_sent(user, placed)
+
+
+def pay_if_sent(user, response) -> None:
+    """When a placed order (or a group-buy seat) redirected to the sandbox's pay page, play its callback."""
+    paid = PAY_REDIRECT.search(response.headers.get("Location", "")) if response.status_code == 302 else None
     if paid and PAY_AFTER_CHECKOUT:
         pay(user, int(paid.group(1)), twice=random.random() < 0.1)
 
@@ -225,9 +245,58 @@ def orders(user):
     user.client.get("/orders", name="GET /orders")
 
 
+def group_buy(user):
+    """A group-buy product: join one of its open groups (2 in 3 when there is one) or open a new group."""
+    if not WORLD.campaign_products:
+        return
+    product_id = random.choice(WORLD.campaign_products)
+    page = user.client.get(f"/products/{product_id}", name="GET /products/[id]")
+    groups = GROUP_LINK.findall(page.text or "")
+    if groups and random.random() < 0.67:
+        group_id = random.choice(groups)
+        group = user.client.get(f"/g/{group_id}", name="GET /g/[id]")
+        sku, address = SKU_OPTION.search(group.text or ""), ADDRESS_OPTION.search(group.text or "")
+        if group.status_code != 200 or not sku or not address:
+            return  # full, over, or already a member: the page offers no join form
+        joined = user.post_form(f"/g/{group_id}/join", {"sku_id": sku.group(1), "quantity": 1,
+                                                        "address_id": address.group(1)}, name="POST /g/[id]/join")
+    else:
+        sku, address = SKU_OPTION.search(page.text or ""), ADDRESS_OPTION.search(page.text or "")
+        if not sku or not address:
+            return  # the campaign ended, or this shopper reached its per-person limit
+        joined = user.post_form(f"/products/{product_id}/groups", {"sku_id": sku.group(1), "quantity": 1,
+                                                                   "address_id": address.group(1)},
+                                name="POST /products/[id]/groups")
+    pay_if_sent(user, joined)
+
+
+def make_share_link(user):
+    """The share sheet for a product: make (or find) the shopper's link and remember its code for others."""
+    product_id = random.choice(WORLD.product_ids)
+    made = user.post_form(f"/s/new?product={product_id}", {}, name="POST /s/new")
+    if made.status_code in (302, 303):
+        sheet = user.client.get(made.headers["Location"], name="GET /s/new")
+        code = SHARE_CODE.search(sheet.text or "")
+        if code and code.group(1) != "new":
+            WORLD.share_codes.append(code.group(1))
+
+
+def follow_share_link(user):
+    """Someone's link: open what it points to and, 1 time in 3, buy it (an order attributed to the sharer)."""
+    if not WORLD.share_codes:
+        return
+    landed = user.client.get(f"/s/{random.choice(WORLD.share_codes)}", name="GET /s/[code]")
+    sku = SKU_RADIO.search(landed.text or "")
+    if landed.status_code != 200 or not sku or random.random() >= 0.33:
+        return
+    user.post_form("/cart/add", {"sku_id": sku.group(1), "quantity": 1}, name="POST /cart/add")
+    check_out_and_pay(user, add=False)
+
+
 TASKS: list[tuple[int, Callable]] = [
     (10, for_you), (4, following), (6, community), (12, open_note), (6, open_product), (4, like), (2, save),
     (1, comment), (1, follow), (5, search), (2, suggest), (3, add_to_cart), (2, check_out_and_pay), (1, orders),
+    (2, group_buy), (1, make_share_link), (2, follow_share_link),
 ]
 
 
@@ -273,7 +342,7 @@ class Prober(HttpUser):
         self.client.get("/healthz", name="GET /healthz (alone)")
 
 
-# --- invariants on the database: (name, SQL returning offending rows); add group-buy and commission checks ---
+# --- invariants on the database: (name, SQL returning offending rows) ----------------------------------------
 
 @dataclass
 class Snapshot:
@@ -326,6 +395,47 @@ INVARIANTS: list[tuple[str, str]] = [
     ("follower counts equal follows",
      "SELECT u.id FROM users u WHERE u.follower_count <> (SELECT count(*) FROM follows f WHERE f.followee_id = u.id) "
      "OR u.following_count <> (SELECT count(*) FROM follows f WHERE f.follower_id = u.id)"),
+    # Group-buys (app/groupbuy): one seat per membership, counters equal their rows, and every group that ended
+    # ended consistently.
+    ("a live group's seats equal its seat-holding members",
+     "SELECT g.id FROM groupbuy_groups g WHERE g.state IN ('pending', 'open') AND g.seats_taken <> "
+     "(SELECT count(*) FROM groupbuy_members m WHERE m.group_id = g.id AND m.state IN ('pending', 'paid'))"),
+    ("a group's paid count equals its members who paid (and were not refunded for leaving)",
+     "SELECT g.id FROM groupbuy_groups g WHERE g.paid_count <> "
+     "(SELECT count(*) FROM groupbuy_members m WHERE m.group_id = g.id AND m.state IN ('paid', 'refunded'))"),
+    ("no group has more seats or payments than its size",
+     "SELECT id FROM groupbuy_groups WHERE seats_taken > size OR paid_count > size"),
+    ("a filled group has exactly its size in paid members, none refunded, none on hold",
+     "SELECT g.id FROM groupbuy_groups g WHERE g.state = 'filled' AND (g.paid_count <> g.size OR EXISTS "
+     "(SELECT 1 FROM groupbuy_members m JOIN orders o ON o.id = m.order_id WHERE m.group_id = g.id "
+     "AND m.state = 'paid' AND (o.hold_reason IS NOT NULL "
+     "OR EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id))))"),
+    ("no member of an ended group still holds a seat or awaits a refund",
+     "SELECT m.id FROM groupbuy_members m JOIN groupbuy_groups g ON g.id = m.group_id "
+     "WHERE g.state IN ('expired', 'cancelled') AND (m.state IN ('pending', 'paid') "
+     "OR (m.state = 'refunded' AND m.refund_state IS DISTINCT FROM 'done'))"),
+    ("every refunded member's order is refunded exactly once",
+     "SELECT m.id FROM groupbuy_members m WHERE m.state = 'refunded' AND (SELECT count(*) FROM refunds r "
+     "WHERE r.order_id = m.order_id) <> 1"),
+    ("no group stays open more than 2 minutes past its deadline (the expiry job runs every minute)",
+     "SELECT id FROM groupbuy_groups WHERE state = 'open' AND deadline < (now() at time zone 'utc') "
+     "- interval '2 minutes'"),
+    # The commission ledger (app/affiliate): each attributed line's commission is what its rate gives, is
+    # written once, and what was reversed, released and paid never exceeds it.
+    ("a paid attributed line has its commission, once, at floor(rate x what the buyer paid)",
+     "SELECT a.order_line_id FROM line_attributions a JOIN orders o ON o.id = a.order_id "
+     "JOIN order_lines l ON l.id = a.order_line_id WHERE a.withheld = '' AND o.status NOT IN "
+     "('pending_payment', 'cancelled') AND (SELECT coalesce(sum(e.amount_cents), 0) FROM commission_entries e "
+     "WHERE e.order_line_id = a.order_line_id AND e.kind = 'pending') <> "
+     "GREATEST(l.line_total_cents - l.discount_cents, 0) * a.rate_bps / 10000"),
+    ("no commission without a paid attributed line for its beneficiary",
+     "SELECT e.id FROM commission_entries e LEFT JOIN line_attributions a ON a.order_line_id = e.order_line_id "
+     "AND a.beneficiary_id = e.beneficiary_id AND a.withheld = '' WHERE a.order_line_id IS NULL"),
+    ("per line, what is pending is never negative, and reversals and payouts never exceed the commission",
+     "SELECT order_line_id FROM commission_entries GROUP BY order_line_id, beneficiary_id HAVING "
+     "sum(pending_cents) < 0 OR sum(paid_cents) > coalesce(sum(amount_cents) FILTER (WHERE kind = 'pending'), 0) "
+     "OR -coalesce(sum(amount_cents) FILTER (WHERE kind = 'reversed'), 0) > "
+     "coalesce(sum(amount_cents) FILTER (WHERE kind = 'pending'), 0)"),
 ]
 
 
