@@ -152,5 +152,5 @@ def _buy_through(link: ShareLink, buyer: User, product: Product, units: int, at:
         return None
     payment = db.session.get(Payment, placed.payment.id)
     body, signature = sandbox.callback_for(payment, "succeeded")
-    payments.handle_payment_callback(sandbox, body, signature, now=at + timedelta(minutes=3))
+    payments.handle_payment_callback(sandbox, body, signature, now=at + timedelta(minutes=1))  # inside any reservation
     return placed.orders[0].id

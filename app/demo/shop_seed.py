@@ -430,19 +430,22 @@ def _walk(scenario: str, placed, buyer: User, users: dict[int, User], owner_of: 
             orders.confirm_delivery(buyer, order_id, now=at)
 
     minutes = timedelta(minutes=1)
+    # Payments land inside the reservation the site is configured with (the rehearsal runs 3 minutes, the
+    # default is 15); paying at a fixed 4 minutes made every later step fail on a short one.
+    window = timedelta(minutes=current_app.config["ORDER_RESERVATION_MINUTES"])
     if scenario == "pending_payment":
         return
     if scenario == "cancelled":
-        orders.cancel_order(buyer, order_ids[0], now=t0 + 5 * minutes)
+        orders.cancel_order(buyer, order_ids[0], now=t0 + window / 3)
         return
     if scenario in ("expired", "paid_late"):
-        orders.expire_reservations(now=t0 + 16 * minutes)
+        orders.expire_reservations(now=t0 + window + minutes)
         if scenario == "paid_late":  # the money arrives after the hold ran out: refunded automatically
-            _pay(sandbox, payment_id, t0 + 18 * minutes)
+            _pay(sandbox, payment_id, t0 + window + 3 * minutes)
         return
     if scenario == "declined_then_completed":
-        _pay(sandbox, payment_id, t0 + 2 * minutes, "failed")
-    _pay(sandbox, payment_id, t0 + 4 * minutes)
+        _pay(sandbox, payment_id, t0 + window / 8, "failed")
+    _pay(sandbox, payment_id, t0 + window / 4)
     if scenario == "paid":
         return
     if scenario == "refunded_unshipped":

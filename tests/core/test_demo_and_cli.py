@@ -90,6 +90,20 @@ def test_seeded_content_keeps_every_counter_equal_to_its_rows(app):
         assert (media / post.images[0].path).exists() and (media / post.images[0].thumb_path).exists()
 
 
+def test_seed_pays_inside_a_short_reservation(app, monkeypatch):
+    """The rehearsal reserves stock for 3 minutes: the seed's paid orders must still be paid in time."""
+    from app.shop.models import Order
+
+    monkeypatch.setitem(app.config, "ORDER_RESERVATION_MINUTES", 3)
+    monkeypatch.setitem(app.config, "PAYMENT_WINDOW_MINUTES", 3)
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--users", "20", "--posts", "30", "--products", "16",
+                                                "--orders", "30", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        statuses = set(db.session.scalars(select(Order.status)))
+    assert {"completed", "refunded"} <= statuses
+
+
 STOREFRONT_ARGS = ["seed-demo", "--users", "30", "--posts", "120", "--products", "48", "--orders", "40", "--seed", "5"]
 
 
