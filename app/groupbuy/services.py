@@ -59,7 +59,7 @@ from app.groupbuy.models import (
     GroupState,
     MemberState,
 )
-from app.jobs.runner import enqueue
+from app.jobs.runner import enqueue_urgent
 from app.shop import checkout, orders, refunds
 from app.shop.models import Order, OrderStatus, Product, ProductStatus, Shop, ShopStatus, Sku
 from app.social.models import Follow
@@ -713,7 +713,7 @@ def _enqueue_refund(member_id: int, now: datetime) -> None:
     """Enqueue one member's refund job, stamped with the time of the run that decided it (the clock tests set;
     on RQ the job may run a little later, which only shifts its record and retry time)."""
     try:
-        enqueue(REFUND_JOB, member_id=member_id, now=now)
+        enqueue_urgent(REFUND_JOB, member_id=member_id, now=now)
     except Exception:  # an inline job that failed unexpectedly; the retry sweep picks it up
         db.session.rollback()
         log.exception("group-buy refund of member %s failed; it will be retried", member_id)

@@ -37,7 +37,7 @@ def scheduler(interval: int):
 
 @jobs_cli.command("worker")
 def worker():
-    """Run an RQ worker on the default queue (needs REDIS_URL)."""
+    """Run an RQ worker on the urgent, then the default queue (needs REDIS_URL)."""
     redis_url = current_app.config.get("REDIS_URL")
     if not redis_url:
         raise click.ClickException("REDIS_URL is not set: jobs run inline, there is nothing to work on.")
@@ -45,12 +45,12 @@ def worker():
     from redis.exceptions import ConnectionError as RedisConnectionError
     from rq import Queue, Worker
 
-    from app.jobs.runner import WORKER_MAINTENANCE_SECONDS
+    from app.jobs.runner import WORKER_MAINTENANCE_SECONDS, WORKER_QUEUES
 
     while True:  # Redis going away is waited out, not fatal: queued jobs resume when it is back
         try:
             connection = Redis.from_url(redis_url)
-            worker = Worker([Queue("default", connection=connection)], connection=connection,
+            worker = Worker([Queue(name, connection=connection) for name in WORKER_QUEUES], connection=connection,
                             maintenance_interval=WORKER_MAINTENANCE_SECONDS)
             # with_scheduler: a retried job waits its interval in RQ's scheduled registry, and some worker's
             # scheduler must move it back to the queue (without it, a retry never runs)

@@ -1,8 +1,11 @@
 """Enqueue jobs and fire schedules.
 
 A job is a plain function named by its dotted path ("app.feeds.training:train_nightly") so RQ can import
-it in a worker. Inline (no REDIS_URL) the job runs in this process right away; with Redis it goes to the
-"default" RQ queue and `flask jobs worker` runs it, and while Redis is unreachable it runs inline again.
+it in a worker. Inline (no REDIS_URL) the job runs in this process right away; with Redis it goes to an RQ
+queue and `flask jobs worker` runs it, and while Redis is unreachable it runs inline again. Two queues, drained
+in order: URGENT_QUEUE for work with a deadline (the schedules: reservations and groups expiring; money owed
+back: `enqueue_urgent`), DEFAULT_QUEUE for the rest (search indexing and the like), so a backlog of re-indexing
+never delays a refund or an expiry.
 Every job must be safe to run twice: RQ retries a failed job, and one whose worker died mid-run.
 
 Schedules: `SCHEDULES` maps a name to (job path, period). `run_due_schedules(now)` claims each schedule's
@@ -59,8 +62,21 @@ def run_job(path: str, **kwargs):
     return resolve(path)(**kwargs)
 
 
+DEFAULT_QUEUE, URGENT_QUEUE = "default", "urgent"
+WORKER_QUEUES = (URGENT_QUEUE, DEFAULT_QUEUE)  # a worker takes from the first non-empty one
+
+
 def enqueue(path: str, **kwargs) -> str:
     """Run `path` inline, or queue it on RQ when REDIS_URL is set. Returns 'inline' or the RQ job id."""
+    return _enqueue_on(DEFAULT_QUEUE, path, kwargs)
+
+
+def enqueue_urgent(path: str, **kwargs) -> str:
+    """Like `enqueue`, on the queue workers drain first: work with a deadline or money owed to someone."""
+    return _enqueue_on(URGENT_QUEUE, path, kwargs)
+
+
+def _enqueue_on(queue_name: str, path: str, kwargs: dict) -> str:
     redis_url = current_app.config.get("REDIS_URL")
     if not redis_url:
         run_job(path, **kwargs)
@@ -70,7 +86,7 @@ def enqueue(path: str, **kwargs) -> str:
     from rq import Queue, Retry
 
     try:
-        queue = Queue("default", connection=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5))
+        queue = Queue(queue_name, connection=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5))
         # A worker killed mid-job leaves it "abandoned"; RQ re-enqueues it while it has retries left (every job
         # is safe to run twice), found by the workers' registry clean-up (WORKER_MAINTENANCE_SECONDS).
         job = queue.enqueue("app.jobs.worker.run_in_app", path, kwargs, job_timeout=3600,
@@ -104,7 +120,7 @@ def run_due_schedules(moment: datetime | None = None) -> list[str]:
         if not claimed:
             continue
         try:
-            result = enqueue(path)
+            result = enqueue_urgent(path)
         except Exception as exc:  # a failed run is recorded; the next period tries again
             db.session.rollback()  # a job that failed outside its unit of work may leave a broken transaction
             log.exception("scheduled job %s failed", name)

@@ -188,14 +188,16 @@ def check_redis_and_queues() -> Iterator[Finding]:
     from rq.registry import FailedJobRegistry, StartedJobRegistry
     from rq.worker import Worker
 
+    from app.jobs.runner import WORKER_QUEUES
+
     connection = Redis.from_url(redis_url, socket_connect_timeout=3, socket_timeout=3)
     try:
         connection.ping()
-        queue = Queue("default", connection=connection)
-        depth = queue.count
-        failed = FailedJobRegistry(queue=queue).count
-        running = StartedJobRegistry(queue=queue).count
-        workers = Worker.count(queue=queue)
+        queues = [Queue(name, connection=connection) for name in WORKER_QUEUES]
+        depth = sum(queue.count for queue in queues)
+        failed = sum(FailedJobRegistry(queue=queue).count for queue in queues)
+        running = sum(StartedJobRegistry(queue=queue).count for queue in queues)
+        workers = min(Worker.count(queue=queue) for queue in queues)
     except RedisError as exc:
         yield Finding(FAIL, "redis", f"unreachable at {_redacted(redis_url)}: {exc}",
                       "Start Redis or fix REDIS_URL. Meanwhile rate limits fall back to per-process counting "
@@ -203,7 +205,7 @@ def check_redis_and_queues() -> Iterator[Finding]:
         return
     yield _ok("redis", f"reachable; {workers} worker(s), {depth} job(s) waiting, {running} running")
     if workers == 0:
-        yield Finding(FAIL, "queue", "no RQ worker is listening on the default queue.",
+        yield Finding(FAIL, "queue", f"no RQ worker is listening on every queue ({', '.join(WORKER_QUEUES)}).",
                       "Start one: flask jobs worker (see deploy/systemd/tastemaker-worker.service).")
     if depth > QUEUE_DEPTH_WARNING:
         yield Finding(WARN, "queue", f"{depth} jobs are waiting.", "Start more workers: flask jobs worker")
