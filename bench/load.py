@@ -309,6 +309,9 @@ class Shopper(HttpUser):
         self.username = WORLD.usernames[index % len(WORLD.usernames)]
         adapter = SourceAddressAdapter(WORLD.addresses[index % len(WORLD.addresses)], pool_maxsize=4)
         self.client.mount("http://", adapter)
+        # A phone's browser, as shoppers have: share-link clicks from python-requests are counted as a bot's
+        self.client.headers["User-Agent"] = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
+                                             "AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148")
         page = self.client.get("/login", name="GET /login")
         self.csrf = CSRF.search(page.text).group(1)
         self.client.post("/login", data={"login": self.username, "password": PASSWORD, "csrf_token": self.csrf},
