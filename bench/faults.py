@@ -37,6 +37,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+WORKER_QUEUES = ("urgent", "default")  # app/jobs/runner.py WORKER_QUEUES (not imported: no app in this process)
+
 BENCH = Path(__file__).resolve().parent
 # Python put bench/ first on the path, where bench/recommender.py would hide the recommender package the app
 # imports: take it off, and load bench/load.py by its path (it patches with gevent first).
@@ -182,7 +184,7 @@ def kill_worker(users: int) -> bool:
             time.sleep(2)
         results.append(verdict(check(), f"{name}: retried and completed once, {time.time() - started:.0f} s after "
                                         "the kill (RQ notices an abandoned job after its heartbeat lapses)"))
-    failed = connection.zcard("rq:failed:default")
+    failed = sum(connection.zcard(f"rq:failed:{name}") for name in WORKER_QUEUES)
     results.append(verdict(True, f"{failed} job(s) in the failed registry"))
     return all(results)
 
@@ -237,12 +239,15 @@ def stop_redis(users: int) -> bool:
     errors = [(t, s) for t, _n, s, _ms in phase.timeline if not isinstance(s, int) or s >= 500]
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     deadline = time.time() + 120
-    while client.llen("rq:queue:default") and time.time() < deadline:
+    def waiting() -> int:
+        return sum(client.llen(f"rq:queue:{name}") for name in WORKER_QUEUES)
+
+    while waiting() and time.time() < deadline:
         time.sleep(1)
     print(f"  Redis down {moments['down']:.0f}–{moments['up']:.0f} s; server errors: {errors[:10]}")
     return all([
         verdict(not errors, "pages kept serving: no server error while Redis was away"),
-        verdict(client.llen("rq:queue:default") == 0, "the job queue drained after Redis came back"),
+        verdict(waiting() == 0, "the job queues drained after Redis came back"),
     ])
 
 
