@@ -148,9 +148,40 @@ def reindex_all_notes_job(conn) -> Callable[[], bool]:
     return done
 
 
-# (name, start(conn) -> check() -> bool); add ("group-buy expiry", ...) when group-buys merge.
-JOB_FAULTS: list[tuple[str, Callable]] = [
-    ("search re-indexing of every note", reindex_all_notes_job),
+def expire_groups_job(conn) -> Callable[[], bool]:
+    """Let every open group's deadline pass (moved into the past: time passing) and enqueue the expiry job;
+    done when each of them expired and each member who had paid was refunded exactly once."""
+    from app import create_app
+    from app.jobs.runner import enqueue_urgent
+
+    if conn.execute("SELECT count(*) FROM groupbuy_groups WHERE state = 'open'").fetchone()[0] < 3:
+        load.TASKS[:] = [(1, load.group_buy)]  # shoppers open and join groups first, so some are open and paid
+        load.run_phase(HOST, load.Shopper, 8, 45, 4)
+        load.TASKS[:] = MIX
+    groups = [row[0] for row in conn.execute("SELECT id FROM groupbuy_groups WHERE state = 'open' ORDER BY id")]
+    paid = [row[0] for row in conn.execute("SELECT order_id FROM groupbuy_members WHERE state = 'paid' "
+                                           "AND group_id = ANY(%s)", (groups,))]
+    print(f"  group-buy expiry: {len(groups)} open group(s) with {len(paid)} paid member(s) become overdue")
+    conn.execute("UPDATE groupbuy_groups SET deadline = (now() at time zone 'utc') - interval '1 minute' "
+                 "WHERE id = ANY(%s)", (groups,))
+    app = create_app()
+    with app.app_context():
+        enqueue_urgent("app.groupbuy.services:expire_overdue_groups")
+
+    def done() -> bool:
+        open_left = conn.execute("SELECT count(*) FROM groupbuy_groups WHERE id = ANY(%s) AND state <> 'expired'",
+                                 (groups,)).fetchone()[0]
+        refunds = conn.execute("SELECT o.id, count(r.id) FROM unnest(%s::int[]) AS o(id) "
+                               "LEFT JOIN refunds r ON r.order_id = o.id GROUP BY o.id", (paid,)).fetchall()
+        return bool(groups) and not open_left and all(count == 1 for _order, count in refunds)
+
+    return done
+
+
+# (name, start(conn) -> check() -> bool, seconds to wait after a worker picked the job up before killing it)
+JOB_FAULTS: list[tuple[str, Callable, float]] = [
+    ("search re-indexing of every note", reindex_all_notes_job, 1.0),
+    ("group-buy expiry", expire_groups_job, 0.2),
 ]
 
 
@@ -161,19 +192,24 @@ def kill_worker(users: int) -> bool:
     conn = load.psycopg.connect(load.database_url(), autocommit=True)
     connection = redis.Redis.from_url(os.environ["REDIS_URL"])
     results = []
-    for name, start in JOB_FAULTS:
+    for name, start, mid_job in JOB_FAULTS:
         check = start(conn)
         victim = None
         deadline = time.time() + 60
         while victim is None and time.time() < deadline:  # the worker that picked the job up
-            for worker in Worker.all(connection=connection):
-                if worker.get_current_job_id():
-                    victim = worker
-            time.sleep(0.2)
+            live = {_pid_of("worker1"), _pid_of("worker2")}  # a killed worker's registration lingers in Redis
+            victim = next((worker for worker in Worker.all(connection=connection)
+                           if worker.pid in live and worker.get_current_job_id()), None)
+            if victim is None:
+                time.sleep(0.05)
         if victim is None:
             results.append(verdict(False, f"{name}: no worker picked the job up within 60 s"))
             continue
-        time.sleep(1)  # mid-job
+        running = victim.get_current_job_id()
+        time.sleep(mid_job)
+        still = Worker.find_by_key(victim.key, connection=connection)
+        results.append(verdict(bool(still and still.get_current_job_id() == running),
+                               f"{name}: the worker was killed while the job ran"))
         number = next(n for n in (1, 2) if _pid_of(f"worker{n}") == victim.pid)
         rehearsal("kill-worker", str(number))
         print(f"  {name}: killed worker {number} (pid {victim.pid}) mid-job; index holds "

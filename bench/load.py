@@ -354,8 +354,13 @@ class Snapshot:
     held: dict[int, int]
 
 
+# Units an order holds: what it bought, less what a refund before shipping put back on the shelf (a refund after
+# shipping returns no stock: app/shop/refunds.py).
 HELD_SQL = """
-SELECT s.id, s.stock + COALESCE(SUM(ol.quantity) FILTER (WHERE o.status <> 'cancelled'), 0)
+SELECT s.id, s.stock + COALESCE(SUM(ol.quantity - COALESCE((
+    SELECT SUM(rl.quantity) FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id
+    WHERE rl.order_line_id = ol.id AND (o.shipped_at IS NULL OR r.created_at < o.shipped_at)), 0))
+  FILTER (WHERE o.status <> 'cancelled'), 0)
 FROM skus s LEFT JOIN order_lines ol ON ol.sku_id = s.id LEFT JOIN orders o ON o.id = ol.order_id
 GROUP BY s.id
 """
