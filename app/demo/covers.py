@@ -12,6 +12,7 @@ from __future__ import annotations
 import colorsys
 import math
 import random
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,8 @@ LATIN_FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",  # its Latin letters match the Chinese ones
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
 )
+
+SUPERSAMPLE = 2  # an object is drawn at twice its size and reduced, which smooths its edges
 
 # Per vertical: backdrop colours (wall top, wall bottom) and the colours its objects come in.
 PALETTES = {
@@ -1063,13 +1066,14 @@ VERTICAL_SHAPES = {
 }
 
 
-def _subject_shape(title: str, vertical: str) -> str | None:
+def _subject(title: str, vertical: str) -> str | None:
+    """The English word of the demo subject `title` is about (content.SUBJECTS), if any."""
     from app.demo.content import SUBJECTS
 
     lowered = title.lower()
     for zh, en in SUBJECTS.get(vertical, []):
         if zh in title or en.lower() in lowered:
-            return SUBJECT_SHAPES.get(en.lower())
+            return en.lower()
     return None
 
 
@@ -1109,7 +1113,17 @@ def _draw_object(image: Image.Image, shape: str, vertical: str, rng: random.Rand
     cx = (x0 + x1) / 2 + rng.uniform(-0.04, 0.04) * aw
     bottom = y1 - rng.uniform(0.0, 0.04) * ah
     _drop_shadow(image, int(cx), int(bottom), int(w * 0.62))
-    pen = Pen(draw, cx - w / 2, bottom - h, w, h)
+    # Only the object's neighbourhood is drawn at SUPERSAMPLE× (the backdrop is smooth already), then reduced.
+    k = SUPERSAMPLE
+    margin = 0.2 * w
+    x0 = max(0, int(cx - w / 2 - margin))
+    y0 = max(0, int(bottom - h - margin))
+    x1 = min(image.width, int(cx + w / 2 + margin) + 1)
+    y1 = min(image.height, int(bottom + margin / 2) + 1)
+    patch = image.crop((x0, y0, x1, y1))
+    patch = patch.resize((patch.width * k, patch.height * k), Image.Resampling.NEAREST)
+    draw = ImageDraw.Draw(patch, "RGBA")
+    pen = Pen(draw, (cx - w / 2 - x0) * k, (bottom - h - y0) * k, w * k, h * k)
     label_box = drawer(pen, colours, rng)
     if label_box:
         pen.rect(*label_box, (252, 250, 246, 235), r=0.03)
@@ -1121,11 +1135,14 @@ def _draw_object(image: Image.Image, shape: str, vertical: str, rng: random.Rand
                 size -= 2
                 font = _font(size, _has_cjk(label))
             draw.text(((lx0 + lx1) / 2, (ly0 + ly1) / 2), label, font=font, fill=(60, 56, 60), anchor="mm")
+    image.paste(patch.reduce(k), (x0, y0))
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
+    """Lines of at most `width` pixels (three at most): Chinese breaks between characters, never inside a Latin
+    word or number ("ISOFIX", "SPF50+"); English breaks between words."""
     cjk = _has_cjk(text)
-    units = list(text) if cjk else text.split()
+    units = re.findall(r"[0-9A-Za-z%°'’+\-–.,:!?×/]+|\s+|.", text) if cjk else text.split()
     joiner = "" if cjk else " "
     lines, current = [], ""
     for unit in units:
@@ -1135,7 +1152,7 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font, width: int) -> list[str]:
         else:
             if current:
                 lines.append(current)
-            current = unit
+            current = unit.strip()
     if current:
         lines.append(current)
     if len(lines) > 3:
@@ -1154,12 +1171,16 @@ def make_cover(title: str, vertical: str, seed: int, size: tuple[int, int] = (72
     rng = random.Random(seed)
     w, h = size
     walls, _bodies = PALETTES.get(vertical, PALETTES["home"])
-    shape = _subject_shape(title, vertical) or rng.choice(VERTICAL_SHAPES.get(vertical, ["jar"]))
+    subject = _subject(title, vertical)
+    shape = SUBJECT_SHAPES.get(subject or "") or rng.choice(VERTICAL_SHAPES.get(vertical, ["jar"]))
     scene = SHAPES[shape][3]
     wall = rng.choice(walls)
-    image = _studio(size, wall, 0.62 if not scene else 0.99).copy()
-    _draw_object(image, shape, vertical, rng, (int(w * 0.06), int(h * 0.06), int(w * 0.94), int(h * 0.7)), 1.45)
-    if rng.random() < 0.5:  # the same subject seen from the other side, so a grid of them varies more
+    image = _studio((w, h), wall, 0.62 if not scene else 0.99).copy()
+    flip = scene and rng.random() < 0.5  # the same place or table seen the other way round, for variety
+    label = (subject or "").upper() or None
+    _draw_object(image, shape, vertical, rng, (int(w * 0.06), int(h * 0.06), int(w * 0.94), int(h * 0.7)), 1.45,
+                 label)
+    if flip:
         image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     text = _emoji_free(title)
     if text and can_draw(text):
@@ -1190,6 +1211,6 @@ def make_product_image(label: str, vertical: str, seed: int, size: tuple[int, in
     shape = _product_shape(label) or rng.choice(VERTICAL_SHAPES.get(vertical, ["jar"]))
     if SHAPES[shape][3]:
         shape = VERTICAL_SHAPES.get(vertical, ["jar"])[0]
-    image = _studio(size, rng.choice(walls), 0.7).copy()
+    image = _studio((w, h), rng.choice(walls), 0.7).copy()
     _draw_object(image, shape, vertical, rng, (int(w * 0.12), int(h * 0.1), int(w * 0.88), int(h * 0.86)), 1.3, label)
     return image

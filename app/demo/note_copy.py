@@ -29,9 +29,11 @@ class Vertical(NamedTuple):
     close_en: list[str]
     emoji: list[str]
     subjects: list[Subject]
+    hooks_en: tuple[str, ...] = ()  # title prefixes, "Sensitive skin | …"
 
 
 BEAUTY = Vertical(
+    hooks_en=("Combination skin", "Sensitive skin", "Skincare nerd notes", "Long post"),
     hooks_zh=["干皮亲测", "油皮亲测", "敏感肌", "学生党", "成分党", "黄黑皮"],
     open_zh=["换季皮肤一直闹脾气，这段时间认真做了功课。", "被问了好多次，干脆写一篇完整的。",
              "空瓶之后才敢来写，不是拿到就夸的那种。", "我是混油皮，T区爱出油，两颊偏干，参考的时候注意一下。",
@@ -166,6 +168,7 @@ BEAUTY = Vertical(
 )
 
 MOTHER_BABY = Vertical(
+    hooks_en=("First-time parent", "Second baby", "Baby at 6 months", "Real talk"),
     hooks_zh=["新手妈妈", "二胎经验", "宝宝6个月", "过来人", "真实分享"],
     open_zh=["宝宝现在八个月，踩过的坑比买过的东西还多。", "孕晚期做了很久攻略，用下来有些跟想象的不一样。",
              "好多姐妹私信问，统一回复一下。", "我们家是双职工，老人帮忙带，选东西更看重省事。", "不是专业意见，只是一个新手妈妈的记录。"],
@@ -281,6 +284,7 @@ MOTHER_BABY = Vertical(
 )
 
 OUTDOOR = Vertical(
+    hooks_en=("Beginner hiker", "Ultralight", "Weekend camping", "Trail-tested"),
     hooks_zh=["徒步新手", "轻量化", "周末露营", "亲测", "川西回来"],
     open_zh=["上周末刚从山里回来，趁记忆还新鲜赶紧写。", "徒步三年，装备换了一轮，说点实在的。",
              "这次走的是两天一夜的线路，海拔最高3800米。", "露营新手一枚，第一次出去就遇到下雨。",
@@ -411,6 +415,7 @@ OUTDOOR = Vertical(
 )
 
 DIGITAL = Vertical(
+    hooks_en=("Long-term review", "Unboxing", "Student budget", "Daily commute"),
     hooks_zh=["深度体验", "开箱", "打工人", "学生党", "数码小白"],
     open_zh=["用了一个多月才来写，第一印象和长期使用差别挺大。", "坐标上海，每天地铁通勤一个半小时，这是我的使用场景。",
              "自费购买，没有任何合作，放心看。", "之前用的那台坏了，趁这次换新做了不少对比。", "数码小白视角，参数党轻喷。"],
@@ -524,6 +529,7 @@ DIGITAL = Vertical(
 )
 
 FOOD = Vertical(
+    hooks_en=("Foodie diary", "No regrets", "Saved for later", "Dinner for one"),
     hooks_zh=["吃货日记", "不踩雷", "私藏", "一人食", "馋哭了"],
     open_zh=["周末和朋友约饭，提前做了攻略。", "最近一直在研究这个，吃了不少，也自己做了不少。", "坐标成都，本地朋友带去的。",
              "下班太饿，一个人也要好好吃饭。", "记录一下最近吃到的和学到的。"],
@@ -653,6 +659,7 @@ FOOD = Vertical(
 )
 
 TRAVEL = Vertical(
+    hooks_en=("Full guide", "Mistakes to avoid", "First visit", "Slow travel"),
     hooks_zh=["保姆级攻略", "避坑", "第一次去", "人均3000", "慢旅行"],
     open_zh=["刚回来，趁记忆还热乎整理一下。", "这次一共玩了五天，节奏比较慢。", "出发前看了很多攻略，实际走下来有些不一样。",
              "和闺蜜两个人，预算有限，但玩得很开心。", "第二次来了，这次专门去了上次错过的地方。"],
@@ -780,6 +787,7 @@ TRAVEL = Vertical(
 )
 
 FASHION = Vertical(
+    hooks_en=("Petite", "Pear shape", "Work outfits", "Capsule wardrobe"),
     hooks_zh=["小个子", "梨形身材", "通勤穿搭", "155cm", "微胖女生"],
     open_zh=["身高160，体重50公斤，肩宽，参考的时候对照一下。", "衣柜里穿得最多的，都是这些基础款。",
              "最近上班穿搭被同事问了好几次。", "换季整理衣柜，留下来的都是真心喜欢的。", "不追潮流，只买能穿好几年的。"],
@@ -888,6 +896,7 @@ FASHION = Vertical(
 )
 
 HOME = Vertical(
+    hooks_en=("Small flat", "Renter-friendly", "40 m² home", "Before and after"),
     hooks_zh=["小户型", "租房党", "40平", "极简生活", "改造记录"],
     open_zh=["租的房子只有40平，所以每件东西都要有用。", "搬家第三次了，终于知道自己需要什么。", "周末花了两天整理，前后对比很明显。",
              "喜欢在家待着的人，对家里的舒适度要求很高。", "不是设计师，只是一个想把小家弄舒服的普通人。"],
