@@ -48,6 +48,7 @@ TAGS = {
 }
 _BULLETS_ZH = ["✅", "📌", "🔸", "👉"]
 _NUMBERS = ["1️⃣", "2️⃣", "3️⃣", "4️⃣"]
+_TITLE_EMOJI = ["✨", "🔥", "💡", "📝", "👀"]
 
 
 def _has_cjk(text: str) -> bool:
@@ -65,7 +66,7 @@ def _title(vertical: str, subject, chinese: bool, rng: random.Random) -> str:
         if copy.hooks_en and rng.random() < 0.35:
             title = f"{rng.choice(copy.hooks_en)} | {title}"
     if rng.random() < 0.3 and not any(e in title for e in copy.emoji):
-        title = f"{title} {rng.choice(copy.emoji)}"
+        title = f"{title} {rng.choice(_TITLE_EMOJI)}"
     return title
 
 

@@ -36,12 +36,12 @@ BEAUTY = Vertical(
     hooks_en=("Combination skin", "Sensitive skin", "Skincare nerd notes", "Long post"),
     hooks_zh=["干皮亲测", "油皮亲测", "敏感肌", "学生党", "成分党", "黄黑皮"],
     open_zh=["换季皮肤一直闹脾气，这段时间认真做了功课。", "被问了好多次，干脆写一篇完整的。",
-             "空瓶之后才敢来写，不是拿到就夸的那种。", "我是混油皮，T区爱出油，两颊偏干，参考的时候注意一下。",
+             "空瓶之后才敢来写，不是拿到就夸的那种。", "换了城市之后皮肤一直不太稳定，所以很多东西都重新试了一遍。",
              "囤货之前先看我踩过的坑，能省不少钱。", "坐标广州，一年有八个月又热又潮，护肤思路跟北方不太一样。"],
     open_en=["My skin has been cranky since the weather changed, so I did my homework.",
              "I've been asked about this enough times that it deserves a proper post.",
              "I only review things I've used up, not things I tried once.",
-             "Context: combination skin, oily T-zone, dry cheeks. Adjust accordingly.",
+             "My skin changed a lot after I moved cities, so I've been re-testing everything.",
              "Before you stock up, here are the mistakes I already made for you.",
              "I live somewhere hot and humid most of the year, so my routine leans light."],
     close_zh=["以上都是个人体验，皮肤状态不同，记得先在耳后试用。", "有问题评论区问我，看到都会回～",
@@ -168,8 +168,8 @@ BEAUTY = Vertical(
 )
 
 MOTHER_BABY = Vertical(
-    hooks_en=("First-time parent", "Second baby", "Baby at 6 months", "Real talk"),
-    hooks_zh=["新手妈妈", "二胎经验", "宝宝6个月", "过来人", "真实分享"],
+    hooks_en=("Real talk", "Baby at 8 months", "Practical parenting", "What worked for us"),
+    hooks_zh=["新手妈妈", "宝宝8个月", "过来人", "真实分享", "实用派"],
     open_zh=["宝宝现在八个月，踩过的坑比买过的东西还多。", "孕晚期做了很久攻略，用下来有些跟想象的不一样。",
              "好多姐妹私信问，统一回复一下。", "我们家是双职工，老人帮忙带，选东西更看重省事。", "不是专业意见，只是一个新手妈妈的记录。"],
     open_en=["Our baby is eight months old and I've made more mistakes than purchases.",
@@ -284,8 +284,8 @@ MOTHER_BABY = Vertical(
 )
 
 OUTDOOR = Vertical(
-    hooks_en=("Beginner hiker", "Ultralight", "Weekend camping", "Trail-tested"),
-    hooks_zh=["徒步新手", "轻量化", "周末露营", "亲测", "川西回来"],
+    hooks_en=("Ultralight", "Weekend camping", "Trail-tested", "Gear notes"),
+    hooks_zh=["轻量化", "周末露营", "亲测", "川西回来", "户外日常"],
     open_zh=["上周末刚从山里回来，趁记忆还新鲜赶紧写。", "徒步三年，装备换了一轮，说点实在的。",
              "这次走的是两天一夜的线路，海拔最高3800米。", "露营新手一枚，第一次出去就遇到下雨。",
              "被朋友拉去爬山之后就入坑了，以下是新手视角。"],
@@ -529,11 +529,11 @@ DIGITAL = Vertical(
 )
 
 FOOD = Vertical(
-    hooks_en=("Foodie diary", "No regrets", "Saved for later", "Dinner for one"),
-    hooks_zh=["吃货日记", "不踩雷", "私藏", "一人食", "馋哭了"],
-    open_zh=["周末和朋友约饭，提前做了攻略。", "最近一直在研究这个，吃了不少，也自己做了不少。", "坐标成都，本地朋友带去的。",
+    hooks_en=("Foodie diary", "No regrets", "Saved for later", "Late-night cravings"),
+    hooks_zh=["吃货日记", "不踩雷", "私藏", "深夜放毒", "馋哭了"],
+    open_zh=["周末终于有空，认真吃了几顿好的。", "最近一直在研究这个，吃了不少，也自己做了不少。", "坐标成都，本地朋友带去的。",
              "下班太饿，一个人也要好好吃饭。", "记录一下最近吃到的和学到的。"],
-    open_en=["Weekend dinner with friends, and I planned it properly this time.", "I've been obsessed with this lately, eating out and cooking at home.",
+    open_en=["A free weekend at last, so I ate (and cooked) properly.", "I've been obsessed with this lately, eating out and cooking at home.",
              "A local friend took me here, so this isn't a tourist pick.", "Eating alone after work still deserves a good meal.",
              "Notes on what I've eaten and learned recently."],
     close_zh=["口味偏好因人而异，仅供参考～", "有问题评论区问我，看到就回。", "有新发现再来更新。", "喜欢的话先收藏，饿的时候翻出来看。",
@@ -662,10 +662,10 @@ TRAVEL = Vertical(
     hooks_en=("Full guide", "Mistakes to avoid", "First visit", "Slow travel"),
     hooks_zh=["保姆级攻略", "避坑", "第一次去", "人均3000", "慢旅行"],
     open_zh=["刚回来，趁记忆还热乎整理一下。", "这次一共玩了五天，节奏比较慢。", "出发前看了很多攻略，实际走下来有些不一样。",
-             "和闺蜜两个人，预算有限，但玩得很开心。", "第二次来了，这次专门去了上次错过的地方。"],
+             "和闺蜜两个人，预算有限，但玩得很开心。", "这次没有跟着打卡清单走，随性逛了很多地方。"],
     open_en=["Just got back; writing it up while it's fresh.", "Five days, slow pace.",
              "I read a lot of guides beforehand; reality was a bit different.", "Two friends, modest budget, great time.",
-             "Second visit, this time for the places I missed before."],
+             "This time I skipped the checklist and wandered more."],
     close_zh=["具体花费放在评论区了。", "尊重当地习俗，安静地看风景。", "有问题可以问，我知道的都说。", "下次想在淡季再来一次。",
               "照片都是手机拍的，没怎么修。"],
     close_en=["Full costs in the comments.", "Respect local customs and enjoy it quietly.", "Ask me anything I might know.",
@@ -788,10 +788,10 @@ TRAVEL = Vertical(
 
 FASHION = Vertical(
     hooks_en=("Petite", "Pear shape", "Work outfits", "Capsule wardrobe"),
-    hooks_zh=["小个子", "梨形身材", "通勤穿搭", "155cm", "微胖女生"],
-    open_zh=["身高160，体重50公斤，肩宽，参考的时候对照一下。", "衣柜里穿得最多的，都是这些基础款。",
+    hooks_zh=["小个子", "梨形身材", "通勤穿搭", "基础款", "微胖女生"],
+    open_zh=["身高160，体重50公斤，参考的时候对照一下。", "衣柜里穿得最多的，都是这些基础款。",
              "最近上班穿搭被同事问了好几次。", "换季整理衣柜，留下来的都是真心喜欢的。", "不追潮流，只买能穿好几年的。"],
-    open_en=["For reference: 160 cm, 50 kg, broad shoulders.", "The things I wear most are the boring basics.",
+    open_en=["For reference: 160 cm, 50 kg.", "The things I wear most are the boring basics.",
              "A few colleagues asked about my work outfits lately.", "I cleared out my wardrobe for the new season; this is what stayed.",
              "I don't chase trends; I buy things I'll wear for years."],
     close_zh=["尺码信息放评论区了。", "穿搭没有标准答案，自己舒服最重要。", "下一篇写同一件单品的三种搭法。", "都是自己买的，没有合作。",
