@@ -59,11 +59,11 @@ def _title(vertical: str, subject, chinese: bool, rng: random.Random) -> str:
     copy = VERTICALS[vertical]
     if chinese:
         title = rng.choice(subject.titles_zh)
-        if "｜" not in title and rng.random() < 0.35:
+        if "｜" not in title and rng.random() < 0.45:
             title = f"{rng.choice(copy.hooks_zh)}｜{title}"
     else:
         title = rng.choice(subject.titles_en)
-        if copy.hooks_en and rng.random() < 0.35:
+        if copy.hooks_en and rng.random() < 0.45:
             title = f"{rng.choice(copy.hooks_en)} | {title}"
     if rng.random() < 0.3 and not any(e in title for e in copy.emoji):
         title = f"{title} {rng.choice(_TITLE_EMOJI)}"
