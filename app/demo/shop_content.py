@@ -151,7 +151,7 @@ KINDS: dict[str, list[Kind]] = {
         Kind("坚果", "Mixed Nuts", [("每日坚果", "Daily Mixed Nuts"), ("坚果礼盒", "Mixed Nuts Gift Box")],
              (99, 199), [("750g 30袋 30 × 25 g", 0), ("1.2kg 48袋 48 × 25 g", 60)], "first",
              ["每天一小包，不加糖。One 25 g pack a day, no added sugar.", "适合送人。A good gift."]),
-        Kind("火锅", "Hotpot Base", [("重庆牛油火锅底料", "Chongqing Beef Tallow Hotpot Base"), ("番茄火锅底料", "Tomato Hotpot Base")],
+        Kind("火锅", "Hotpot Base", [("重庆牛油火锅底料", "Chongqing Beef Tallow Hotpot Base"), ("麻辣火锅底料", "Sichuan Mala Hotpot Base")],
              (19, 39), [("微辣 Mild", 0), ("中辣 Medium", 0), ("特辣 Extra hot", 0)], "any",
              ["一块400g，够四个人。400 g, enough for four.", "加水即煮。Just add water."]),
         Kind("乌龙茶", "Oolong Tea", [("安溪铁观音", "Anxi Tieguanyin Oolong"), ("武夷岩茶大红袍", "Wuyi Da Hong Pao Oolong")],
@@ -250,7 +250,10 @@ def plan_product(vertical: str, rng: random.Random, kind: Kind | None = None) ->
     base = _yuan_price(*kind.price, rng)
     count = rng.choices([1, 2, 3, 4], weights=[25, 35, 25, 15])[0]
     count = min(count, len(kind.options))
-    picked = kind.options[:count] if kind.pick == "first" else rng.sample(kind.options, count)
+    if kind.pick == "first":
+        picked = kind.options[:count]
+    else:  # any of them, listed in the kind's order (sizes 38, 39, 41 rather than 41, 38, 39)
+        picked = [kind.options[i] for i in sorted(rng.sample(range(len(kind.options)), count))]
     options = [(label, max(9, base + delta) * 100) for label, delta in picked]
     description = " ".join([rng.choice(kind.about), rng.choice(GENERAL)])
     return PlannedProduct(kind.zh, kind.label, f"{name_zh} · {name_en}", description, options)

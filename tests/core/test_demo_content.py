@@ -73,6 +73,8 @@ def test_products_come_in_options_that_fit_them():
             kind = next(k for k in kinds if k.label == product.noun_en)
             labels = [label for label, _price in product.options]
             assert product.options and len(set(labels)) == len(labels)
+            order = [option for option, _delta in kind.options]
+            assert labels == sorted(labels, key=order.index)  # sizes and shades in their natural order
             for label, price in product.options:
                 assert price % 1000 == 900, (product.title, label, price)  # ¥…9, like real prices
                 assert label in {option for option, _delta in kind.options}
