@@ -1,8 +1,11 @@
-"""Bilingual demo text: communities, note titles, bodies, tags and comments per vertical."""
+"""Bilingual demo text: communities, note titles, bodies, tags and comments per vertical (the words themselves
+are in note_copy)."""
 # ruff: noqa: E501  (bilingual copy reads better unwrapped)
 from __future__ import annotations
 
 import random
+
+from app.demo.note_copy import VERTICALS
 
 COMMUNITIES = [
     # slug, vertical, name, description (the owner's language), rules
@@ -24,61 +27,82 @@ COMMUNITIES = [
      "1. Before/after photos welcome\n2. 不要硬广"),
 ]
 
-SUBJECTS = {
-    "beauty": [("防晒霜", "sunscreen"), ("精华", "serum"), ("面霜", "moisturizer"), ("卸妆油", "cleansing oil"),
-               ("口红", "lipstick"), ("粉底液", "foundation"), ("面膜", "sheet mask")],
-    "mother_baby": [("婴儿推车", "stroller"), ("纸尿裤", "diapers"), ("奶瓶", "baby bottle"), ("安全座椅", "car seat"),
-                    ("辅食机", "baby food maker"), ("背带", "baby carrier")],
-    "outdoor": [("帐篷", "tent"), ("登山鞋", "hiking boots"), ("冲锋衣", "rain shell"), ("睡袋", "sleeping bag"),
-                ("登山杖", "trekking poles"), ("头灯", "headlamp"), ("背包", "backpack")],
-    "digital": [("降噪耳机", "noise-cancelling headphones"), ("机械键盘", "mechanical keyboard"), ("相机", "camera"),
-                ("平板", "tablet"), ("充电宝", "power bank"), ("智能手表", "smartwatch")],
-    "food": [("火锅", "hotpot"), ("小笼包", "soup dumplings"), ("咖啡", "coffee"), ("烧烤", "barbecue"),
-             ("甜品", "dessert"), ("拉面", "ramen"), ("早餐", "breakfast")],
-    "travel": [("云南", "Yunnan"), ("京都", "Kyoto"), ("成都", "Chengdu"), ("冰岛", "Iceland"), ("新疆", "Xinjiang"),
-               ("里斯本", "Lisbon"), ("民宿", "guesthouse")],
-    "fashion": [("风衣", "trench coat"), ("牛仔裤", "jeans"), ("小白鞋", "white sneakers"), ("针织衫", "knit sweater"),
-                ("通勤包", "work bag"), ("连衣裙", "dress")],
-    "home": [("收纳盒", "storage boxes"), ("香薰", "candles"), ("落地灯", "floor lamp"), ("沙发", "sofa"),
-             ("床品", "bedding"), ("绿植", "houseplants")],
-}
-TITLE_TEMPLATES_ZH = ["{s}真实测评｜用了一个月说说感受", "新手必看：{s}怎么选", "{s}清单，闭眼入不踩雷",
-                      "平价{s}也能这么好用", "我的{s}避坑指南", "{s}对比：哪款最值得买", "周末和{s}的一天"]
-TITLE_TEMPLATES_EN = ["An honest {s} review after a month", "How to choose a {s}: a beginner's guide",
-                      "{S} picks that are actually worth it", "Budget {s} that punches above its weight",
-                      "What I wish I knew before buying a {s}", "{S} showdown: which one wins?", "A weekend with my {s}"]
-BODY_ZH = ["先说结论：整体满意，细节上还有提升空间。", "用了大概四周，每天都在用。", "包装很简洁，上手很快。",
-           "优点是轻便、好清洁；缺点是价格略贵。", "和之前用的那款相比，体验明显更好。", "适合新手，也适合预算有限的朋友。",
-           "如果你在纠结，可以先买小样试试。", "客服回复很快，物流两天就到了。"]
-BODY_EN = ["Short version: I'm happy with it, with a couple of caveats.", "I've used it almost daily for four weeks.",
-           "Setup took five minutes and it just worked.", "Pros: light and easy to clean. Cons: a bit pricey.",
-           "Compared with what I had before, it's a clear step up.", "Good for beginners and tight budgets alike.",
-           "If you're on the fence, try the travel size first.", "Delivery took two days and support was quick."]
+# vertical → [(zh, en)]: the words a note's title contains when it is about that subject (taste.subject_of
+# matches them: zh as written, en case-insensitively). Derived from the copy, so they always agree.
+SUBJECTS = {vertical: [(s.zh, s.en) for s in copy.subjects] for vertical, copy in VERTICALS.items()}
 COMMENTS_ZH = ["好详细！收藏了", "求链接～", "我也在用，同感", "请问适合敏感肌吗？", "看完种草了", "感谢分享！",
-               "价格多少呀", "这个颜色好好看"]
+               "价格多少呀", "这个颜色好好看", "写得好认真，码住慢慢看", "第三条太有用了，我一直做错", "同城吗？想去同一家",
+               "蹲一个后续～", "新手求问，预算500左右怎么选？", "刚下单，希望不踩雷🙏", "照片拍得好有氛围", "终于有人说实话了",
+               "我用了一周也是这个感觉", "博主皮肤好好", "收藏从未停止，行动从未开始😂", "马住，周末试试"]
 COMMENTS_EN = ["Super helpful, saved!", "Where did you buy it?", "Same experience here.", "How does it hold up in rain?",
-               "Adding this to my list.", "Thanks for the honest take!", "What size did you get?", "Great photos!"]
+               "Adding this to my list.", "Thanks for the honest take!", "What size did you get?", "Great photos!",
+               "Tip three is the one nobody tells you.", "Bookmarking this for my next trip.", "Did you try the other one too?",
+               "This is so detailed, thank you.", "I made that exact mistake last month.", "Following for the update!",
+               "What's your budget range for this?", "Ordered one after reading this.", "The before and after is wild.",
+               "Love how practical this is.", "Is it worth it for a complete beginner?", "Same, and I'm never going back."]
 TAGS = {
-    "beauty": ["护肤", "防晒", "skincare", "敏感肌"], "mother_baby": ["育儿", "新手妈妈", "baby", "母婴好物"],
+    "beauty": ["护肤", "美妆", "skincare", "beauty"], "mother_baby": ["育儿", "新手妈妈", "baby", "母婴好物"],
     "outdoor": ["徒步", "露营", "hiking", "gear"], "digital": ["数码", "开箱", "tech", "review"],
     "food": ["探店", "美食", "foodie", "家常菜"], "travel": ["旅行", "攻略", "travel", "citywalk"],
     "fashion": ["穿搭", "ootd", "通勤", "style"], "home": ["家居", "收纳", "homedecor", "好物"],
 }
+_BULLETS_ZH = ["✅", "📌", "🔸", "👉"]
+_NUMBERS = ["1️⃣", "2️⃣", "3️⃣", "4️⃣"]
+_TITLE_EMOJI = ["✨", "🔥", "💡", "📝", "👀"]
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _title(vertical: str, subject, chinese: bool, rng: random.Random) -> str:
+    copy = VERTICALS[vertical]
+    if chinese:
+        title = rng.choice(subject.titles_zh)
+        if "｜" not in title and rng.random() < 0.45:
+            title = f"{rng.choice(copy.hooks_zh)}｜{title}"
+    else:
+        title = rng.choice(subject.titles_en)
+        if copy.hooks_en and rng.random() < 0.45:
+            title = f"{rng.choice(copy.hooks_en)} | {title}"
+    if rng.random() < 0.3 and not any(e in title for e in copy.emoji):
+        title = f"{title} {rng.choice(_TITLE_EMOJI)}"
+    return title
+
+
+def _tips(tips: list[str], chinese: bool, rng: random.Random) -> str:
+    """Three or four of the subject's sentences, as a ticked list, a numbered list or two short paragraphs."""
+    picked = rng.sample(tips, min(len(tips), rng.choice([3, 3, 4])))
+    style = rng.choice(["bullets", "numbers", "prose"])
+    if style == "prose":
+        half = (len(picked) + 1) // 2
+        joiner = "" if chinese else " "
+        return joiner.join(picked[:half]) + "\n\n" + joiner.join(picked[half:])
+    lines = [tip[:-1] if chinese and tip.endswith("。") else tip for tip in picked]
+    if style == "numbers":
+        return "\n".join(f"{_NUMBERS[i]} {line}" for i, line in enumerate(lines))
+    if chinese:
+        mark = rng.choice(_BULLETS_ZH)
+        return "\n".join(f"{mark} {line}" for line in lines)
+    return "\n".join(f"- {line}" for line in lines)
 
 
 def note_text(vertical: str, chinese: bool, rng: random.Random) -> tuple[str, str, list[str]]:
-    """(title, Markdown body with #hashtags, explicit tags) for one demo note."""
-    zh, en = rng.choice(SUBJECTS[vertical])
-    if chinese:
-        title = rng.choice(TITLE_TEMPLATES_ZH).format(s=zh)
-        sentences = rng.sample(BODY_ZH, 4)
-    else:
-        title = rng.choice(TITLE_TEMPLATES_EN).format(s=en, S=en[:1].upper() + en[1:])
-        sentences = rng.sample(BODY_EN, 4)
-    tags = rng.sample(TAGS[vertical], 2)
-    body = "\n\n".join([" ".join(sentences[:2]), "- " + sentences[2] + "\n- " + sentences[3],
-                        " ".join(f"#{tag}" for tag in tags)])
-    return title[:100], body, [zh if chinese else en.split()[0].lower()]
+    """(title, Markdown body with #hashtags, explicit tags) for one demo note: a subject of the vertical, a title
+    about it, and a first-person body whose middle is that subject's own advice."""
+    copy = VERTICALS[vertical]
+    subject = rng.choice(copy.subjects)
+    title = _title(vertical, subject, chinese, rng)
+    opener = rng.choice(copy.open_zh if chinese else copy.open_en)
+    if rng.random() < 0.5:
+        opener += ("" if chinese else " ") + rng.choice(copy.emoji)
+    closer = rng.choice(copy.close_zh if chinese else copy.close_en)
+    own = subject.tags_zh if chinese else subject.tags_en
+    general = [t for t in TAGS[vertical] if _has_cjk(t) == chinese] or TAGS[vertical]
+    tags = own[:rng.choice([1, 2])] + rng.sample(general, 1)
+    body = "\n\n".join([opener, _tips(subject.tips_zh if chinese else subject.tips_en, chinese, rng), closer,
+                        " ".join(f"#{tag}" for tag in dict.fromkeys(tags))])
+    return title[:100], body, [own[0]]
 
 
 def comment_text(chinese: bool, rng: random.Random) -> str:
