@@ -31,15 +31,7 @@ from app.core.errors import DomainError
 from app.core.uow import transactional, unit_of_work
 from app.demo.avatars import make_avatar
 from app.demo.covers import make_product_image
-from app.demo.shop_content import (
-    APPLICATION,
-    DESCRIPTIONS,
-    OPTIONS,
-    PRODUCTS,
-    QUALIFIERS,
-    SHOPS,
-    TRACKING_PREFIXES,
-)
+from app.demo.shop_content import APPLICATION, SHOPS, TRACKING_PREFIXES, plan_products
 from app.extensions import db
 from app.posts.models import KIND_REVIEW, STATUS_PUBLISHED, Post
 from app.shop import catalog, checkout, coupons, orders, payments, refunds
@@ -173,28 +165,19 @@ def _stock_catalog(shops: dict[str, Shop], communities: dict[str, Community], rn
     product_rows, meta, sku_plans, jobs = [], [], [], []
     extras = 2 if shops and wanted >= 5 * len(shops) else 0
     for number, (vertical, shop) in enumerate(shops.items()):
-        low, high = SHOPS[vertical][3]
-        combos = [(q, p) for q in QUALIFIERS for p in PRODUCTS[vertical]]
         active = wanted // len(shops) + (1 if number < wanted % len(shops) else 0)
-        picked = rng.sample(combos, min(len(combos), active + extras))
-        active = len(picked) - extras
-        for index, ((q_zh, q_en), (n_zh, n_en)) in enumerate(picked):
+        community = communities.get(vertical)
+        for index, product in enumerate(plan_products(vertical, active + extras, rng)):
             status = ProductStatus.ACTIVE if index < active else (
                 ProductStatus.DRAFT if index == active else ProductStatus.ARCHIVED)
-            community = communities.get(vertical)
-            product_rows.append({"shop_id": shop.id, "title": f"{q_zh}{n_zh} · {q_en} {n_en}",
-                                 "description": " ".join(rng.sample(DESCRIPTIONS, 2)),
+            product_rows.append({"shop_id": shop.id, "title": product.title, "description": product.description,
                                  "community_id": community.id if community else None, "status": status,
                                  "commission_bps": rng.choice([0, 300, 500, 500, 800, 1000, 1500]),
                                  "created_at": moment - timedelta(days=rng.randint(70, 200))})
-            meta.append((vertical, shop, n_zh, n_en, status == ProductStatus.ACTIVE))
-            # Prices end in 9 or 0 like real ones; options of one product cost about the same.
-            base = rng.randrange(low // 100, high // 100) * 100 + rng.choice([0, 0, 90, 900 if high > 50_000 else 0])
-            labels = OPTIONS[vertical][:]
-            rng.shuffle(labels)
-            count = rng.choices([1, 2, 3, 4], weights=[35, 30, 20, 15])[0]
-            sku_plans.append([(labels[k], base + k * rng.choice([0, 1_000, 2_000]),
-                               0 if rng.random() < 0.04 else rng.randint(30, 300)) for k in range(count)])
+            meta.append((vertical, shop, product.noun_zh, product.noun_en, status == ProductStatus.ACTIVE))
+            # Each kind's own options (sizes, shades, capacities) at prices that fit it.
+            sku_plans.append([(label, price, 0 if rng.random() < 0.04 else rng.randint(30, 300))
+                              for label, price in product.options])
     if not product_rows:
         return []
     db.session.execute(insert(Product), product_rows)
