@@ -54,7 +54,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from app import create_app, settle_for_serving  # noqa: E402
 from app.accounts.models import User  # noqa: E402
-from app.config import TestConfig  # noqa: E402
+from app.config import Config, TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.feeds.foryou import for_you_feed  # noqa: E402
 from app.feeds.reasons import describe  # noqa: E402
@@ -121,8 +121,9 @@ def generate(conn, sizes: dict, active: int, rng: np.random.Generator, run_at: d
               (f"{i}\tu{i}\tu{i}\tu{i}@b.test\tu{i}@b.test\t{password_hash}\tUser {i}\t\tf\tf\tf\tf\ti{i}\t{created}"
                f"\t{created}\t0\t0\t0\n" for i in range(1, users + 1)))
     copy_rows(conn, "communities", ["id", "slug", "name", "description", "vertical", "rules_md", "owner_id",
-                                    "member_count", "post_count", "created_at"],
-              (f"{c}\tc{c}\tCommunity {c}\t\toutdoor\t\t1\t0\t0\t{created}\n" for c in range(1, COMMUNITIES + 1)))
+                                    "member_count", "post_count", "created_at", "removal_reasons",
+                                    "approval_account_days"],
+              (f"{c}\tc{c}\tCommunity {c}\t\toutdoor\t\t1\t0\t0\t{created}\t\t0\n" for c in range(1, COMMUNITIES + 1)))
     # Every reader joins 2–6 communities, bigger communities more often (Gumbel top-k without replacement).
     community_weight = 1.0 / np.arange(1, COMMUNITIES + 1) ** 0.8
     joined_count = np.clip(rng.poisson(2.5, size=users) + 2, 2, 6)
@@ -175,11 +176,11 @@ def generate(conn, sizes: dict, active: int, rng: np.random.Generator, run_at: d
     def post_lines():
         for i in range(posts):
             yield (f"{i + 1}\t{communities_[i]}\t{authors_[i]}\tnote\tPost {i + 1}\tbody\t<p>body</p>\tpublished"
-                   f"\tf\t{likes_[i]}\t{saves_[i]}\t0\t{hot_[i]:.6f}\t{stamps[i]}\n")
+                   f"\tf\tf\t{likes_[i]}\t{saves_[i]}\t0\t{hot_[i]:.6f}\t{stamps[i]}\n")
 
     copy_rows(conn, "posts", ["id", "community_id", "author_id", "kind", "title", "body_md", "body_html", "status",
-                              "comments_locked", "like_count", "save_count", "comment_count", "hot_score",
-                              "created_at"], post_lines())
+                              "comments_locked", "discloses_own_product", "like_count", "save_count",
+                              "comment_count", "hot_score", "created_at"], post_lines())
     t.done(f"{posts:,} posts")
 
     t = Timer("likes")
@@ -402,22 +403,40 @@ def server_time(app, readers: list[int], heavy: set[int], http_sample: int) -> d
     logins = login_secrets(app, readers[:http_sample])
     with app.app_context():
         log = QueryLog(db.engine)
-    view_calls = 0
+    view_calls, kept_log = 0, None
+    # As a server runs (config.Config): the reader's first page kept FORYOU_PAGE_SECONDS (app/feeds/pages.py).
+    app.config["FORYOU_PAGE_SECONDS"] = Config().FORYOU_PAGE_SECONDS
     for user_id in readers[:http_sample]:
         with client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = logins[user_id], True
         log.on = True
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         response = client.get("/")
         rows["view"].append((time.perf_counter() - t0) * 1000)
+        rows["view_cpu"].append((time.process_time() - c0) * 1000)
         view_calls += 1
         if response.status_code != 200 or b'href="/following"' not in response.data:
             raise RuntimeError(f"GET / as {user_id} answered {response.status_code} without the For-you tabs")
-    log.on = False
+        log.on = False
+    if app.config["FORYOU_PAGE_SECONDS"]:  # the same readers again, within the time their page is kept
+        with app.app_context():
+            kept_log = QueryLog(db.engine)
+        for user_id in readers[:http_sample]:
+            with client.session_transaction() as session:
+                session["_user_id"], session["_fresh"] = logins[user_id], True
+            kept_log.on = True
+            t0, c0 = time.perf_counter(), time.process_time()
+            response = client.get("/")
+            rows["view_kept"].append((time.perf_counter() - t0) * 1000)
+            rows["view_kept_cpu"].append((time.process_time() - c0) * 1000)
+            kept_log.on = False
+            if response.status_code != 200 or b'href="/following"' not in response.data:
+                raise RuntimeError(f"GET / as {user_id} answered {response.status_code} without the For-you tabs")
     with app.app_context():
         db.engine.dispose()
     return {"rows": rows, "statements": statements_per_call, "slowest": slowest,
-            "view_statements": log.count / max(1, view_calls)}
+            "view_statements": log.count / max(1, view_calls),
+            "kept_statements": kept_log.count / max(1, view_calls) if kept_log else None}
 
 
 def free_port() -> int:
@@ -594,12 +613,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", metavar="NAME", help="measure an existing bench database (made with --keep)")
+    parser.add_argument("--prefix", default="tastemaker_bench_", help="name prefix of a generated database")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `kill PID` still drops the database
     sizes = {"users": int(100_000 * args.scale), "posts": int(1_000_000 * args.scale),
              "follows": int(3_000_000 * args.scale), "likes": int(5_000_000 * args.scale),
              "saves": int(500_000 * args.scale)}
-    name = args.reuse or f"tastemaker_bench_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"{args.prefix}{uuid.uuid4().hex[:8]}"
     url = SERVER.rsplit("/", 1)[0] + "/" + name
     print(f"For-you bench, database {name}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
           flush=True)
@@ -648,6 +668,9 @@ def main() -> None:
                            (f"first page, {MAX_FOLLOWEES:,} followees", "heavy"),
                            (f"next page, {MAX_FOLLOWEES:,} followees", "heavy_cursor"),
                            ("whole GET / (test client, render + log)", "view"),
+                           ("  its CPU (process time)", "view_cpu"),
+                           ("GET / again, page kept (test client)", "view_kept"),
+                           ("  its CPU (process time)", "view_kept_cpu"),
                            (f"Following, first page, {MAX_FOLLOWEES:,} followees", "following_heavy"),
                            (f"Following, next page, {MAX_FOLLOWEES:,} followees", "following_heavy_cursor")):
             values = rows.get(key)
@@ -655,7 +678,9 @@ def main() -> None:
                 print(f"{label:<42}{len(values):>6}{statistics.median(values):>9.1f}"
                       f"{percentile(values, 99):>9.1f}{max(values):>9.1f}")
         print(f"SQL statements: {measured['statements']:.1f} per for_you_feed + describe, "
-              f"{measured['view_statements']:.1f} per GET /")
+              f"{measured['view_statements']:.1f} per GET /"
+              + (f", {measured['kept_statements']:.1f} per GET / with the page kept" if measured["kept_statements"]
+                 else ""))
         print("Most time-consuming statements in for_you_feed + describe (total ms, count):")
         for statement, (count, seconds) in measured["slowest"]:
             print(f"  {seconds * 1000:9.0f} {count:6}  {statement}")
