@@ -519,6 +519,13 @@ def load_client(args) -> tuple[list[float], int, float]:
     return latencies, errors, time.perf_counter() - start
 
 
+def built_pages(url: str) -> int:
+    """Index scans of `recommendations` so far (one per For-you page ranked, cached or not)."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'recommendations'"
+                            ).fetchone()[0]
+
+
 def drive(port: int, path: str, cookies: list[str] | None, clients: int, seconds: float, max_requests: int) -> dict:
     """CLIENTS processes hit `path` concurrently; requests/s over the whole window, latency percentiles."""
     warm_deadline = time.perf_counter() + min(3.0, seconds / 5)
@@ -552,6 +559,8 @@ def throughput(url: str, readers: list[int], args) -> dict:
     env = {**os.environ, "DATABASE_URL": url, "TASTEMAKER_ENV": "development", "SECRET_KEY": secret_key,
            "TASTEMAKER_INSTANCE": instance, "JOBS_SCHEDULER": "off"}
     env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     log_path = Path(instance) / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-b",
@@ -583,8 +592,15 @@ def throughput(url: str, readers: list[int], args) -> dict:
         results = {
             "healthz": drive(port, "/healthz", None, args.clients, args.seconds, args.max_requests),
             "static": drive(port, "/static/img/logo.svg", None, args.clients, args.seconds, args.max_requests),
-            "for_you": drive(port, "/", cookies, args.clients, args.seconds, args.max_requests),
         }
+        # Pages ranked and built (For-you rankings run) in the timed window: one index scan of recommendations
+        # each, counted by PostgreSQL's statistics (flushed by an idle connection within 10 s), less the warm-up's
+        # one visit per reader.
+        time.sleep(11)
+        built_before = built_pages(url)
+        results["for_you"] = drive(port, "/", cookies, args.clients, args.seconds, args.max_requests)
+        time.sleep(11)
+        results["built"] = built_pages(url) - built_before - len(cookies)
         results["readers"] = len(cookies)
         return results
     finally:
@@ -607,7 +623,10 @@ def main() -> None:
     parser.add_argument("--view-samples", type=int, default=100, help="readers timed through GET / (test client)")
     parser.add_argument("--http-readers", type=int, default=500, help="signed-in readers the load generator cycles")
     parser.add_argument("--clients", type=int, default=8, help="concurrent load-generator processes")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
+                        help="gunicorn workers (default 2 × cores, as deploy/systemd/tastemaker-web.service)")
+    parser.add_argument("--redis", metavar="URL", help="REDIS_URL for gunicorn, as deployed (default: none, so "
+                                                        "each worker keeps cards and pages in its own memory)")
     parser.add_argument("--seconds", type=float, default=20.0, help="load window per endpoint")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per endpoint")
     parser.add_argument("--seed", type=int, default=2026)
@@ -631,7 +650,10 @@ def main() -> None:
         config.SQLALCHEMY_DATABASE_URI = url.replace("postgresql://", "postgresql+psycopg://")
         app = create_app(config)
         with app.app_context():
-            db.create_all()  # with --reuse, adds any table the schema gained since
+            db.create_all()  # with --reuse, adds any table the schema gained since…
+            for table in db.metadata.sorted_tables:  # …and any index (create_all skips existing tables)
+                for index in table.indexes:
+                    index.create(db.engine, checkfirst=True)
             db.engine.dispose()
         if not args.reuse:
             print(f"Generating {sizes['users']:,} users, {sizes['posts']:,} posts, ~{sizes['follows']:,} follows,"
@@ -687,7 +709,8 @@ def main() -> None:
 
         print("\nDriving gunicorn…", flush=True)
         load = throughput(url, rng.permutation(ordinary).tolist(), args)
-        print(f"\nThroughput: gunicorn -w {args.workers} (sync), {args.clients} load-generator processes on loopback,"
+        print(f"\nThroughput: gunicorn -w {args.workers} (sync), REDIS_URL {args.redis or 'unset'}, {args.clients} "
+              "load-generator processes on loopback,"
               f" {args.seconds:.0f} s per endpoint; GET / cycles {load['readers']} signed-in readers.")
         print("The load generator, the server and PostgreSQL share this machine's "
               f"{os.cpu_count()} cores (and any other work on it: load average now {os.getloadavg()[0]:.2f}).")
@@ -699,6 +722,8 @@ def main() -> None:
                   f"{result['p99']:>9.1f}")
         hz, fy = load["healthz"], load["for_you"]
         ratio = fy["rps"] / hz["rps"] if hz["rps"] else float("nan")
+        print(f"For-you pages ranked and built during the timed window: ≈{load['built']} of {fy['n']} requests "
+              f"(the rest served the reader's kept page, app/feeds/pages.py)")
         print(f"For you / healthz throughput: {ratio:.2f} (target ≥ 0.25); "
               f"in-process p99 first page {percentile(rows['first'], 99):.1f} ms (target < 100 ms)", flush=True)
     finally:

@@ -108,9 +108,9 @@ def _for_you_page(viewer, cursor: str | None):
         body = render_template("feeds/_more.html", posts=[], cards_html=cards_html, next_url=next_url,
                                state=None, reasons=reasons)
     else:
-        inner = render_template("feeds/_feed_body.html", posts=[], cards_html=cards_html, next_url=next_url,
-                                state=None, feed="for_you", reasons=reasons, cold_start=page.cold_start,
-                                people=people)
+        inner = pages.squeeze(render_template("feeds/_feed_body.html", posts=[], cards_html=cards_html,
+                                              next_url=next_url, state=None, feed="for_you", reasons=reasons,
+                                              cold_start=page.cold_start, people=people))
         if keep:
             pages.keep_page(viewer.id, fingerprint, page.model_version, ids, inner)
         body = render_template("feeds/home.html", body_html=Markup(inner), feed="for_you")  # nosec B704
