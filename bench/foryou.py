@@ -405,7 +405,7 @@ def server_time(app, readers: list[int], heavy: set[int], http_sample: int) -> d
         log = QueryLog(db.engine)
     view_calls, kept_log = 0, None
     # As a server runs (config.Config): the reader's first page kept FORYOU_PAGE_SECONDS (app/feeds/pages.py).
-    app.config["FORYOU_PAGE_SECONDS"] = Config().FORYOU_PAGE_SECONDS
+    app.config["FORYOU_PAGE_SECONDS"] = getattr(Config(), "FORYOU_PAGE_SECONDS", 0)
     for user_id in readers[:http_sample]:
         with client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = logins[user_id], True
@@ -629,6 +629,7 @@ def main() -> None:
                                                         "each worker keeps cards and pages in its own memory)")
     parser.add_argument("--seconds", type=float, default=20.0, help="load window per endpoint")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per endpoint")
+    parser.add_argument("--only-http", action="store_true", help="skip the in-process timings")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", metavar="NAME", help="measure an existing bench database (made with --keep)")
@@ -676,36 +677,38 @@ def main() -> None:
         timed += sorted(heavy & set(readers))
 
         settle_for_serving()  # as wsgi.py does in every serving process
-        print("Timing for_you_feed in-process…", flush=True)
-        measured = server_time(app, timed, heavy, args.view_samples)
-        rows = measured["rows"]
-        print(f"\nFor you on PostgreSQL — {counts['users']:,} users, {counts['posts']:,} posts, "
-              f"{counts['follows']:,} follows, {counts['memberships']:,} memberships, {counts['likes']:,} likes, "
-              f"{counts['saves']:,} saves, {counts['events']:,} events;\n{counts['recommendations']:,} precomputed "
-              f"recommendations for {len(readers):,} readers (150 each), active model trained "
-              f"{MODEL_AGE.total_seconds() / 3600:.0f} h before the run, {FRESH_SHARE:.0%} of likes/saves newer.")
-        print("\nServer time, in-process (for_you_feed + describe on its cards), ms:")
-        print(f"{'':<42}{'n':>6}{'p50':>9}{'p99':>9}{'max':>9}")
-        for label, key in (("first page", "first"), ("next page (cursor)", "cursor"),
-                           (f"first page, {MAX_FOLLOWEES:,} followees", "heavy"),
-                           (f"next page, {MAX_FOLLOWEES:,} followees", "heavy_cursor"),
-                           ("whole GET / (test client, render + log)", "view"),
-                           ("  its CPU (process time)", "view_cpu"),
-                           ("GET / again, page kept (test client)", "view_kept"),
-                           ("  its CPU (process time)", "view_kept_cpu"),
-                           (f"Following, first page, {MAX_FOLLOWEES:,} followees", "following_heavy"),
-                           (f"Following, next page, {MAX_FOLLOWEES:,} followees", "following_heavy_cursor")):
-            values = rows.get(key)
-            if values:
-                print(f"{label:<42}{len(values):>6}{statistics.median(values):>9.1f}"
-                      f"{percentile(values, 99):>9.1f}{max(values):>9.1f}")
-        print(f"SQL statements: {measured['statements']:.1f} per for_you_feed + describe, "
-              f"{measured['view_statements']:.1f} per GET /"
-              + (f", {measured['kept_statements']:.1f} per GET / with the page kept" if measured["kept_statements"]
-                 else ""))
-        print("Most time-consuming statements in for_you_feed + describe (total ms, count):")
-        for statement, (count, seconds) in measured["slowest"]:
-            print(f"  {seconds * 1000:9.0f} {count:6}  {statement}")
+        rows = {}
+        if not args.only_http:
+            print("Timing for_you_feed in-process…", flush=True)
+            measured = server_time(app, timed, heavy, args.view_samples)
+            rows = measured["rows"]
+            print(f"\nFor you on PostgreSQL — {counts['users']:,} users, {counts['posts']:,} posts, "
+                  f"{counts['follows']:,} follows, {counts['memberships']:,} memberships, {counts['likes']:,} likes, "
+                  f"{counts['saves']:,} saves, {counts['events']:,} events;\n{counts['recommendations']:,} precomputed "
+                  f"recommendations for {len(readers):,} readers (150 each), active model trained "
+                  f"{MODEL_AGE.total_seconds() / 3600:.0f} h before the run, {FRESH_SHARE:.0%} of likes/saves newer.")
+            print("\nServer time, in-process (for_you_feed + describe on its cards), ms:")
+            print(f"{'':<42}{'n':>6}{'p50':>9}{'p99':>9}{'max':>9}")
+            for label, key in (("first page", "first"), ("next page (cursor)", "cursor"),
+                               (f"first page, {MAX_FOLLOWEES:,} followees", "heavy"),
+                               (f"next page, {MAX_FOLLOWEES:,} followees", "heavy_cursor"),
+                               ("whole GET / (test client, render + log)", "view"),
+                               ("  its CPU (process time)", "view_cpu"),
+                               ("GET / again, page kept (test client)", "view_kept"),
+                               ("  its CPU (process time)", "view_kept_cpu"),
+                               (f"Following, first page, {MAX_FOLLOWEES:,} followees", "following_heavy"),
+                               (f"Following, next page, {MAX_FOLLOWEES:,} followees", "following_heavy_cursor")):
+                values = rows.get(key)
+                if values:
+                    print(f"{label:<42}{len(values):>6}{statistics.median(values):>9.1f}"
+                          f"{percentile(values, 99):>9.1f}{max(values):>9.1f}")
+            print(f"SQL statements: {measured['statements']:.1f} per for_you_feed + describe, "
+                  f"{measured['view_statements']:.1f} per GET /"
+                  + (f", {measured['kept_statements']:.1f} per GET / with the page kept" if measured["kept_statements"]
+                     else ""))
+            print("Most time-consuming statements in for_you_feed + describe (total ms, count):")
+            for statement, (count, seconds) in measured["slowest"]:
+                print(f"  {seconds * 1000:9.0f} {count:6}  {statement}")
 
         print("\nDriving gunicorn…", flush=True)
         load = throughput(url, rng.permutation(ordinary).tolist(), args)
@@ -725,7 +728,8 @@ def main() -> None:
         print(f"For-you pages ranked and built during the timed window: ≈{load['built']} of {fy['n']} requests "
               f"(the rest served the reader's kept page, app/feeds/pages.py)")
         print(f"For you / healthz throughput: {ratio:.2f} (target ≥ 0.25); "
-              f"in-process p99 first page {percentile(rows['first'], 99):.1f} ms (target < 100 ms)", flush=True)
+              + (f"in-process p99 first page {percentile(rows['first'], 99):.1f} ms (target < 100 ms)" if rows else ""),
+              flush=True)
     finally:
         if args.keep or args.reuse:
             print(f"\nKept database {name} (rerun with --reuse {name}).")
