@@ -70,6 +70,9 @@ class Config:
         # FRAGMENT_CACHE_SECONDS (counts and edits change its key at once). 0 turns the cache off.
         self.FRAGMENT_CACHE_SECONDS = int(_env("FRAGMENT_CACHE_SECONDS", "300"))
         self.FRAGMENT_CACHE_SIZE = int(_env("FRAGMENT_CACHE_SIZE", "20000"))
+        # A reader's For-you first page is kept this long (app/feeds/pages.py): others' new notes and likes show
+        # within it, the reader's own actions at once. 0 turns it off.
+        self.FORYOU_PAGE_SECONDS = int(_env("FORYOU_PAGE_SECONDS", "30"))
         # How many proxies (nginx, a cloud load balancer) stand in front of the app and append to
         # X-Forwarded-For. 0: the peer's address is the client's. Behind one nginx it must be 1, or every
         # per-address rate limit counts all clients as one (the proxy).
@@ -188,6 +191,7 @@ class TestConfig(Config):
         self.PUBLIC_BASE_URL = "http://localhost"  # the test client's host
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.JOBS_SCHEDULER = "off"  # tests run schedules explicitly
+        self.FORYOU_PAGE_SECONDS = 0  # tests see others' changes at once; tests of the kept page turn it on
         # Tests check out many times a minute; tests of the checkout limits set their own.
         self.CHECKOUT_RATE_LIMIT = self.CHECKOUT_IP_RATE_LIMIT = "1000/minute"
         self.WRITE_PACE_LIMITS = False  # tests write many notes a minute; tests of the limits turn them on

@@ -54,7 +54,7 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from app import create_app, settle_for_serving  # noqa: E402
 from app.accounts.models import User  # noqa: E402
-from app.config import TestConfig  # noqa: E402
+from app.config import Config, TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.feeds.foryou import for_you_feed  # noqa: E402
 from app.feeds.reasons import describe  # noqa: E402
@@ -121,8 +121,9 @@ def generate(conn, sizes: dict, active: int, rng: np.random.Generator, run_at: d
               (f"{i}\tu{i}\tu{i}\tu{i}@b.test\tu{i}@b.test\t{password_hash}\tUser {i}\t\tf\tf\tf\tf\ti{i}\t{created}"
                f"\t{created}\t0\t0\t0\n" for i in range(1, users + 1)))
     copy_rows(conn, "communities", ["id", "slug", "name", "description", "vertical", "rules_md", "owner_id",
-                                    "member_count", "post_count", "created_at"],
-              (f"{c}\tc{c}\tCommunity {c}\t\toutdoor\t\t1\t0\t0\t{created}\n" for c in range(1, COMMUNITIES + 1)))
+                                    "member_count", "post_count", "created_at", "removal_reasons",
+                                    "approval_account_days"],
+              (f"{c}\tc{c}\tCommunity {c}\t\toutdoor\t\t1\t0\t0\t{created}\t\t0\n" for c in range(1, COMMUNITIES + 1)))
     # Every reader joins 2–6 communities, bigger communities more often (Gumbel top-k without replacement).
     community_weight = 1.0 / np.arange(1, COMMUNITIES + 1) ** 0.8
     joined_count = np.clip(rng.poisson(2.5, size=users) + 2, 2, 6)
@@ -175,11 +176,11 @@ def generate(conn, sizes: dict, active: int, rng: np.random.Generator, run_at: d
     def post_lines():
         for i in range(posts):
             yield (f"{i + 1}\t{communities_[i]}\t{authors_[i]}\tnote\tPost {i + 1}\tbody\t<p>body</p>\tpublished"
-                   f"\tf\t{likes_[i]}\t{saves_[i]}\t0\t{hot_[i]:.6f}\t{stamps[i]}\n")
+                   f"\tf\tf\t{likes_[i]}\t{saves_[i]}\t0\t{hot_[i]:.6f}\t{stamps[i]}\n")
 
     copy_rows(conn, "posts", ["id", "community_id", "author_id", "kind", "title", "body_md", "body_html", "status",
-                              "comments_locked", "like_count", "save_count", "comment_count", "hot_score",
-                              "created_at"], post_lines())
+                              "comments_locked", "discloses_own_product", "like_count", "save_count",
+                              "comment_count", "hot_score", "created_at"], post_lines())
     t.done(f"{posts:,} posts")
 
     t = Timer("likes")
@@ -402,22 +403,40 @@ def server_time(app, readers: list[int], heavy: set[int], http_sample: int) -> d
     logins = login_secrets(app, readers[:http_sample])
     with app.app_context():
         log = QueryLog(db.engine)
-    view_calls = 0
+    view_calls, kept_log = 0, None
+    # As a server runs (config.Config): the reader's first page kept FORYOU_PAGE_SECONDS (app/feeds/pages.py).
+    app.config["FORYOU_PAGE_SECONDS"] = getattr(Config(), "FORYOU_PAGE_SECONDS", 0)
     for user_id in readers[:http_sample]:
         with client.session_transaction() as session:
             session["_user_id"], session["_fresh"] = logins[user_id], True
         log.on = True
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         response = client.get("/")
         rows["view"].append((time.perf_counter() - t0) * 1000)
+        rows["view_cpu"].append((time.process_time() - c0) * 1000)
         view_calls += 1
         if response.status_code != 200 or b'href="/following"' not in response.data:
             raise RuntimeError(f"GET / as {user_id} answered {response.status_code} without the For-you tabs")
-    log.on = False
+        log.on = False
+    if app.config["FORYOU_PAGE_SECONDS"]:  # the same readers again, within the time their page is kept
+        with app.app_context():
+            kept_log = QueryLog(db.engine)
+        for user_id in readers[:http_sample]:
+            with client.session_transaction() as session:
+                session["_user_id"], session["_fresh"] = logins[user_id], True
+            kept_log.on = True
+            t0, c0 = time.perf_counter(), time.process_time()
+            response = client.get("/")
+            rows["view_kept"].append((time.perf_counter() - t0) * 1000)
+            rows["view_kept_cpu"].append((time.process_time() - c0) * 1000)
+            kept_log.on = False
+            if response.status_code != 200 or b'href="/following"' not in response.data:
+                raise RuntimeError(f"GET / as {user_id} answered {response.status_code} without the For-you tabs")
     with app.app_context():
         db.engine.dispose()
     return {"rows": rows, "statements": statements_per_call, "slowest": slowest,
-            "view_statements": log.count / max(1, view_calls)}
+            "view_statements": log.count / max(1, view_calls),
+            "kept_statements": kept_log.count / max(1, view_calls) if kept_log else None}
 
 
 def free_port() -> int:
@@ -500,6 +519,13 @@ def load_client(args) -> tuple[list[float], int, float]:
     return latencies, errors, time.perf_counter() - start
 
 
+def built_pages(url: str) -> int:
+    """Index scans of `recommendations` so far (one per For-you page ranked, cached or not)."""
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'recommendations'"
+                            ).fetchone()[0]
+
+
 def drive(port: int, path: str, cookies: list[str] | None, clients: int, seconds: float, max_requests: int) -> dict:
     """CLIENTS processes hit `path` concurrently; requests/s over the whole window, latency percentiles."""
     warm_deadline = time.perf_counter() + min(3.0, seconds / 5)
@@ -533,6 +559,8 @@ def throughput(url: str, readers: list[int], args) -> dict:
     env = {**os.environ, "DATABASE_URL": url, "TASTEMAKER_ENV": "development", "SECRET_KEY": secret_key,
            "TASTEMAKER_INSTANCE": instance, "JOBS_SCHEDULER": "off"}
     env.pop("REDIS_URL", None)
+    if args.redis:
+        env["REDIS_URL"] = args.redis
     log_path = Path(instance) / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(args.workers), "-b",
@@ -564,8 +592,15 @@ def throughput(url: str, readers: list[int], args) -> dict:
         results = {
             "healthz": drive(port, "/healthz", None, args.clients, args.seconds, args.max_requests),
             "static": drive(port, "/static/img/logo.svg", None, args.clients, args.seconds, args.max_requests),
-            "for_you": drive(port, "/", cookies, args.clients, args.seconds, args.max_requests),
         }
+        # Pages ranked and built (For-you rankings run) in the timed window: one index scan of recommendations
+        # each, counted by PostgreSQL's statistics (flushed by an idle connection within 10 s), less the warm-up's
+        # one visit per reader.
+        time.sleep(11)
+        built_before = built_pages(url)
+        results["for_you"] = drive(port, "/", cookies, args.clients, args.seconds, args.max_requests)
+        time.sleep(11)
+        results["built"] = built_pages(url) - built_before - len(cookies)
         results["readers"] = len(cookies)
         return results
     finally:
@@ -588,18 +623,23 @@ def main() -> None:
     parser.add_argument("--view-samples", type=int, default=100, help="readers timed through GET / (test client)")
     parser.add_argument("--http-readers", type=int, default=500, help="signed-in readers the load generator cycles")
     parser.add_argument("--clients", type=int, default=8, help="concurrent load-generator processes")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1),
+                        help="gunicorn workers (default 2 × cores, as deploy/systemd/tastemaker-web.service)")
+    parser.add_argument("--redis", metavar="URL", help="REDIS_URL for gunicorn, as deployed (default: none, so "
+                                                        "each worker keeps cards and pages in its own memory)")
     parser.add_argument("--seconds", type=float, default=20.0, help="load window per endpoint")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per endpoint")
+    parser.add_argument("--only-http", action="store_true", help="skip the in-process timings")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", metavar="NAME", help="measure an existing bench database (made with --keep)")
+    parser.add_argument("--prefix", default="tastemaker_bench_", help="name prefix of a generated database")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so `kill PID` still drops the database
     sizes = {"users": int(100_000 * args.scale), "posts": int(1_000_000 * args.scale),
              "follows": int(3_000_000 * args.scale), "likes": int(5_000_000 * args.scale),
              "saves": int(500_000 * args.scale)}
-    name = args.reuse or f"tastemaker_bench_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"{args.prefix}{uuid.uuid4().hex[:8]}"
     url = SERVER.rsplit("/", 1)[0] + "/" + name
     print(f"For-you bench, database {name}; load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores",
           flush=True)
@@ -611,7 +651,10 @@ def main() -> None:
         config.SQLALCHEMY_DATABASE_URI = url.replace("postgresql://", "postgresql+psycopg://")
         app = create_app(config)
         with app.app_context():
-            db.create_all()  # with --reuse, adds any table the schema gained since
+            db.create_all()  # with --reuse, adds any table the schema gained since…
+            for table in db.metadata.sorted_tables:  # …and any index (create_all skips existing tables)
+                for index in table.indexes:
+                    index.create(db.engine, checkfirst=True)
             db.engine.dispose()
         if not args.reuse:
             print(f"Generating {sizes['users']:,} users, {sizes['posts']:,} posts, ~{sizes['follows']:,} follows,"
@@ -634,35 +677,43 @@ def main() -> None:
         timed += sorted(heavy & set(readers))
 
         settle_for_serving()  # as wsgi.py does in every serving process
-        print("Timing for_you_feed in-process…", flush=True)
-        measured = server_time(app, timed, heavy, args.view_samples)
-        rows = measured["rows"]
-        print(f"\nFor you on PostgreSQL — {counts['users']:,} users, {counts['posts']:,} posts, "
-              f"{counts['follows']:,} follows, {counts['memberships']:,} memberships, {counts['likes']:,} likes, "
-              f"{counts['saves']:,} saves, {counts['events']:,} events;\n{counts['recommendations']:,} precomputed "
-              f"recommendations for {len(readers):,} readers (150 each), active model trained "
-              f"{MODEL_AGE.total_seconds() / 3600:.0f} h before the run, {FRESH_SHARE:.0%} of likes/saves newer.")
-        print("\nServer time, in-process (for_you_feed + describe on its cards), ms:")
-        print(f"{'':<42}{'n':>6}{'p50':>9}{'p99':>9}{'max':>9}")
-        for label, key in (("first page", "first"), ("next page (cursor)", "cursor"),
-                           (f"first page, {MAX_FOLLOWEES:,} followees", "heavy"),
-                           (f"next page, {MAX_FOLLOWEES:,} followees", "heavy_cursor"),
-                           ("whole GET / (test client, render + log)", "view"),
-                           (f"Following, first page, {MAX_FOLLOWEES:,} followees", "following_heavy"),
-                           (f"Following, next page, {MAX_FOLLOWEES:,} followees", "following_heavy_cursor")):
-            values = rows.get(key)
-            if values:
-                print(f"{label:<42}{len(values):>6}{statistics.median(values):>9.1f}"
-                      f"{percentile(values, 99):>9.1f}{max(values):>9.1f}")
-        print(f"SQL statements: {measured['statements']:.1f} per for_you_feed + describe, "
-              f"{measured['view_statements']:.1f} per GET /")
-        print("Most time-consuming statements in for_you_feed + describe (total ms, count):")
-        for statement, (count, seconds) in measured["slowest"]:
-            print(f"  {seconds * 1000:9.0f} {count:6}  {statement}")
+        rows = {}
+        if not args.only_http:
+            print("Timing for_you_feed in-process…", flush=True)
+            measured = server_time(app, timed, heavy, args.view_samples)
+            rows = measured["rows"]
+            print(f"\nFor you on PostgreSQL — {counts['users']:,} users, {counts['posts']:,} posts, "
+                  f"{counts['follows']:,} follows, {counts['memberships']:,} memberships, {counts['likes']:,} likes, "
+                  f"{counts['saves']:,} saves, {counts['events']:,} events;\n{counts['recommendations']:,} precomputed "
+                  f"recommendations for {len(readers):,} readers (150 each), active model trained "
+                  f"{MODEL_AGE.total_seconds() / 3600:.0f} h before the run, {FRESH_SHARE:.0%} of likes/saves newer.")
+            print("\nServer time, in-process (for_you_feed + describe on its cards), ms:")
+            print(f"{'':<42}{'n':>6}{'p50':>9}{'p99':>9}{'max':>9}")
+            for label, key in (("first page", "first"), ("next page (cursor)", "cursor"),
+                               (f"first page, {MAX_FOLLOWEES:,} followees", "heavy"),
+                               (f"next page, {MAX_FOLLOWEES:,} followees", "heavy_cursor"),
+                               ("whole GET / (test client, render + log)", "view"),
+                               ("  its CPU (process time)", "view_cpu"),
+                               ("GET / again, page kept (test client)", "view_kept"),
+                               ("  its CPU (process time)", "view_kept_cpu"),
+                               (f"Following, first page, {MAX_FOLLOWEES:,} followees", "following_heavy"),
+                               (f"Following, next page, {MAX_FOLLOWEES:,} followees", "following_heavy_cursor")):
+                values = rows.get(key)
+                if values:
+                    print(f"{label:<42}{len(values):>6}{statistics.median(values):>9.1f}"
+                          f"{percentile(values, 99):>9.1f}{max(values):>9.1f}")
+            print(f"SQL statements: {measured['statements']:.1f} per for_you_feed + describe, "
+                  f"{measured['view_statements']:.1f} per GET /"
+                  + (f", {measured['kept_statements']:.1f} per GET / with the page kept" if measured["kept_statements"]
+                     else ""))
+            print("Most time-consuming statements in for_you_feed + describe (total ms, count):")
+            for statement, (count, seconds) in measured["slowest"]:
+                print(f"  {seconds * 1000:9.0f} {count:6}  {statement}")
 
         print("\nDriving gunicorn…", flush=True)
         load = throughput(url, rng.permutation(ordinary).tolist(), args)
-        print(f"\nThroughput: gunicorn -w {args.workers} (sync), {args.clients} load-generator processes on loopback,"
+        print(f"\nThroughput: gunicorn -w {args.workers} (sync), REDIS_URL {args.redis or 'unset'}, {args.clients} "
+              "load-generator processes on loopback,"
               f" {args.seconds:.0f} s per endpoint; GET / cycles {load['readers']} signed-in readers.")
         print("The load generator, the server and PostgreSQL share this machine's "
               f"{os.cpu_count()} cores (and any other work on it: load average now {os.getloadavg()[0]:.2f}).")
@@ -674,8 +725,11 @@ def main() -> None:
                   f"{result['p99']:>9.1f}")
         hz, fy = load["healthz"], load["for_you"]
         ratio = fy["rps"] / hz["rps"] if hz["rps"] else float("nan")
+        print(f"For-you pages ranked and built during the timed window: ≈{load['built']} of {fy['n']} requests "
+              f"(the rest served the reader's kept page, app/feeds/pages.py)")
         print(f"For you / healthz throughput: {ratio:.2f} (target ≥ 0.25); "
-              f"in-process p99 first page {percentile(rows['first'], 99):.1f} ms (target < 100 ms)", flush=True)
+              + (f"in-process p99 first page {percentile(rows['first'], 99):.1f} ms (target < 100 ms)" if rows else ""),
+              flush=True)
     finally:
         if args.keep or args.reuse:
             print(f"\nKept database {name} (rerun with --reuse {name}).")

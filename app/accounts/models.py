@@ -5,7 +5,8 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.clock import now
@@ -24,6 +25,9 @@ class User(UserMixin, db.Model):
     """
 
     __tablename__ = "users"
+    # Every feed hides suspended accounts (suspended_now_clause): without this a sequential scan of all users.
+    __table_args__ = (Index("ix_users_suspended", "id", postgresql_where=sql_text("suspended_at IS NOT NULL"),
+                            sqlite_where=sql_text("suspended_at IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(30))

@@ -43,8 +43,8 @@ class LocalFragments:
                 found[key] = entry[1]
         return found
 
-    def set_many(self, values: dict[str, str]) -> None:
-        expires = time.monotonic() + self.seconds
+    def set_many(self, values: dict[str, str], seconds: int | None = None) -> None:
+        expires = time.monotonic() + min(self.seconds, seconds or self.seconds)
         with self._lock:
             for key, value in values.items():
                 self._entries[key] = (expires, value)
@@ -91,14 +91,15 @@ def get_fragments(keys: list[str]) -> dict[str, str]:
     return {key: value.decode() for key, value in zip(keys, values, strict=True) if value is not None}
 
 
-def put_fragments(values: dict[str, str]) -> None:
-    """Keep these fragments for FRAGMENT_CACHE_SECONDS."""
-    seconds = current_app.config["FRAGMENT_CACHE_SECONDS"]
-    if not values or not seconds:
+def put_fragments(values: dict[str, str], seconds: int | None = None) -> None:
+    """Keep these fragments for FRAGMENT_CACHE_SECONDS, or for `seconds` when that is shorter."""
+    longest = current_app.config["FRAGMENT_CACHE_SECONDS"]
+    if not values or not longest:
         return
+    seconds = min(longest, seconds or longest)
     url = current_app.config.get("REDIS_URL")
     if not url:
-        _local_cache().set_many(values)
+        _local_cache().set_many(values, seconds)
         return
     try:
         with _redis_client(url).pipeline(transaction=False) as pipe:

@@ -8,6 +8,7 @@ import uuid
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from app.accounts.services import get_user_by_username
 from app.communities.services import complete_onboarding, needs_onboarding, onboarding_choices
@@ -16,7 +17,7 @@ from app.core.errors import Invalid
 from app.core.pagination import Page
 from app.core.parsing import parse_id, parse_whole_number
 from app.events.log import ANON_COOKIE, new_request_id, record_impressions
-from app.feeds import services
+from app.feeds import pages, services
 from app.feeds.cards import render_cards
 from app.feeds.foryou import (
     for_you_feed,
@@ -81,9 +82,19 @@ def home():
 
 
 def _for_you_page(viewer, cursor: str | None):
-    """For you: cards from the shared card cache (app.feeds.cards), the reader's parts filled in per request."""
-    page = for_you_feed(viewer, cursor, with_posts=False)
+    """For you: cards from the shared card cache (app.feeds.cards), the reader's parts filled in per request;
+    the first page's body is kept per reader for FORYOU_PAGE_SECONDS (app.feeds.pages)."""
     more = bool(request.headers.get("HX-Request") and cursor)
+    offset = _position()
+    keep = not cursor and offset == 0 and pages.page_seconds() > 0
+    fingerprint = pages.reader_fingerprint(viewer.id) if keep else ""
+    kept = pages.kept_page(viewer.id, fingerprint) if keep else None
+    if kept is not None:
+        body = render_template("feeds/home.html", body_html=kept.html(), feed="for_you")
+        record_impressions(kept.post_ids, surface="for_you", request_id=new_request_id(), user_id=viewer.id,
+                           offset=0, model_version=kept.model_version)
+        return body
+    page = for_you_feed(viewer, cursor, with_posts=False)
     picks = [] if more else suggest_people(viewer, limit=6, hidden=page.hidden)
     # One describe for the cards and the people strip: names and titles are looked up once.
     texts = describe([card.reason for card in page.cards] + [reason for _user, reason in picks])
@@ -92,14 +103,17 @@ def _for_you_page(viewer, cursor: str | None):
     people = list(zip([user for user, _reason in picks], texts[shown:], strict=True))
     ids = [card.post_id for card in page.cards]
     cards_html = render_cards(page.cards, reasons, liked_by(viewer.id, ids), feedback=True)
-    offset = _position()
     next_url = url_for("feeds.home", cursor=page.next_cursor, pos=offset + shown) if page.next_cursor else None
     if more:
         body = render_template("feeds/_more.html", posts=[], cards_html=cards_html, next_url=next_url,
                                state=None, reasons=reasons)
     else:
-        body = render_template("feeds/home.html", posts=[], cards_html=cards_html, next_url=next_url, state=None,
-                               feed="for_you", reasons=reasons, cold_start=page.cold_start, people=people)
+        inner = pages.squeeze(render_template("feeds/_feed_body.html", posts=[], cards_html=cards_html,
+                                              next_url=next_url, state=None, feed="for_you", reasons=reasons,
+                                              cold_start=page.cold_start, people=people))
+        if keep:
+            pages.keep_page(viewer.id, fingerprint, page.model_version, ids, inner)
+        body = render_template("feeds/home.html", body_html=Markup(inner), feed="for_you")  # nosec B704
     record_impressions(ids, surface="for_you", request_id=new_request_id(), user_id=viewer.id, offset=offset,
                        model_version=page.model_version)
     return body

@@ -1,0 +1,125 @@
+"""The For-you first page's body, kept per reader for at most FORYOU_PAGE_SECONDS (app.core.fragments).
+
+Building a For-you page reads the reader's candidates, fresh followee signals, blocks, feedback and history and
+describes every card: most of a GET /'s time. A reader who comes back to the home page within
+FORYOU_PAGE_SECONDS (30 s by default; 0 turns this off) gets the body built last time instead — the same cards
+in the same order, the same "next page" link — with the layout (flash messages, cart and notification
+badges) rendered per request, the CSRF token filled in per request, and the impressions logged again.
+
+What may be stale, and for how long:
+  * the reader's own actions never: the kept body carries the reader's *fingerprint* — counts and id sums of
+    their likes, saves, follows, blocks (either way), memberships, feed feedback and opened notes, plus the
+    active model's version — read in one statement per request; when it differs (a like, a save, a follow,
+    "not interested", an open, a join, through the web, the API or a job, on any worker) the page is built
+    afresh. So a like shows as liked, and a note just opened leaves the feed, on the next load;
+  * everyone else's activity (a followee's new note or like, new like counts on the cards, a suspension, a
+    nightly recommendations refresh) shows within FORYOU_PAGE_SECONDS, as a fresh first page would.
+Only the first page is kept (later pages continue the first page's moment from their cursor, see
+app.feeds.foryou, and are built per request).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+from sqlalchemy import Integer, bindparam, func, literal, or_, select
+
+from app.communities.models import Membership
+from app.core.fragments import get_fragments, put_fragments
+from app.events.models import Event
+from app.extensions import db
+from app.feeds.models import FeedFeedback, RecommenderModel
+from app.posts.models import Like, Save
+from app.social.models import Block, Follow
+
+_CSRF = "\x00csrf\x00"
+_INDENT = re.compile(r"\n\s+")
+_SEP = "\x1f"
+
+
+def page_seconds() -> int:
+    return int(current_app.config.get("FORYOU_PAGE_SECONDS", 0) or 0)
+
+
+def _fingerprint_statement():
+    """One row of per-table digests for the reader `:reader`: how many rows, and the sum of an id over them
+    (any insert or delete moves one of the two), in one index scan per table. Built once per process."""
+    reader = bindparam("reader", type_=Integer)
+
+    def digest(summed, *where):
+        return select(func.count() * _SPREAD + func.coalesce(func.sum(summed), 0)).where(*where).scalar_subquery()
+
+    return select(
+        digest(Like.post_id, Like.user_id == reader),
+        digest(Save.post_id, Save.user_id == reader),
+        digest(Follow.followee_id, Follow.follower_id == reader),
+        digest(Block.blocker_id + Block.blocked_id, or_(Block.blocker_id == reader, Block.blocked_id == reader)),
+        digest(Membership.community_id, Membership.user_id == reader),
+        digest(FeedFeedback.id, FeedFeedback.user_id == reader),
+        select(func.count()).where(Event.user_id == reader, Event.kind == "open").scalar_subquery(),
+        select(func.coalesce(func.max(RecommenderModel.version), literal("")))
+        .where(RecommenderModel.is_active.is_(True)).scalar_subquery(),
+    )
+
+
+_SPREAD = 1_000_000_007  # count × this + sum of ids: both in one 64-bit integer
+_statement = None
+
+
+def reader_fingerprint(user_id: int) -> str:
+    """A digest of everything the reader did that their For-you page depends on (one statement)."""
+    global _statement
+    if _statement is None:
+        _statement = _fingerprint_statement()
+    row = db.session.execute(_statement, {"reader": user_id}).one()
+    return hashlib.sha1(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+@dataclass
+class KeptPage:
+    fingerprint: str
+    model_version: str | None
+    post_ids: list[int]
+    body: str  # with the CSRF token as a placeholder
+
+    def html(self) -> Markup:
+        return Markup(self.body.replace(_CSRF, generate_csrf()))  # nosec B704 # -- rendered by Jinja, autoescaped
+
+
+def _key(user_id: int) -> str:
+    from app.feeds.cards import _template_digest
+
+    return f"foryou:{_template_digest()}:{get_locale()}:{user_id}"
+
+
+def kept_page(user_id: int, fingerprint: str) -> KeptPage | None:
+    """The reader's kept first page, if it is younger than FORYOU_PAGE_SECONDS and their fingerprint still
+    matches."""
+    value = get_fragments([_key(user_id)]).get(_key(user_id))
+    if not value:
+        return None
+    try:
+        kept_print, version, ids, body = value.split(_SEP, 3)
+        page = KeptPage(kept_print, version or None, [int(i) for i in ids.split(",") if i], body)
+    except ValueError:
+        return None
+    return page if page.fingerprint == fingerprint else None
+
+
+def squeeze(html: str) -> str:
+    """The body without the templates' indentation (a third of a For-you page's bytes): a line break and the
+    spaces after it are one line break. Never where whitespace shows (pre, textarea)."""
+    if "<pre" in html or "<textarea" in html:
+        return html
+    return _INDENT.sub("\n", html)
+
+
+def keep_page(user_id: int, fingerprint: str, model_version: str | None, post_ids: list[int], body: str) -> None:
+    token = generate_csrf()
+    value = _SEP.join([fingerprint, model_version or "", ",".join(map(str, post_ids)), body.replace(token, _CSRF)])
+    put_fragments({_key(user_id): value}, seconds=page_seconds())
