@@ -189,8 +189,9 @@ def holdout_metrics(dataset: Dataset, cutoff: float, seed: int, k: int = 20) -> 
             engaged_by[item].add(user)
     scores = {"": [], "popular_": [], "blend_": []}
     recalls = {"": [], "popular_": [], "blend_": []}
+    ranked = dict(model.recommend_all(k=k, users=sorted(truth), diversity=False))
     for user, relevant in truth.items():
-        rankings = {"": [rec.item_id for rec in model.recommend(user, k=k, diversity=False)],
+        rankings = {"": [rec.item_id for rec in ranked[user]],
                     "popular_": [item for item in popular if item not in seen[user]][:k],
                     "blend_": blend_ranking(popularity, engaged_by, followees[user], seen[user], k)}
         for prefix, ranking in rankings.items():
@@ -267,11 +268,9 @@ def _publish(model, version: str) -> None:
             select(Post.id, Post.author_id, Post.community_id).where(Post.id.in_(post_ids[start:start + 5_000]))))
     for row in rows:
         row["author_id"], row["community_id"] = placed.get(row["post_id"], (None, None))
-    similar = []
-    for item in model.data.item_ids:
-        for rec in model.similar_items(str(item), k=SIMILAR_PER_POST):
-            similar.append({"post_id": int(item), "similar_id": int(rec.item_id), "score": float(rec.score),
-                            "model_version": version})
+    similar = [{"post_id": int(item), "similar_id": int(rec.item_id), "score": float(rec.score),
+                "model_version": version}
+               for item, recs in model.similar_all(k=SIMILAR_PER_POST) for rec in recs]
     people = []
     for user in users:
         for suggested, score, reason in model.people_to_follow(str(user), k=PEOPLE_PER_USER):
