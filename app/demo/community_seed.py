@@ -10,7 +10,7 @@ import io
 import os
 import random
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,23 +53,62 @@ def _render_cover(job: tuple[str, str, int, str, list[tuple[str, str]]]) -> int:
     return len(paths)
 
 
+def _render_covers(jobs: list[tuple]) -> int:
+    """Worker: a chunk of _render_cover jobs; returns how many notes got their files."""
+    return sum(_render_cover(job) for job in jobs)
+
+
+class CoverDrawing:
+    """The covers of a batch of notes, drawn once per distinct title and vertical in worker processes while the
+    seed goes on with its other stages (they need the database, not the files): `wait()` before the seed ends.
+
+    Jobs are (title, vertical, seed, media root, display path, thumbnail path), one per note."""
+
+    CHUNK = 8
+
+    def __init__(self, jobs: list[tuple[str, str, int, str, str, str]]):
+        grouped: dict[tuple[str, str], list] = {}
+        for title, vertical, seed, media_root, display, thumb in jobs:
+            entry = grouped.setdefault((title, vertical), [title, vertical, seed, media_root, []])
+            entry[4].append((display, thumb))
+        work = [tuple(entry) for entry in grouped.values()]
+        self.notes, self.drawn = len(jobs), len(work)
+        chunks = [work[start:start + self.CHUNK] for start in range(0, len(work), self.CHUNK)]
+        self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 2) if len(chunks) > 1 else None
+        self._futures = [self._pool.submit(_render_covers, chunk) for chunk in chunks] if self._pool else []
+        self._inline = chunks if self._pool is None else []
+
+    def wait(self) -> int:
+        """Wait for every cover (showing progress); returns how many were drawn."""
+        with progress.stage("note covers", self.notes) as step:
+            for chunk in self._inline:
+                step.advance(_render_covers(chunk))
+            self._inline = []
+            try:
+                for future in as_completed(self._futures):
+                    step.advance(future.result())
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown(cancel_futures=True)
+                    self._pool = None
+                self._futures = []
+        return self.drawn
+
+
+_drawing: list[CoverDrawing] = []  # started by seed_social_content, waited for by finish_covers
+
+
 def render_covers(jobs: list[tuple[str, str, int, str, str, str]]) -> int:
-    """Draw the covers of these posts (title, vertical, seed, media root, display path, thumbnail path) in
-    worker processes, once per distinct title and vertical; returns how many were drawn."""
-    grouped: dict[tuple[str, str], list] = {}
-    for title, vertical, seed, media_root, display, thumb in jobs:
-        entry = grouped.setdefault((title, vertical), [title, vertical, seed, media_root, []])
-        entry[4].append((display, thumb))
-    work = [tuple(entry) for entry in grouped.values()]
-    with progress.stage("note covers", len(jobs)) as step:
-        if len(work) < 8:
-            for job in work:
-                step.advance(_render_cover(job))
-        else:
-            with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-                for done in pool.map(_render_cover, work, chunksize=8):
-                    step.advance(done)
-    return len(work)
+    """Draw these notes' covers now; returns how many were drawn."""
+    return CoverDrawing(jobs).wait()
+
+
+def finish_covers() -> int:
+    """Wait for the covers seed_social_content started drawing; returns how many were drawn."""
+    drawn = 0
+    while _drawing:
+        drawn += _drawing.pop().wait()
+    return drawn
 
 
 @transactional
@@ -171,7 +210,7 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
         tag_names[index] = sorted({t.lower() for t in explicit} | {
             word[1:].lower() for word in body.split() if word.startswith("#")})
         post_vertical[index] = vertical
-    render_covers(cover_jobs)
+    _drawing.append(CoverDrawing(cover_jobs))  # finish_covers() waits for them at the end of the seed
     step = progress.start("notes", len(post_rows))
     db.session.execute(insert(Post), post_rows)
     posts = list(db.session.scalars(select(Post).order_by(Post.id)))

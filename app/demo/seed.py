@@ -80,9 +80,14 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
     graph, `posts` notes and reviews with their engagement, and a storefront with `products` products and
     about `orders` checkouts; the same seed gives the same data. `reporter` shows each stage's progress
     (app.demo.progress; silent by default) and the report carries each stage's wall time."""
+    from app.demo.community_seed import finish_covers
+
     reporter = reporter or progress.Reporter()
     with progress.reporting(reporter):
-        report = _seed(users, seed, posts, products, orders)
+        try:
+            report = _seed(users, seed, posts, products, orders)
+        finally:
+            finish_covers()  # drawn in worker processes while the other stages ran
     report.timings = dict(reporter.timings)
     return report
 

@@ -23,12 +23,20 @@ from app.posts.models import Post
 from tests.conftest import make_config
 
 
+class _NoCovers:
+    def __init__(self, jobs):
+        pass
+
+    def wait(self) -> int:
+        return 0
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """A small demo on SQLite, without drawing pictures or indexing (they do not bear on the model)."""
     folder = tmp_path_factory.mktemp("demo-recommender")
     patch = pytest.MonkeyPatch()
-    patch.setattr("app.demo.community_seed.render_covers", lambda jobs: 0)
+    patch.setattr("app.demo.community_seed.CoverDrawing", _NoCovers)
     patch.setattr("app.search.indexing.rebuild_index", lambda: 0)
     app = create_app(make_config(f"sqlite:///{folder / 'demo.db'}", folder / "media"))
     app.config["INSTANCE_DIR"] = folder
@@ -115,3 +123,17 @@ def test_progress_draws_a_bar_with_counts_on_a_terminal_and_a_line_per_stage_oth
     # Outside a command nothing is shown.
     with progress.stage("quiet", 2) as step:
         step.advance(2)
+
+
+@pytest.mark.parametrize("chunk", [8, 1])  # one chunk drawn in this process; several in worker processes
+def test_covers_are_drawn_once_per_title_and_every_note_gets_its_own_files(tmp_path, monkeypatch, chunk):
+    from app.demo.community_seed import CoverDrawing
+
+    monkeypatch.setattr(CoverDrawing, "CHUNK", chunk)
+    jobs = [(title, "outdoor", 7 + k, str(tmp_path), f"posts/{k}.webp", f"posts/thumbs/{k}.webp")
+            for k, title in enumerate(["A weekend with my tent", "A weekend with my tent", "Headlamp picks"])]
+    assert CoverDrawing(jobs).wait() == 2
+    for _title, _vertical, _seed, _root, display, thumb in jobs:
+        assert (tmp_path / display).stat().st_size > 0 and (tmp_path / thumb).stat().st_size > 0
+    assert (tmp_path / "posts/0.webp").read_bytes() == (tmp_path / "posts/1.webp").read_bytes()
+    assert (tmp_path / "posts/0.webp").read_bytes() != (tmp_path / "posts/2.webp").read_bytes()
