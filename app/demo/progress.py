@@ -72,11 +72,9 @@ class ConsoleReporter(Reporter):
             self._bar.update(max(0, (stage.total or 0) - self._bar.pos))
             self._bar.__exit__(None, None, None)
             self._bar = None
-        count = f"{stage.done}/{stage.total}" if stage.total else str(stage.done)
-        if self.tty:
-            click.echo(f"  ✓ {stage.label}: {count} in {stage.seconds:.1f}s", file=self.stream)
-        else:
-            click.echo(f"{stage.label}: {count} in {stage.seconds:.1f}s", file=self.stream)
+        count = f": {stage.done}/{stage.total}" if stage.total else f": {stage.done}" if stage.done else ""
+        line = f"{stage.label}{count} in {stage.seconds:.1f}s"
+        click.echo(f"  ✓ {line}" if self.tty else line, file=self.stream)
 
 
 _current: Reporter = Reporter()

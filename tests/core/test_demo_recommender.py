@@ -117,9 +117,12 @@ def test_progress_draws_a_bar_with_counts_on_a_terminal_and_a_line_per_stage_oth
             step.advance(2)
         handle = progress.start("search index")
         handle.finish(17)
+        with progress.stage("moderation"):
+            pass
     lines = log.getvalue().splitlines()
     assert lines[0].startswith("orders: 2/3 in ") and lines[1].startswith("search index: 17 in ")
-    assert set(reporter.timings) == {"orders", "search index"}
+    assert lines[2].startswith("moderation in ")
+    assert set(reporter.timings) == {"orders", "search index", "moderation"}
     # Outside a command nothing is shown.
     with progress.stage("quiet", 2) as step:
         step.advance(2)
