@@ -15,6 +15,7 @@ from app.accounts.models import User
 from app.communities.models import Community
 from app.core.clock import frozen_at, now
 from app.demo import progress
+from app.demo.community_seed import CoverDrawing  # the real one: the demo fixture swaps it for _NoCovers
 from app.demo.taste import subject_of
 from app.extensions import db
 from app.feeds import training
@@ -130,8 +131,6 @@ def test_progress_draws_a_bar_with_counts_on_a_terminal_and_a_line_per_stage_oth
 
 @pytest.mark.parametrize("chunk", [8, 1])  # one chunk drawn in this process; several in worker processes
 def test_covers_are_drawn_once_per_title_and_every_note_gets_its_own_files(tmp_path, monkeypatch, chunk):
-    from app.demo.community_seed import CoverDrawing
-
     monkeypatch.setattr(CoverDrawing, "CHUNK", chunk)
     jobs = [(title, "outdoor", 7 + k, str(tmp_path), f"posts/{k}.webp", f"posts/thumbs/{k}.webp")
             for k, title in enumerate(["A weekend with my tent", "A weekend with my tent", "Headlamp picks"])]
