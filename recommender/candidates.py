@@ -25,6 +25,7 @@ from .ranker import (
 )
 from .sources.collaborative import EASE, ImplicitALS, RP3Beta, UserKNN
 from .sources.content import ContentSource
+from .sources.fresh import FreshSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
 from .topk import segment_starts, top_k_rows
@@ -41,6 +42,7 @@ class Sources:
     social: SocialSource
     content: ContentSource
     popularity: PopularitySource
+    fresh: FreshSource
 
 
 @dataclass
@@ -65,9 +67,12 @@ def batch_size(n_items: int) -> int:
     return int(np.clip(20_000_000 // max(n_items, 1), 16, 1024))
 
 
-def dense_scores(sources: Sources, rows: np.ndarray, X_rows: sp.csr_matrix) -> dict[str, np.ndarray]:
+def dense_scores(
+    data: TrainingData, sources: Sources, rows: np.ndarray, X_rows: sp.csr_matrix
+) -> dict[str, np.ndarray]:
     """Every per-user source's scores over the whole catalogue (float32, batch x items, writable)."""
     dense: dict[str, np.ndarray] = {
+        "fresh": sources.fresh.score(data, rows, X_rows),
         "ease": sources.ease.score(X_rows),
         "als": sources.als.score(X_rows),
         "rp3": sources.rp3.score(X_rows),
@@ -91,7 +96,7 @@ def nominate(
     per_source: int,
 ) -> Candidates:
     """The union of each source's top `per_source` items per user, never a `banned` one, with features."""
-    dense = dense_scores(sources, rows, X_rows)
+    dense = dense_scores(data, sources, rows, X_rows)
     ban_rows, ban_cols = banned.nonzero()
     n_items, n_rows = data.n_items, len(rows)
     c = min(per_source, n_items)
@@ -170,6 +175,8 @@ def features(
         user_popularity[cands.rows],
         popularity[cands.cols] - user_popularity[cands.rows],
     ]
+    affinity = sources.fresh.pair_features(data, rows, X_rows, cands.rows, cands.cols)
+    columns += [affinity[name] for name in FEATURES[FEATURES.index("community_share") :]]
     return np.column_stack(columns).astype(np.float32, copy=False)
 
 

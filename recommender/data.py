@@ -51,13 +51,16 @@ class ItemMeta:
     texts: list[str] = field(default_factory=list)
     communities: list[str] = field(default_factory=list)
     authors: list[str] = field(default_factory=list)
+    created: list[float] = field(default_factory=list)  # publication times (Unix seconds; NaN unknown)
 
     def __post_init__(self) -> None:
         n = len(self.item_ids)
         for name in ("texts", "communities", "authors"):
             if not getattr(self, name):
                 setattr(self, name, [""] * n)
-        if any(len(getattr(self, f)) != n for f in ("titles", "tags", "texts", "communities", "authors")):
+        if not self.created:
+            self.created = [math.nan] * n
+        if any(len(getattr(self, f)) != n for f in ("titles", "tags", "texts", "communities", "authors", "created")):
             raise InputError("item metadata: every field must have one value per item")
 
 

@@ -76,6 +76,10 @@ class Explainer:
             code = R.BECAUSE_YOU_LIKED if kind[j] == 0 else R.SIMILAR_CONTENT
             a = anchor[j]
             out[j] = R.Reason(code, {"item_id": str(self.data.item_ids[a]), "title": str(self.titles[a])})
+        # Collaborative or content support, but none from an item of the item's own community: say so without
+        # naming an unrelated item ("because you liked" a tent note is no reason for a lipstick note).
+        for j in np.flatnonzero(((kind == 0) | (kind == 2)) & (anchor < 0)):
+            out[j] = R.Reason(R.BECAUSE_YOU_LIKED)
         for j in np.flatnonzero(kind == 3):
             out[j] = R.Reason(R.POPULAR_IN_COMMUNITY, {"community": str(self.communities[items[j]])})
         return out
@@ -97,10 +101,24 @@ class Explainer:
         return names, engaged.sum(axis=0).astype(int).tolist()
 
     def anchors(self, X_row: sp.csr_matrix, items: np.ndarray, kind: str) -> np.ndarray:
-        """Per item, the user's own item that supports it most (EASE/RP3 weight or content cosine), or -1."""
+        """Per item, the user's own item that supports it most (EASE/RP3 weight or content cosine), or -1.
+
+        Where items have communities, only the user's items of the same community may anchor a reason: a
+        reason names a related item or none."""
         liked = X_row.indices
         if len(liked) == 0 or len(items) == 0:
             return np.full(len(items), -1)
+        weights = self._anchor_weights(liked, items, kind)
+        communities = self.communities
+        if communities is not None and len(communities):
+            theirs, mine = communities[items], communities[liked]
+            related = (mine[:, None] == theirs[None, :]) | (theirs[None, :] == "")
+            weights = np.where(related, weights, 0.0)
+        best = np.argmax(weights, axis=0)
+        return np.where(weights[best, np.arange(len(items))] > 0, liked[best], -1)
+
+    def _anchor_weights(self, liked: np.ndarray, items: np.ndarray, kind: str) -> np.ndarray:
+        """How much each of the user's items (rows) supports each item (columns)."""
         if kind == "content":
             vectors = self.sources.content.vectors
             weights = (vectors[liked] @ vectors[items].T).toarray()
@@ -112,8 +130,10 @@ class Explainer:
                 pos_i = np.searchsorted(ease.items, items).clip(0, len(ease.items) - 1)
                 in_l, in_i = ease.items[pos_l] == liked, ease.items[pos_i] == items
                 weights = weights + ease.B[np.ix_(pos_l, pos_i)] * np.outer(in_l, in_i)
-        best = np.argmax(weights, axis=0)
-        return np.where(weights[best, np.arange(len(items))] > 0, liked[best], -1)
+            # Of the items co-engaged with it, the one most alike in content names the reason best.
+            vectors = self.sources.content.vectors
+            weights = weights * (1.0 + (vectors[liked] @ vectors[items].T).toarray())
+        return weights
 
 
 def _dense_block(M: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

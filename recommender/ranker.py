@@ -20,19 +20,21 @@ FALLBACK_WEIGHTS = {
     "trending": 0.02,
 }
 # Sources scored per user over the whole catalogue (dense rows); the rest are per-item arrays.
-USER_SOURCES = ("ease", "als", "rp3", "neighbours", "social", "hop1", "hop2", "followees", "content")
+USER_SOURCES = ("ease", "als", "rp3", "neighbours", "social", "hop1", "hop2", "followees", "content", "fresh")
 ITEM_SOURCES = ("popularity", "trending", "community")
 SOURCE_SCORES = USER_SOURCES + ITEM_SOURCES
 # Sources whose scores are also given relative to the user's best candidate and as a rank among candidates.
 NORMALISED = ("ease", "als", "rp3", "neighbours", "social", "content")
 # Sources whose top items per user become candidates ("trending" is the same list for everyone).
-NOMINATING = ("ease", "als", "rp3", "neighbours", "social", "content", "trending")
+NOMINATING = ("ease", "als", "rp3", "neighbours", "social", "content", "fresh", "trending")
 FEATURES = (
     SOURCE_SCORES
     + tuple(f"{name}_norm" for name in NORMALISED)
     + tuple(f"{name}_rank" for name in NORMALISED)
     + tuple(f"{name}_margin" for name in NORMALISED)
     + ("nominations", "user_items", "user_followees", "item_has_text", "user_popularity", "popularity_gap")
+    # What the fresh source is built from (recommender.sources.fresh.FreshSource.pair_features).
+    + ("community_share", "author_share", "follows_author", "age")
 )
 
 

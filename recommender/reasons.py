@@ -41,6 +41,8 @@ class Reason:
         if self.code == FRIENDS_OF_FRIENDS:
             return "liked by people your friends follow"
         if self.code == BECAUSE_YOU_LIKED:
+            if not (p.get("title") or p.get("item_id")):
+                return "because of items you liked"
             return f"because you liked {p.get('title') or p.get('item_id')}"
         if self.code == SIMILAR_CONTENT:
             return f"similar to {p.get('title') or p.get('item_id')}, which you liked"

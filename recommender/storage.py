@@ -18,10 +18,11 @@ from .data import InputError, TrainingData
 from .ranker import FEATURES
 from .sources.collaborative import EASE, ImplicitALS, RP3Beta, UserKNN
 from .sources.content import ContentSource
+from .sources.fresh import FreshSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 FORMAT_NAME = "tastemaker-recommender"
 
 
@@ -66,6 +67,7 @@ def save(model, directory: str | Path, metrics: dict[str, Any] | None = None) ->
         "popularity": src.popularity.popularity,
         "trending": src.popularity.trending,
         "community_rank": src.popularity.community_rank,
+        "item_created": src.fresh.created,
     }
     for name, matrix in sparse.items():
         matrix = matrix.tocsr()
@@ -198,7 +200,10 @@ def load(directory: str | Path):
     popularity = PopularitySource()
     popularity.popularity, popularity.trending = a["popularity"], a["trending"]
     popularity.community_rank = a["community_rank"]
-    model.sources = Sources(ease, als, rp3, users, social, content, popularity)
+    fresh = FreshSource(float(model.settings.fresh_half_life_days)).fit(
+        model.data, model.communities, model.authors, a["item_created"]
+    )
+    model.sources = Sources(ease, als, rp3, users, social, content, popularity, fresh)
     model.ranker = build_ranker(model.settings)
     model.ranker.positives = int(metadata.get("ranker_positives", 0))
     if (directory / "ranker.joblib").exists():

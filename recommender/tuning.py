@@ -20,6 +20,7 @@ from .data import ItemMeta, TrainingData, owned_items
 from .ranker import FEATURES, LearnedRanker
 from .sources.collaborative import EASE, ImplicitALS, RP3Beta, UserKNN
 from .sources.content import ContentSource
+from .sources.fresh import FreshSource
 from .sources.popularity import PopularitySource
 from .sources.social import SocialSource
 from .topk import segment_starts, top_k_rows
@@ -66,6 +67,7 @@ class Settings:
     social_second_hop: float = 0.2
     social_half_life_days: float = 90.0
     trending_half_life_days: float = 7.0
+    fresh_half_life_days: float = 7.0
     max_per_author: int = 2
     max_per_community: int = 4
     # BLAS and OpenMP threads while training and scoring. More than one pays only on an idle machine: when
@@ -122,7 +124,10 @@ def fit_sources(
         ).fit(data)
     communities = item_field(data, meta, "communities")
     popularity = PopularitySource(settings.trending_half_life_days).fit(data, communities)
-    return Sources(ease, als, walk, users, social, content, popularity)
+    fresh = FreshSource(settings.fresh_half_life_days).fit(
+        data, communities, item_field(data, meta, "authors"), item_times(data, meta)
+    )
+    return Sources(ease, als, walk, users, social, content, popularity, fresh)
 
 
 def build_ranker(settings: Settings) -> LearnedRanker:
@@ -162,11 +167,30 @@ def item_field(data: TrainingData, meta: ItemMeta | None, name: str) -> np.ndarr
     return values
 
 
-def holdout(data: TrainingData, share: float, seed: int, fold: int = 0) -> tuple[TrainingData, sp.csr_matrix]:
-    """Move a random share of each user's items (users with >= 3) to a holdout matrix; same indexing.
+def item_times(data: TrainingData, meta: ItemMeta | None) -> np.ndarray:
+    """Each indexed item's publication time (NaN where unknown)."""
+    values = np.full(data.n_items, np.nan)
+    if meta is not None:
+        for item, value in zip(meta.item_ids, meta.created, strict=True):
+            i = data.item_index.get(item)
+            if i is not None:
+                values[i] = value
+    return values
 
-    Folds 0, 1, ... of the same seed hold out disjoint shares (a user keeps at least one item inside).
+
+def holdout(data: TrainingData, share: float, seed: int, fold: int = 0) -> tuple[TrainingData, sp.csr_matrix]:
+    """Move a share of the items to a holdout matrix; same indexing.
+
+    With timestamps, the newest: fold 0 holds out the newest `share` of the pairs and trains on what came
+    before, fold 1 the share before that (dropping fold 0's), and so on, the inner data's `now` set to where its
+    window starts, so the ranker learns what predicts the next days (what new items get picked, how much newness
+    counts) as the model is used. Without timestamps, a random share of each user's items (users with >= 3):
+    folds 0, 1, ... of the same seed hold out disjoint shares (a user keeps at least one item inside).
     """
+    seen = data.last_seen.tocsr()
+    aligned = seen.nnz == data.X.nnz and np.array_equal(seen.indices, data.X.tocsr().indices)
+    if aligned and seen.nnz and not np.isnan(seen.data).any():
+        return temporal_holdout(data, share, fold)
     rng = np.random.default_rng(seed)
     X = data.X.tocsr()
     counts = np.diff(X.indptr)
@@ -195,6 +219,37 @@ def holdout(data: TrainingData, share: float, seed: int, fold: int = 0) -> tuple
         data.follows,
         data.n_active,
         data.now,
+        data.user_index,
+        data.item_index,
+    )
+    return inner, part(X, held)
+
+
+def temporal_holdout(data: TrainingData, share: float, fold: int = 0) -> tuple[TrainingData, sp.csr_matrix]:
+    """The pairs in the fold's window of time (by newest timestamp) held out, the older ones kept, newer dropped."""
+    X = data.X.tocsr()
+    stamps = data.last_seen.tocsr().data
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    high = np.quantile(stamps, 1.0 - share * fold) if fold else np.inf
+    low = np.quantile(stamps, max(0.0, 1.0 - share * (fold + 1)))
+    keep, held = stamps < low, (stamps >= low) & (stamps < high)
+    if not keep.any() or not held.any():
+        return data, sp.csr_matrix(X.shape)
+
+    def part(M: sp.csr_matrix, mask: np.ndarray) -> sp.csr_matrix:
+        out = sp.csr_matrix((M.data[mask], (rows[mask], M.indices[mask])), shape=M.shape)
+        out.sort_indices()
+        return out
+
+    last_seen = data.last_seen.tocsr()
+    inner = TrainingData(
+        data.user_ids,
+        data.item_ids,
+        part(X, keep),
+        part(last_seen, keep),
+        data.follows,
+        data.n_active,
+        float(stamps[keep].max()),
         data.user_index,
         data.item_index,
     )

@@ -2,8 +2,15 @@
 import click
 from flask.cli import with_appcontext
 
+from app.demo.progress import ConsoleReporter
 from app.demo.seed import DEMO_PASSWORD, database_is_empty
 from app.demo.seed import seed_demo as run_seed
+
+# Stages that do not run inside another (their times add up to the whole seed's; "note covers" is the wait for
+# the covers still being drawn when everything else is done).
+TOP_LEVEL = ("people", "communities, follows", "notes", "likes, saves, events", "shops, catalog",
+             "orders", "group-buys", "commissions", "moderation", "after-sales", "recommender", "search index",
+             "note covers")
 
 
 @click.command("seed-demo")
@@ -23,7 +30,9 @@ def seed_demo(users: int, posts: int, products: int, orders: int, seed: int, if_
     if if_empty and not database_is_empty():
         click.echo("Database already has data; not seeding.")
         return
-    report = run_seed(users=users, seed=seed, posts=posts, products=products, orders=orders)
+    # Each stage shows a progress bar with counts on a terminal, one line as it finishes otherwise.
+    report = run_seed(users=users, seed=seed, posts=posts, products=products, orders=orders,
+                      reporter=ConsoleReporter())
     click.echo(f"Created {len(report.created)} users.")
     if report.content:
         click.echo("Created " + ", ".join(f"{count} {name}" for name, count in report.content.items()) + ".")
@@ -35,4 +44,7 @@ def seed_demo(users: int, posts: int, products: int, orders: int, seed: int, if_
         click.echo(f"Recommender: {report.model}")
     if report.search_documents is not None:
         click.echo(f"Search index: {report.search_documents} documents.")
+    if report.timings:
+        click.echo(f"Seeded in {sum(report.timings[label] for label in TOP_LEVEL if label in report.timings):.0f}s "
+                   f"({', '.join(f'{label} {seconds:.1f}s' for label, seconds in report.timings.items())}).")
     click.echo(f"Demo accounts (password '{DEMO_PASSWORD}'): {', '.join(report.named)}")

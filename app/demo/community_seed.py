@@ -10,7 +10,7 @@ import io
 import os
 import random
 import uuid
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from app.accounts.models import User
 from app.communities.models import ROLE_MEMBER, ROLE_MODERATOR, ROLE_OWNER, Community, Membership
 from app.core.clock import now
 from app.core.uow import transactional
+from app.demo import progress
 from app.demo.content import COMMUNITIES, comment_text, note_text
 from app.demo.covers import make_cover
 from app.demo.taste import READER_ACTIVITY, simulate_engagement
@@ -32,16 +33,82 @@ from app.social.models import Follow
 DISPLAY_SIZE, THUMB_SIZE = (540, 720), (360, 480)
 
 
-def _render_cover(job: tuple[str, str, int, str, str, str]) -> None:
-    """Worker: draw one cover and write its display and thumbnail WebP files."""
-    title, vertical, seed, media_root, display_rel, thumb_rel = job
+def _render_cover(job: tuple[str, str, int, str, list[tuple[str, str]]]) -> int:
+    """Worker: draw one cover and write its display and thumbnail WebP files for every post that has this
+    title (the first gets the files, the others hard links to them: their own paths, no second drawing)."""
+    title, vertical, seed, media_root, paths = job
     image = make_cover(title, vertical, seed, DISPLAY_SIZE)
-    for relative, size in ((display_rel, DISPLAY_SIZE), (thumb_rel, THUMB_SIZE)):
-        target = Path(media_root) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+    for index, size in ((0, DISPLAY_SIZE), (1, THUMB_SIZE)):
         buffer = io.BytesIO()
         (image if size == DISPLAY_SIZE else image.resize(size)).save(buffer, "WEBP", quality=80, method=2)
-        target.write_bytes(buffer.getvalue())
+        first = Path(media_root) / paths[0][index]
+        first.parent.mkdir(parents=True, exist_ok=True)
+        first.write_bytes(buffer.getvalue())
+        for pair in paths[1:]:
+            target = Path(media_root) / pair[index]
+            try:
+                os.link(first, target)
+            except OSError:  # a file system without hard links
+                target.write_bytes(buffer.getvalue())
+    return len(paths)
+
+
+def _render_covers(jobs: list[tuple]) -> int:
+    """Worker: a chunk of _render_cover jobs; returns how many notes got their files."""
+    return sum(_render_cover(job) for job in jobs)
+
+
+class CoverDrawing:
+    """The covers of a batch of notes, drawn once per distinct title and vertical in worker processes while the
+    seed goes on with its other stages (they need the database, not the files): `wait()` before the seed ends.
+
+    Jobs are (title, vertical, seed, media root, display path, thumbnail path), one per note."""
+
+    CHUNK = 8
+
+    def __init__(self, jobs: list[tuple[str, str, int, str, str, str]]):
+        grouped: dict[tuple[str, str], list] = {}
+        for title, vertical, seed, media_root, display, thumb in jobs:
+            entry = grouped.setdefault((title, vertical), [title, vertical, seed, media_root, []])
+            entry[4].append((display, thumb))
+        work = [tuple(entry) for entry in grouped.values()]
+        self.notes, self.drawn = len(jobs), len(work)
+        chunks = [work[start:start + self.CHUNK] for start in range(0, len(work), self.CHUNK)]
+        self._pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 2) if len(chunks) > 1 else None
+        self._futures = [self._pool.submit(_render_covers, chunk) for chunk in chunks] if self._pool else []
+        self._inline = chunks if self._pool is None else []
+
+    def wait(self) -> int:
+        """Wait for every cover (showing progress); returns how many were drawn."""
+        with progress.stage("note covers", self.notes) as step:
+            for chunk in self._inline:
+                step.advance(_render_covers(chunk))
+            self._inline = []
+            try:
+                for future in as_completed(self._futures):
+                    step.advance(future.result())
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown(cancel_futures=True)
+                    self._pool = None
+                self._futures = []
+        return self.drawn
+
+
+_drawing: list[CoverDrawing] = []  # started by seed_social_content, waited for by finish_covers
+
+
+def render_covers(jobs: list[tuple[str, str, int, str, str, str]]) -> int:
+    """Draw these notes' covers now; returns how many were drawn."""
+    return CoverDrawing(jobs).wait()
+
+
+def finish_covers() -> int:
+    """Wait for the covers seed_social_content started drawing; returns how many were drawn."""
+    drawn = 0
+    while _drawing:
+        drawn += _drawing.pop().wait()
+    return drawn
 
 
 @transactional
@@ -75,6 +142,7 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
     if db.session.scalar(select(func.count(Post.id))):
         return {}
     rng = random.Random(seed)
+    step = progress.start("communities, follows")
     communities = seed_communities(named)
     users = list(db.session.scalars(select(User).order_by(User.id)))
     verticals = [c.vertical for c in communities]
@@ -121,6 +189,7 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
                                          "created_at": now() - timedelta(days=rng.randint(1, 300))}
                                         for a, b in sorted(follow_pairs)])
 
+    step.finish(len(follow_pairs))
     # Posts with covers rendered in parallel worker processes.
     authors = rng.choices(users, weights=[activity[u.id] for u in users], k=posts_wanted)
     media_root = str(Path(current_app.config["MEDIA_ROOT"]))
@@ -141,8 +210,8 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
         tag_names[index] = sorted({t.lower() for t in explicit} | {
             word[1:].lower() for word in body.split() if word.startswith("#")})
         post_vertical[index] = vertical
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(pool.map(_render_cover, cover_jobs, chunksize=32))
+    _drawing.append(CoverDrawing(cover_jobs))  # finish_covers() waits for them at the end of the seed
+    step = progress.start("notes", len(post_rows))
     db.session.execute(insert(Post), post_rows)
     posts = list(db.session.scalars(select(Post).order_by(Post.id)))
     db.session.execute(insert(PostImage), [
@@ -156,6 +225,8 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
                 for name in tag_names[index]]
     db.session.execute(insert(post_tags), tag_rows)
 
+    step.finish(len(posts))
+    step = progress.start("likes, saves, events")
     likes, saves, comments, events = simulate_engagement(users, posts, post_vertical, interests, follow_pairs,
                                                           {named["reader"].id: READER_ACTIVITY}, moment, rng)
     db.session.execute(insert(Like), [{"user_id": u, "post_id": p, "created_at": at}
@@ -175,6 +246,7 @@ def seed_social_content(named: dict[str, User], posts_wanted: int, seed: int) ->
     for start in range(0, len(events), 5_000):
         db.session.execute(insert(Event), events[start:start + 5_000])
     _recount(hot_score)
+    step.finish(len(events))
     return {"communities": len(communities), "follows": len(follow_pairs), "posts": len(posts),
             "likes": len(likes), "saves": len(saves), "comments": len(comment_rows), "events": len(events)}
 

@@ -11,6 +11,7 @@ from app.accounts.services import DEMO_USERNAMES, hash_password
 from app.core import images
 from app.core.clock import now
 from app.core.uow import unit_of_work
+from app.demo import progress
 from app.demo.avatars import make_avatar
 from app.extensions import db
 
@@ -47,6 +48,7 @@ class SeedReport:
     moderation: dict[str, int] = field(default_factory=dict)
     model: str | None = None
     search_documents: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
 
 
 def _random_person(rng: random.Random) -> tuple[str, str, str, str]:
@@ -73,18 +75,33 @@ def database_is_empty() -> bool:
 
 
 def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: int = 200,
-              orders: int = 260) -> SeedReport:
+              orders: int = 260, reporter: progress.Reporter | None = None) -> SeedReport:
     """Create the named demo accounts, `users` random people and, on an empty site, communities, a follower
     graph, `posts` notes and reviews with their engagement, and a storefront with `products` products and
-    about `orders` checkouts; the same seed gives the same data."""
+    about `orders` checkouts; the same seed gives the same data. `reporter` shows each stage's progress
+    (app.demo.progress; silent by default) and the report carries each stage's wall time."""
+    from app.demo.community_seed import finish_covers
+
+    reporter = reporter or progress.Reporter()
+    with progress.reporting(reporter):
+        try:
+            report = _seed(users, seed, posts, products, orders)
+        finally:
+            finish_covers()  # drawn in worker processes while the other stages ran
+    report.timings = dict(reporter.timings)
+    return report
+
+
+def _seed(users: int, seed: int, posts: int, products: int, orders: int) -> SeedReport:
     rng = random.Random(seed)
     report = SeedReport()
     password_hash = hash_password(DEMO_PASSWORD)  # one slow hash shared by all demo accounts
-    with unit_of_work():
+    with progress.stage("people", len(DEMO_USERNAMES) + users) as step, unit_of_work():
         existing = set(db.session.scalars(select(User.username_key)))
         for username in DEMO_USERNAMES:
             display_en, display_zh, bio, locale = NAMED_ACCOUNTS[username]
             report.named.append(username)
+            step.advance()
             if username in existing:
                 continue
             user = _add_user(username, display_en if locale == "en" else display_zh, bio, locale, password_hash)
@@ -97,6 +114,7 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
         while made < users:
             username, display_name, bio, locale = _random_person(rng)
             made += 1
+            step.advance()
             if username.lower() in existing:
                 continue
             _add_user(username, display_name, bio, locale, password_hash)
@@ -111,24 +129,31 @@ def seed_demo(users: int = 300, seed: int = 2026, posts: int = 3000, products: i
     report.storefront = seed_storefront(named, seed, products, orders)
     from app.demo.groupbuy_seed import seed_groupbuys
 
-    report.storefront.update(seed_groupbuys(named, seed) if report.storefront else {})
+    with progress.stage("group-buys"):
+        report.storefront.update(seed_groupbuys(named, seed) if report.storefront else {})
     from app.demo.affiliate_seed import seed_affiliate
 
-    report.storefront = {**(report.storefront or {}), **seed_affiliate(named, seed)}
+    with progress.stage("commissions"):
+        report.storefront = {**(report.storefront or {}), **seed_affiliate(named, seed)}
     from app.demo.moderation_seed import seed_moderation
 
-    report.moderation = seed_moderation(named, seed)
+    with progress.stage("moderation"):
+        report.moderation = seed_moderation(named, seed)
     from app.demo.aftersales_seed import seed_aftersales
 
-    report.storefront.update(seed_aftersales(named) if report.storefront else {})
+    with progress.stage("after-sales"):
+        report.storefront.update(seed_aftersales(named) if report.storefront else {})
     # Demo people have "picked their communities" already; only real newcomers see the first-log-in picker.
     with unit_of_work():
         db.session.execute(update(User).where(User.onboarded_at.is_(None)).values(onboarded_at=now()))
     if report.content:
         from app.feeds.training import train_and_publish
 
-        report.model = train_and_publish(seed=seed).summary()
+        with progress.stage("recommender"):
+            report.model = train_and_publish(seed=seed).summary()
     from app.search.indexing import rebuild_index
 
-    report.search_documents = rebuild_index()
+    with progress.stage("search index") as step:
+        report.search_documents = rebuild_index()
+        step.advance(report.search_documents or 0)
     return report

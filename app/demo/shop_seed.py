@@ -29,6 +29,7 @@ from app.core import images
 from app.core.clock import now as clock_now
 from app.core.errors import DomainError
 from app.core.uow import transactional, unit_of_work
+from app.demo import progress
 from app.demo.avatars import make_avatar
 from app.demo.covers import make_product_image
 from app.demo.shop_content import APPLICATION, SHOPS, TRACKING_PREFIXES, plan_products
@@ -118,10 +119,12 @@ def seed_storefront(named: dict[str, User], seed: int, products: int = 200, chec
     communities = {c.vertical: c for c in db.session.scalars(select(Community))}
     people = [u for u in db.session.scalars(select(User).where(User.is_demo.is_(True)).order_by(User.id))
               if u.username_key not in named]
+    step = progress.start("shops, catalog")
     shops = _open_shops(named, people, rng)
     catalog_ = _stock_catalog(shops, communities, rng, seed, products)
     tagged, tags_of_product = _tag_notes(catalog_, communities, rng)
     made_coupons = _make_coupons(named["admin"], shops, now)
+    step.finish(len(catalog_))
     with _commits_without_waiting_for_the_disk():
         done = _simulate_orders(named, people, catalog_, tags_of_product, rng, now, checkouts)
     states = Counter(db.session.scalars(select(Order.status)))
@@ -199,8 +202,10 @@ def _stock_catalog(shops: dict[str, Shop], communities: dict[str, Community], rn
     by_product = {product.id: product for product in products}
     for sku_id, product_id in db.session.execute(select(Sku.id, Sku.product_id).order_by(Sku.id)):
         by_product[product_id].skus.append(sku_id)
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        list(pool.map(_render_product_image, jobs, chunksize=16))
+    with progress.stage("product pictures", len(jobs)) as step, \
+            ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for _done in pool.map(_render_product_image, jobs, chunksize=8):
+            step.advance()
     return products
 
 
@@ -329,7 +334,9 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
     plan += ["pending_payment"] * counts["pending_payment"]  # last: nothing later may expire them
     done = 0
     reader_has: set[str] = set()  # the demo reader gets the first order of every scenario, so every state shows
+    step = progress.start("orders", len(plan))
     for index, scenario in enumerate(plan):
+        step.advance()
         reader_turn = index % 15 == 0 or scenario not in reader_has
         buyer = named["reader"] if reader_turn else rng.choice(buyers)
         placed_at = _when(scenario, now, rng)
@@ -356,6 +363,7 @@ def _simulate_orders(named: dict[str, User], people: list[User], products: list[
         if buyer is named["reader"]:
             reader_has.add(scenario)
         done += 1
+    step.finish()
     return done
 
 

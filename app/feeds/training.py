@@ -131,7 +131,8 @@ def build_dataset() -> Dataset:
             kind)
     add_purchases(add)
 
-    posts = db.session.execute(select(Post.id, Post.title, Post.body_md, Post.author_id, Community.slug)
+    posts = db.session.execute(select(Post.id, Post.title, Post.body_md, Post.author_id, Post.created_at,
+                                      Community.slug)
                                .join(Community, Community.id == Post.community_id)
                                .where(Post.status == STATUS_PUBLISHED).order_by(Post.id)).all()
     live = {row.id for row in posts}
@@ -141,7 +142,8 @@ def build_dataset() -> Dataset:
         tags[post_id].append(name)
     meta = ItemMeta(item_ids=[str(row.id) for row in posts], titles=[row.title for row in posts],
                     tags=[tags[row.id] for row in posts], texts=[(row.body_md or "")[:600] for row in posts],
-                    communities=[row.slug for row in posts], authors=[str(row.author_id) for row in posts])
+                    communities=[row.slug for row in posts], authors=[str(row.author_id) for row in posts],
+                    created=[row.created_at.timestamp() for row in posts])
     kept = [(user, post, value) for (user, post), value in pairs.items() if post in live and user is not None]
     kept.sort()
     follows = db.session.execute(select(Follow.follower_id, Follow.followee_id)).all()
@@ -157,8 +159,12 @@ def holdout_metrics(dataset: Dataset, cutoff: float, seed: int, k: int = 20) -> 
     train_mask = stamps < cutoff
     if train_mask.sum() < MIN_INTERACTIONS or (~train_mask).sum() == 0:
         return {}
+    # The candidate may rank only what existed at the cutoff: a note published later could not be among the
+    # recommendations a model trained then wrote (serving adds those through the fresh followee signals).
+    existed = [item for item, created in zip(dataset.meta.item_ids, dataset.meta.created, strict=True)
+               if not created >= cutoff]
     model = fit_from_rows(dataset.interactions(train_mask), dataset.followers, dataset.followees, dataset.meta, seed,
-                          catalogue=dataset.meta.item_ids)
+                          catalogue=existed)
     seen: dict[str, set[str]] = defaultdict(set)
     for user, item, keep in zip(dataset.users, dataset.items, train_mask, strict=True):
         if keep:
@@ -183,8 +189,9 @@ def holdout_metrics(dataset: Dataset, cutoff: float, seed: int, k: int = 20) -> 
             engaged_by[item].add(user)
     scores = {"": [], "popular_": [], "blend_": []}
     recalls = {"": [], "popular_": [], "blend_": []}
+    ranked = dict(model.recommend_all(k=k, users=sorted(truth), diversity=False))
     for user, relevant in truth.items():
-        rankings = {"": [rec.item_id for rec in model.recommend(user, k=k, diversity=False)],
+        rankings = {"": [rec.item_id for rec in ranked[user]],
                     "popular_": [item for item in popular if item not in seen[user]][:k],
                     "blend_": blend_ranking(popularity, engaged_by, followees[user], seen[user], k)}
         for prefix, ranking in rankings.items():
@@ -261,11 +268,9 @@ def _publish(model, version: str) -> None:
             select(Post.id, Post.author_id, Post.community_id).where(Post.id.in_(post_ids[start:start + 5_000]))))
     for row in rows:
         row["author_id"], row["community_id"] = placed.get(row["post_id"], (None, None))
-    similar = []
-    for item in model.data.item_ids:
-        for rec in model.similar_items(str(item), k=SIMILAR_PER_POST):
-            similar.append({"post_id": int(item), "similar_id": int(rec.item_id), "score": float(rec.score),
-                            "model_version": version})
+    similar = [{"post_id": int(item), "similar_id": int(rec.item_id), "score": float(rec.score),
+                "model_version": version}
+               for item, recs in model.similar_all(k=SIMILAR_PER_POST) for rec in recs]
     people = []
     for user in users:
         for suggested, score, reason in model.people_to_follow(str(user), k=PEOPLE_PER_USER):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +18,17 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased words; runs of Chinese characters are cut into words by jieba."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=50_000)
+def _tokens(text: str) -> tuple[str, ...]:
+    """tokenize(), remembered: a training run vectorises the same titles and texts more than once (the
+    holdout candidate, then the model on all data), and cutting Chinese is most of that work."""
+    return tuple(_cut(text))
+
+
+def _cut(text: str) -> list[str]:
     text = text.lower()
     if not _CJK.search(text):
         return _WORD.findall(text)
