@@ -60,8 +60,9 @@ _TOP = FIELD_WEIGHTS["title"]
 RANK_WEIGHTS = "{" + ",".join(str(round(FIELD_WEIGHTS[name] / _TOP, 4))
                               for name in ("body", "names", "tags", "title")) + "}"
 WEIGHT_OF = {"title": "A", "tags": "B", "names": "C", "body": "D"}
-# Each Latin word of a title is stored a second time as "^word", so an as-you-type prefix on titles is a plain
-# GIN lookup ('^cam':*) instead of 'cam':*A, whose weight the GIN index cannot check (every row rechecked).
+# Each Latin word of a title is stored a second time as typed (not stemmed) and marked "^word", so an as-you-type
+# prefix on titles is a plain GIN lookup ('^cozy':*) instead of 'cozy':*A, whose weight the GIN index cannot
+# check without reading every row (and which missed "cozy" itself, indexed as its stem "cozi").
 # Tokens never contain "^", so no query word can match these.
 TITLE_MARK = "^"
 CANDIDATES = 500  # above EXACT_COUNT matches: the newest this many matches are ranked
@@ -69,7 +70,7 @@ SUGGEST_CANDIDATES = 200  # as-you-type suggestions (never counted): the newest 
 EXACT_COUNT = 1000  # totals and facets are counted exactly up to this many matches, estimated above it
 SAMPLE_ROWS = 5_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
 SAMPLE_SURE = 10  # sampled matches (and an estimate of twice EXACT_COUNT) from which nothing is counted exactly
-ROWS_SECONDS = 60  # how long a process trusts the table's row estimate (the sample's size depends on it)
+TABLE_SECONDS = 60  # how long a process trusts its reading of the table's rows (the sample's size) and max id
 WALK_ROWS = 20_000  # the newest candidates are read walking the primary key if that reads at most this many rows
 
 table = SearchDocumentRow.__table__
@@ -88,13 +89,16 @@ def tsvector_text(doc: SearchDocument) -> str:
         last = base
         for token in analyze(getattr(doc, name) or "", "index"):
             position = min(MAX_POSITION, base + token.pos)
-            lexemes = (token.text, TITLE_MARK + token.text) if name == "title" and token.text.isascii() else \
-                (token.text,)
-            for lexeme in lexemes:
-                slots = positions.setdefault(lexeme, [])
-                if len(slots) < MAX_POSITIONS_PER_LEXEME:
-                    slots.append(f"{position}{WEIGHT_OF[name]}")
+            slots = positions.setdefault(token.text, [])
+            if len(slots) < MAX_POSITIONS_PER_LEXEME:
+                slots.append(f"{position}{WEIGHT_OF[name]}")
             last = position
+        if name == "title":  # the title's Latin words again, as typed (not stemmed) and marked
+            for token in analyze(doc.title or "", "index", morph=False):
+                if token.text.isascii():
+                    slots = positions.setdefault(TITLE_MARK + token.text, [])
+                    if len(slots) < MAX_POSITIONS_PER_LEXEME:
+                        slots.append(f"{min(MAX_POSITION, base + token.pos)}A")
         base = min(MAX_POSITION, last + FIELD_GAP)
     return " ".join(f"{_quote(lexeme)}:{','.join(slots)}" for lexeme, slots in positions.items())
 
@@ -156,12 +160,13 @@ def _score(tsv, tsquery, query: SearchQuery):
 def _plan(conn, walk: bool | None, first: bool = False) -> None:
     """For the rest of the search's transaction the planner reads matches walking an index in order (`walk`),
     through a bitmap (False) or as it likes (None). `first`: also no parallel workers, which cost more to start
-    than these bounded statements take (and on a busy host queue for cores). One round trip: statements
+    than these bounded statements take (and on a busy host queue for cores), and no JIT compilation (its
+    milliseconds are spent on statements that stop early). One round trip: statements
     without parameters go as one simple query."""
     if conn.info.get("search_walk", "unset") == walk and not first:
         return
-    settings = ["max_parallel_workers_per_gather = 0"] if first else []
-    settings += [f"enable_bitmapscan = {'off' if walk else 'on'}",
+    settings = ["max_parallel_workers_per_gather = 0", "jit = off"] if first else []
+    settings += [f"enable_bitmapscan = {'off' if walk else 'on'}", f"enable_seqscan = {'off' if walk else 'on'}",
                  f"enable_indexscan = {'off' if walk is False else 'on'}"]
     conn.exec_driver_sql("; ".join(f"SET LOCAL {setting}" for setting in settings))
     conn.info["search_walk"] = walk
@@ -174,7 +179,7 @@ class PostgresBackend(SearchBackend):
         if engine.dialect.name != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs DATABASE_URL to point at PostgreSQL.")
         self.engine = engine
-        self._rows_read: tuple[float, float] | None = None  # (when, reltuples)
+        self._table_read: tuple[float, float, int] | None = None  # (when, reltuples, max id)
 
     # --- writing --------------------------------------------------------------------------------------------
 
@@ -254,9 +259,7 @@ class PostgresBackend(SearchBackend):
                 filters.append(table.c.in_stock.is_(True))
         where = self._where(tsquery, filters, query.exclude_author_ids)
         with self.engine.connect() as conn:
-            # Searches that count start walking (the sample, then the newest matches); suggestions let the
-            # planner choose.
-            _plan(conn, walk=True if (query.facets or count) else None, first=True)
+            _plan(conn, walk=True, first=True)  # the sample, then the newest matches: walking, as a rule
             type_counts: dict[str, int] = {}
             community_counts: dict[str, dict[str, int]] = {}
             total, exact, rows = None, True, None
@@ -298,8 +301,8 @@ class PostgresBackend(SearchBackend):
                      (desc(table.c.engagement), desc(table.c.created_at), desc(table.c.ref_id)))
         elif matches is not None:
             order = (desc("score"), desc(table.c.ref_id))  # few matches: rank them all
-        elif estimate is None:  # suggestions: the planner picks the plan (no sample to go by)
-            return self._window(conn, query, tsquery, where, SUGGEST_CANDIDATES)
+        elif estimate is None:  # suggestions (nothing counted): the same bounded walk
+            return self._window(conn, query, tsquery, where, SUGGEST_CANDIDATES, walk_rows=WALK_ROWS)
         else:
             # Too many matches to rank them all: the newest CANDIDATES, ranked (then older ones by age), read
             # walking the primary key backwards through at most the newest WALK_ROWS documents (bounded work
@@ -310,8 +313,8 @@ class PostgresBackend(SearchBackend):
                      .order_by(*order).offset(query.offset).limit(query.limit))
         return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in conn.execute(statement)]
 
-    @staticmethod
-    def _window(conn, query: SearchQuery, tsquery, where, size: int, walk_rows: int | None = None) -> list[SearchHit]:
+    def _window(self, conn, query: SearchQuery, tsquery, where, size: int,
+                walk_rows: int | None = None) -> list[SearchHit]:
         """The newest `size` matches ranked by ts_rank_cd; pages past them follow by age.
 
         `walk_rows`: the newest matches are looked for walking the primary key down through at most that many
@@ -320,10 +323,10 @@ class PostgresBackend(SearchBackend):
         score = _score(table.c.tsv, tsquery, query)
         columns = (table.c.doc_type, table.c.ref_id, table.c.title, score)
         if walk_rows:
-            # (ids are dense enough: deleted documents only make the walk shorter)
-            cutoff = select(func.max(table.c.id) - walk_rows).scalar_subquery()
+            # (ids are dense enough: deleted documents only make the walk shorter, newer ones longer)
+            cutoff = self._table(conn)[1] - walk_rows
             _plan(conn, walk=True)
-            rows = conn.execute(select(*columns).where(where, table.c.id >= func.coalesce(cutoff, 0))
+            rows = conn.execute(select(*columns).where(where, table.c.id >= cutoff)
                                 .order_by(desc(table.c.id)).limit(size)).all()
             if len(rows) < min(size, query.offset + query.limit):
                 _plan(conn, walk=False)  # sorted by id + 0: by id, but not along the primary key
@@ -339,14 +342,15 @@ class PostgresBackend(SearchBackend):
                                  .limit(query.offset + query.limit - start)).all()
         return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in hits]
 
-    def _rows(self, conn) -> float:
-        """The table's rows as the planner last estimated them (read again every ROWS_SECONDS)."""
+    def _table(self, conn) -> tuple[float, int]:
+        """The table's rows as the planner last estimated them, and its largest id (read every TABLE_SECONDS)."""
         now = time.monotonic()
-        if self._rows_read is None or now - self._rows_read[0] > ROWS_SECONDS:
-            rows = conn.exec_driver_sql(
-                "SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass").scalar()
-            self._rows_read = (now, float(rows or 0))
-        return self._rows_read[1]
+        if self._table_read is None or now - self._table_read[0] > TABLE_SECONDS:
+            rows, last = conn.exec_driver_sql(
+                "SELECT reltuples, (SELECT max(id) FROM search_documents) FROM pg_class "
+                "WHERE oid = 'search_documents'::regclass").one()
+            self._table_read = (now, float(rows or 0), int(last or 0))
+        return self._table_read[1:]
 
     def _count(self, conn, where, grouped: bool = False) -> tuple[dict, bool, float]:
         """Matches of `where`, per (doc_type, community) or under None: exact up to EXACT_COUNT, else estimated;
@@ -359,7 +363,7 @@ class PostgresBackend(SearchBackend):
         the sample's estimate, where a group the sample missed keeps what the stopped count saw, so no
         estimate is below what was seen.
         """
-        rows = self._rows(conn)
+        rows = self._table(conn)[0]
         percent = min(100.0, 100.0 * SAMPLE_ROWS / max(rows, 1.0))
         sample = table.tablesample(func.system(percent), name="sample", seed=literal(7))
         sample_keys = (sample.c.doc_type, sample.c.community) if grouped else ()

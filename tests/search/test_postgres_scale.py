@@ -162,16 +162,19 @@ def test_blocked_authors_are_left_out_of_hits_and_counts(backend):
 def test_the_typed_prefix_matches_title_words_only(engine):
     backend = PostgresBackend(engine)
     backend.index([SearchDocument("post", 9001, "Zebra crossing", body="quokka quokka"),
-                   SearchDocument("post", 9002, "Quokkas at dawn", body="zebra")])
+                   SearchDocument("post", 9002, "Quokkas at dawn", body="zebra"),
+                   SearchDocument("post", 9003, "A cozy burrow")])
     try:
         assert [hit.ref_id for hit in backend.suggest(parse_query("quo", prefix=True), 8)] == [9002]
+        # a prefix of the word as written, not of its stem ("cozy" is indexed as "cozi")
+        assert [hit.ref_id for hit in backend.suggest(parse_query("cozy", prefix=True), 8)] == [9003]
         assert [hit.ref_id for hit in backend.suggest(parse_query("zeb", prefix=True), 8)] == [9001]
         assert [hit.ref_id for hit in backend.suggest(parse_query("quokka zeb", prefix=True), 8)] == [9001]
         # the marked copies of title words never match a word typed in full
         assert {hit.ref_id for hit in search(backend, "quokka").hits} == {9001, 9002}
         assert search(backend, "^zebra").total == 2
     finally:
-        backend.delete("post", [9001, 9002])
+        backend.delete("post", [9001, 9002, 9003])
 
 
 def test_planner_settings_end_with_the_search(backend, engine, monkeypatch):
