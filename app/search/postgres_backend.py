@@ -18,9 +18,10 @@ reads a fixed sample first and decides from it:
   index is cheap); above that the sample's estimate stands, never below what the count saw.
 - Up to EXACT_COUNT matches every match is ranked with ts_rank_cd.
 - Above that the newest CANDIDATES matches are ranked (later pages go on by age). They are read walking the
-  primary key backwards when the sample says that finds them within WALK_ROWS rows (common words), else from
-  the GIN index's bitmap (the sample says the matches are few). Suggestions rank the newest
-  SUGGEST_CANDIDATES matches of the words typed, with the last word as a prefix of a title word (TITLE_MARK).
+  primary key backwards through at most the newest WALK_ROWS documents, so the work is bounded whatever the
+  words: a rarer query ranks the fewer matches found there, and only when those are too few for the page does
+  every match come from the GIN index's bitmap. Suggestions rank the newest SUGGEST_CANDIDATES matches of the
+  words typed, with the last word as a prefix of a title word (TITLE_MARK), found the same way.
 """
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ EXACT_COUNT = 1000  # totals and facets are counted exactly up to this many matc
 SAMPLE_ROWS = 5_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
 SAMPLE_SURE = 10  # sampled matches (and an estimate of twice EXACT_COUNT) from which nothing is counted exactly
 TABLE_SECONDS = 60  # how long a process trusts its reading of the table's rows (the sample's size) and max id
-WALK_ROWS = 20_000  # the newest candidates are read walking the primary key if that reads at most this many rows
+WALK_ROWS = 20_000  # the newest candidates are looked for among at most this many newest documents
 
 table = SearchDocumentRow.__table__
 terms_table = SearchTerm.__table__
@@ -156,6 +157,7 @@ def _score(tsv, tsquery, query: SearchQuery):
         exact = cast(literal(tsquery_text(replace(query.parsed, alternatives={}), query.any_term)), TSQUERY)
         rank = rank + func.ts_rank_cd(weights, tsv, exact)
     return rank.label("score")
+
 
 def _plan(conn, walk: bool | None, first: bool = False) -> None:
     """For the rest of the search's transaction the planner reads matches walking an index in order (`walk`),
@@ -262,13 +264,13 @@ class PostgresBackend(SearchBackend):
             _plan(conn, walk=True, first=True)  # the sample, then the newest matches: walking, as a rule
             type_counts: dict[str, int] = {}
             community_counts: dict[str, dict[str, int]] = {}
-            total, exact, rows = None, True, None
+            total, exact = None, True
             if query.facets:
                 # One grouped count gives the facets and (without price or stock filters, which the groups
                 # do not see) the total: no separate count over the matches.
                 total = 0
-                groups, exact, rows = self._count(conn, self._where(tsquery, [], query.exclude_author_ids),
-                                                  grouped=True)
+                groups, exact = self._count(conn, self._where(tsquery, [], query.exclude_author_ids),
+                                            grouped=True)
                 for (doc_type, community), number in groups.items():
                     type_counts[doc_type] = type_counts.get(doc_type, 0) + number
                     if community and doc_type in COMMUNITY_TYPES:
@@ -277,13 +279,12 @@ class PostgresBackend(SearchBackend):
                             (not query.community_filter or community == query.community_filter):
                         total += number
                 if query.product_filters:
-                    counted, exact, rows = self._count(conn, where)
+                    counted, exact = self._count(conn, where)
                     total = counted.get(None, 0)
             elif count:
-                counted, exact, rows = self._count(conn, where)
+                counted, exact = self._count(conn, where)
                 total = counted.get(None, 0)
-            hits = self._hits(conn, query, tsquery, where, matches=total if exact else None, estimate=total,
-                              rows=rows)
+            hits = self._hits(conn, query, tsquery, where, matches=total if exact else None, estimate=total)
             if total is None:
                 total = query.offset + len(hits)  # nobody asked for a count (suggestions)
         if not exact:
@@ -291,9 +292,9 @@ class PostgresBackend(SearchBackend):
         return SearchResults(hits, int(total or 0), type_counts, community_counts, total_exact=exact)
 
     def _hits(self, conn, query: SearchQuery, tsquery, where, matches: int | None,
-              estimate: int | None, rows: float | None) -> list[SearchHit]:
+              estimate: int | None) -> list[SearchHit]:
         """One page of hits. `matches`: the exact number of matches when known to be small (≤ EXACT_COUNT);
-        `estimate`: the (estimated) number of matches, None when nobody counted; `rows`: the table's rows."""
+        `estimate`: the (estimated) number of matches, None when nobody counted."""
         rank = _score(table.c.tsv, tsquery, query)
         if query.sort in (SORT_NEW, SORT_TOP):
             _plan(conn, walk=None)
@@ -352,9 +353,8 @@ class PostgresBackend(SearchBackend):
             self._table_read = (now, float(rows or 0), int(last or 0))
         return self._table_read[1:]
 
-    def _count(self, conn, where, grouped: bool = False) -> tuple[dict, bool, float]:
-        """Matches of `where`, per (doc_type, community) or under None: exact up to EXACT_COUNT, else estimated;
-        and the table's rows (an estimate).
+    def _count(self, conn, where, grouped: bool = False) -> tuple[dict, bool]:
+        """Matches of `where`, per (doc_type, community) or under None: exact up to EXACT_COUNT, else estimated.
 
         First the same count over a fixed sample of the table (about SAMPLE_ROWS rows, the same pages every
         time). When that finds SAMPLE_SURE matches or more, and scaled up at least twice EXACT_COUNT, its
@@ -379,18 +379,18 @@ class PostgresBackend(SearchBackend):
         scale = rows / max(sampled, 1)
         in_sample = sum(found.values())
         if percent < 100 and in_sample >= SAMPLE_SURE and in_sample * scale >= 2 * EXACT_COUNT:
-            return {key: _about(number * scale) for key, number in found.items()}, False, rows
+            return {key: _about(number * scale) for key, number in found.items()}, False
         _plan(conn, walk=False)  # few matches, by the sample: the GIN index finds them
         bounded = select(table.c.id, table.c.doc_type, table.c.community).where(where).limit(EXACT_COUNT + 1).subquery()
         groups = (bounded.c.doc_type, bounded.c.community) if grouped else ()
         seen = {tuple(row[:-1]) if grouped else None: row[-1] for row in conn.execute(
             select(*groups, func.count()).select_from(bounded).group_by(*groups))}
         if sum(seen.values()) <= EXACT_COUNT:
-            return seen, True, rows
+            return seen, True
         estimate = {key: _about(max(number * scale, seen.get(key, 0))) for key, number in found.items()}
         for key, number in seen.items():
             estimate.setdefault(key, number)
-        return estimate, False, rows
+        return estimate, False
 
     def suggest(self, parsed: ParsedQuery, limit: int = 8,
                 exclude_author_ids: frozenset[int] = frozenset()) -> list[SearchHit]:
