@@ -79,8 +79,6 @@ class Config:
         self.TRUSTED_PROXY_COUNT = int(_env("TRUSTED_PROXY_COUNT", "0"))
         self.SEARCH_BACKEND = _env("SEARCH_BACKEND", "whoosh")
         self.SEARCH_INDEX_DIR = self.INSTANCE_DIR / "search"  # the Whoosh index
-        # SEARCH_BACKEND=postgres: "auto" ranks with the RUM index when it exists, "off" never does.
-        self.SEARCH_POSTGRES_RUM = _env("SEARCH_POSTGRES_RUM", "auto")
         self.SEARCH_RATE_LIMIT = "60/minute"  # per visitor, for /search, /search/suggest and /api/v1/search
         self.MEDIA_ROOT = Path(_env("MEDIA_ROOT", str(self.INSTANCE_DIR / "media")))
         self.MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_MB", "25")) * 1024 * 1024

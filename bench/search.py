@@ -143,7 +143,7 @@ class WhooshRun:
 class PostgresRun:
     name = "postgres"
 
-    def __init__(self, url: str, database: str | None = None, rum: bool = True):
+    def __init__(self, url: str, database: str | None = None):
         import psycopg
         from sqlalchemy import create_engine
 
@@ -161,37 +161,17 @@ class PostgresRun:
         self.engine = create_engine(normalise_database_url(f"{self.admin_url.rsplit('/', 1)[0]}/{self.database}"))
         for table in (SearchDocumentRow.__table__, SearchTerm.__table__):
             table.create(self.engine, checkfirst=True)
-        self.backend = PostgresBackend(self.engine, rum=rum)
+        self.backend = PostgresBackend(self.engine)
 
     def built(self) -> int:
-        with self.engine.connect() as conn:
-            count = conn.exec_driver_sql("SELECT count(*) FROM search_documents").scalar()
-        if count and self.backend.rum_wanted and self.backend.rum_status() is not None:
-            self._add_rum()  # a database kept from before the RUM index
-        return count
-
-    def _add_rum(self) -> None:
-        from app.search.models import install_rum
-
-        started = time.perf_counter()
-        with self.engine.begin() as conn:
-            reason = install_rum(conn)
-        print(f"   RUM index: {reason or f'built in {time.perf_counter() - started:.1f} s'}", flush=True)
-
-    def ranking(self) -> str:
-        reason = self.backend.rum_status()
-        return "RUM window + ts_rank_cd" if reason is None else f"ts_rank_cd over every match ({reason})"
-
-    def build(self, docs: Iterator[SearchDocument]) -> int:
         from app.search.models import RUM_INDEX
 
-        # A bulk load into a RUM index is slow (it has no pending list like GIN's): load with the GIN index
-        # only, then build the RUM index in one go, as an operator would (`flask search install-rum`).
         with self.engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {RUM_INDEX}")
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {RUM_INDEX}")  # a database kept from before its drop
+            return conn.exec_driver_sql("SELECT count(*) FROM search_documents").scalar()
+
+    def build(self, docs: Iterator[SearchDocument]) -> int:
         count = self.backend.rebuild(docs)
-        if self.backend.rum_wanted:
-            self._add_rum()
         with self.engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE search_documents")
         return count
@@ -280,8 +260,6 @@ def measure(run, size: int, seed: int, duration: float, per_cell: int, reuse: bo
         build_seconds = time.perf_counter() - started
         print(f"\n== {run.name}: {count} documents, build {build_seconds:.1f} s "
               f"({count / build_seconds:.0f} docs/s), index size {human(run.size())}", flush=True)
-    if hasattr(run, "ranking"):
-        print(f"   ranking: {run.ranking()}", flush=True)
     cells = queries(seed, per_cell)
     for text in cells["en-1"][:20] + cells["zh-1"][:20]:  # warm caches
         run.query(text)
@@ -328,8 +306,6 @@ def main() -> None:
                         "already there (built by an earlier run of the same --size) instead of building them")
     parser.add_argument("--pg-database", metavar="NAME", help="use (and keep) this PostgreSQL database instead "
                         "of a throwaway one; with --reuse, measure it again if it already holds --size documents")
-    parser.add_argument("--pg-rum", choices=("auto", "off"), default="auto", help="off: measure PostgreSQL "
-                        "without its RUM index (SEARCH_POSTGRES_RUM=off), as on a server without the extension")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
@@ -342,7 +318,7 @@ def main() -> None:
           else tempfile.TemporaryDirectory(prefix="tastemaker-bench-search-")) as workdir:
         reuse = bool((args.keep or args.pg_database) and args.reuse)
         makers = {"whoosh": lambda: WhooshRun(Path(workdir)), "fts5": lambda: Fts5Run(Path(workdir)),
-                  "postgres": lambda: PostgresRun(args.postgres_url, args.pg_database, rum=args.pg_rum == "auto")}
+                  "postgres": lambda: PostgresRun(args.postgres_url, args.pg_database)}
         for name in args.backends.split(","):
             run = makers[name]()
             try:

@@ -26,8 +26,7 @@ def get_backend() -> SearchBackend:
             from app.extensions import db
             from app.search.postgres_backend import PostgresBackend
 
-            rum = str(current_app.config.get("SEARCH_POSTGRES_RUM", "auto")).lower() not in ("off", "0", "false")
-            backend = PostgresBackend(db.engine, rum=rum)
+            backend = PostgresBackend(db.engine)
         else:
             raise RuntimeError(f"SEARCH_BACKEND must be one of {', '.join(BACKENDS)}, not {name!r}")
         current_app.extensions["search_backend"] = backend

@@ -1,4 +1,4 @@
-"""`flask search reindex`, `count`, `status` and `install-rum`."""
+"""`flask search reindex`, `count` and `status`."""
 from __future__ import annotations
 
 import time
@@ -31,39 +31,18 @@ def count() -> None:
 
 @search_cli.command("status")
 def status() -> None:
-    """The backend, how many documents it holds and, on PostgreSQL, whether searches use the RUM index."""
+    """The backend, how many documents it holds and, on PostgreSQL, how it ranks large result sets."""
     from app.search import get_backend
 
     backend = get_backend()
     click.echo(f"backend: {backend.name}, documents: {backend.count()}")
-    problems = backend.problems()
-    if backend.name == "postgres" and not problems:
-        reason = backend.rum_status()
-        from app.search.postgres_backend import CANDIDATES, EXACT_COUNT, RUM_MATCHES
+    if backend.name == "postgres":
+        from app.search.postgres_backend import CANDIDATES, EXACT_COUNT, SAMPLE_ROWS
 
-        click.echo(f"ranking: every match up to {EXACT_COUNT}, " + (
-            f"then the RUM index's best up to {RUM_MATCHES}, then the newest {CANDIDATES}" if reason is None
-            else f"then the newest {CANDIDATES} ({reason})"))
+        click.echo(f"ranking: every match up to {EXACT_COUNT}, then the newest {CANDIDATES}; totals and facets "
+                   f"above {EXACT_COUNT} estimated from a fixed sample of about {SAMPLE_ROWS} rows")
+    problems = backend.problems()
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     if problems:
         raise SystemExit(1)
-
-
-@search_cli.command("install-rum")
-def install_rum_index() -> None:
-    """PostgreSQL backend: create the rum extension and the RUM index (CONCURRENTLY: writes go on meanwhile)."""
-    from app.extensions import db
-    from app.search.models import install_rum
-
-    if db.engine.dialect.name != "postgresql":
-        raise click.ClickException("The RUM index is for SEARCH_BACKEND=postgres on PostgreSQL.")
-    started = time.perf_counter()
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        reason = install_rum(conn, concurrently=True)
-    if reason:
-        raise click.ClickException(f"No RUM index: {reason}. On Debian: apt-get install postgresql-15-rum "
-                                   "(the server's major version), then run this again as a role that may "
-                                   "CREATE EXTENSION.")
-    click.echo(f"The RUM index is ready ({time.perf_counter() - started:.1f} s); searches use it within "
-               "5 minutes (each process checks again), or at once after a restart.")

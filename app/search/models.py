@@ -1,17 +1,15 @@
 """Tables of the PostgreSQL search backend (SEARCH_BACKEND=postgres); unused with the Whoosh backend."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 
-log = logging.getLogger(__name__)
-RUM_INDEX = "ix_search_documents_rum"  # optional: only where the server has the rum extension
+RUM_INDEX = "ix_search_documents_rum"  # an index earlier versions created; migration 5e7a1c0d9b21 drops it
 
 
 class SearchDocumentRow(db.Model):
@@ -51,44 +49,7 @@ class SearchTerm(db.Model):
     term: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
-def rum_available(conn) -> bool:
-    """Whether this PostgreSQL server has the rum extension's files (installed in the database or not)."""
-    return bool(conn.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").scalar())
-
-
-def install_rum(conn, concurrently: bool = False) -> str | None:
-    """Create the rum extension (if need be) and the RUM index on search_documents.
-
-    Returns None when the index is there, else why not (the extension is not installed on the server, or
-    creating it was refused). In a transaction (the default) a refusal is rolled back to a savepoint, so it
-    never spoils the caller's work; `concurrently` needs an AUTOCOMMIT connection and does not block writers.
-    """
-    if not rum_available(conn):
-        return "the rum extension is not installed on the PostgreSQL server"
-    try:
-        if concurrently:
-            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS rum")
-        else:
-            with conn.begin_nested():
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS rum")
-    except Exception as exc:  # e.g. not allowed to create extensions: the GIN index still answers
-        return f"CREATE EXTENSION rum failed: {str(exc).splitlines()[0]}"
-    how = "CONCURRENTLY " if concurrently else ""
-    conn.exec_driver_sql(f"CREATE INDEX {how}IF NOT EXISTS {RUM_INDEX} ON search_documents "
-                         "USING rum (tsv rum_tsvector_ops)")
-    return None
-
-
-@event.listens_for(SearchDocumentRow.__table__, "after_create")
-def _add_rum_index(target, connection, **kw) -> None:
-    """create_all() (tests, benches, a fresh database) gets the RUM index too, when the server has it."""
-    if connection.dialect.name == "postgresql":
-        reason = install_rum(connection)
-        if reason:
-            log.info("search_documents created without the RUM index: %s", reason)
-
-
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
-    """Alembic's comparison of models and database: leave alone the optional RUM index, which exists only where
-    the server has the rum extension (created by its migration, create_all's hook or `flask search install-rum`)."""
+    """Alembic's comparison of models and database: leave alone the RUM index of earlier versions (dropped by
+    migration 5e7a1c0d9b21), which is not in the models."""
     return not (type_ == "index" and reflected and compare_to is None and name == RUM_INDEX)

@@ -5,20 +5,23 @@ tsvector (A title, B tags, C names, D body) with a GIN index; queries are built 
 same tokens and ranked with ts_rank_cd using the weights in backend.FIELD_WEIGHTS. PostgreSQL's own text
 parser is never involved, so Chinese and English behave exactly as in the Whoosh backend.
 
-At scale (a common word matches a third of a million documents) two things cost: ranking every match and
-counting every match. So:
+At scale (a common word matches a third of a million documents) three things cost: ranking every match,
+counting every match, and the GIN index itself when several common words must all match (it walks each
+word's whole posting list: 140–180 ms for three words in a third of the notes each at 1M). So a search
+reads a fixed sample first and decides from it:
 
-- Totals and facet counts are exact up to EXACT_COUNT matches (a count that stops there); above that they
-  are estimated from a fixed sample of the table (`TABLESAMPLE SYSTEM … REPEATABLE`), scaled, rounded to two
-  significant figures and marked `total_exact=False` ("about 310 000 results").
-- Up to EXACT_COUNT matches, every match is ranked with ts_rank_cd (cheap at that size).
-- Up to RUM_MATCHES, with the RUM extension (Debian's postgresql-15-rum), whose index keeps each lexeme's
-  positions and weights: `ORDER BY tsv <=> query LIMIT RANK_WINDOW` reads the best matches by the index's
-  own rank, and those are ordered by ts_rank_cd with our weights (pages past the window follow the index).
-  RUM still scores every match inside the index, so past RUM_MATCHES it is too slow as well.
-- Above that (or without RUM): the newest CANDIDATES matches (found walking the primary key backwards,
-  which stops early for a common word) are ranked; later pages go on by age. Suggestions always do this
-  with SUGGEST_CANDIDATES. Without the extension the log and `flask search status` say what is missing.
+- The sample: a fixed ~SAMPLE_ROWS rows of the table (`TABLESAMPLE SYSTEM … REPEATABLE`, the same pages
+  every time), grouped by type and community. When it holds at least SAMPLE_SURE matches the query surely has
+  more than EXACT_COUNT, so the total and the facets are the sample's counts scaled up, rounded to two
+  significant figures and marked `total_exact=False` ("about 310 000 results"), and nothing counts the matches.
+- Otherwise the matches are counted exactly with a count that stops at EXACT_COUNT (rare words: the GIN
+  index is cheap); above that the sample's estimate stands, never below what the count saw.
+- Up to EXACT_COUNT matches every match is ranked with ts_rank_cd.
+- Above that the newest CANDIDATES matches are ranked (later pages go on by age). They are read walking the
+  primary key backwards through at most the newest WALK_ROWS documents, so the work is bounded whatever the
+  words: a rarer query ranks the fewer matches found there, and only when those are too few for the page does
+  every match come from the GIN index's bitmap. Suggestions rank the newest SUGGEST_CANDIDATES matches of the
+  words typed, with the last word as a prefix of a title word (TITLE_MARK), found the same way.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from itertools import islice
 
-from sqlalchemy import Engine, Float, and_, cast, delete, desc, func, literal, or_, select, text
+from sqlalchemy import Engine, and_, cast, delete, desc, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.util import ClauseAdapter
@@ -44,7 +47,7 @@ from app.search.backend import (
     SearchQuery,
     SearchResults,
 )
-from app.search.models import RUM_INDEX, SearchDocumentRow, SearchTerm, rum_available
+from app.search.models import SearchDocumentRow, SearchTerm
 from app.search.text import ParsedQuery, analyze, edit_distance, stem
 
 log = logging.getLogger(__name__)
@@ -58,16 +61,18 @@ _TOP = FIELD_WEIGHTS["title"]
 RANK_WEIGHTS = "{" + ",".join(str(round(FIELD_WEIGHTS[name] / _TOP, 4))
                               for name in ("body", "names", "tags", "title")) + "}"
 WEIGHT_OF = {"title": "A", "tags": "B", "names": "C", "body": "D"}
-RANK_WINDOW = 200  # RUM: the best matches by the index's ranking that ts_rank_cd then orders (pages 1–10)
-RUM_MATCHES = 20_000  # up to this many matches the RUM index ranks them all (its cost grows with the matches)
-CANDIDATES = 500  # above it (or without RUM): the newest this many matches are ranked
+# Each Latin word of a title is stored a second time as typed (not stemmed) and marked "^word", so an as-you-type
+# prefix on titles is a plain GIN lookup ('^cozy':*) instead of 'cozy':*A, whose weight the GIN index cannot
+# check without reading every row (and which missed "cozy" itself, indexed as its stem "cozi").
+# Tokens never contain "^", so no query word can match these.
+TITLE_MARK = "^"
+CANDIDATES = 500  # above EXACT_COUNT matches: the newest this many matches are ranked
 SUGGEST_CANDIDATES = 200  # as-you-type suggestions (never counted): the newest this many matches, ranked
 EXACT_COUNT = 1000  # totals and facets are counted exactly up to this many matches, estimated above it
 SAMPLE_ROWS = 5_000  # about how many rows the estimate samples (a fixed sample: the same figure each time)
-RUM_RECHECK_SECONDS = 300  # how often a process looks again whether the RUM index exists
-NO_RUM = ("PostgreSQL search runs without the RUM index ({reason}): a query with more than 1 000 matches "
-          "ranks only its newest 500. Install the extension (Debian: apt-get install postgresql-15-rum) and "
-          "run `flask search install-rum`.")
+SAMPLE_SURE = 10  # sampled matches (and an estimate of twice EXACT_COUNT) from which nothing is counted exactly
+TABLE_SECONDS = 60  # how long a process trusts its reading of the table's rows (the sample's size) and max id
+WALK_ROWS = 20_000  # the newest candidates are looked for among at most this many newest documents
 
 table = SearchDocumentRow.__table__
 terms_table = SearchTerm.__table__
@@ -89,20 +94,26 @@ def tsvector_text(doc: SearchDocument) -> str:
             if len(slots) < MAX_POSITIONS_PER_LEXEME:
                 slots.append(f"{position}{WEIGHT_OF[name]}")
             last = position
+        if name == "title":  # the title's Latin words again, as typed (not stemmed) and marked
+            for token in analyze(doc.title or "", "index", morph=False):
+                if token.text.isascii():
+                    slots = positions.setdefault(TITLE_MARK + token.text, [])
+                    if len(slots) < MAX_POSITIONS_PER_LEXEME:
+                        slots.append(f"{min(MAX_POSITION, base + token.pos)}A")
         base = min(MAX_POSITION, last + FIELD_GAP)
     return " ".join(f"{_quote(lexeme)}:{','.join(slots)}" for lexeme, slots in positions.items())
 
 
 def tsquery_text(parsed: ParsedQuery, any_term: bool = False) -> str:
-    """The parsed query as tsquery input (AND of terms, <-> phrases, ! exclusions, :* prefix on titles only)."""
+    """The parsed query as tsquery input (AND of terms, <-> phrases, ! exclusions, ^prefix:* on title words)."""
     parts = [" | ".join(_quote(word) for word in parsed.any_of(term)) for term in parsed.must]
     parts = [f"({part})" if "|" in part else part for part in parts]
     joined = " | ".join(parts) if any_term else " & ".join(parts)
     clauses = [f"({joined})"] if parts else []
     if not any_term:
         clauses += ["(" + " <-> ".join(_quote(word) for word in words) + ")" for words in parsed.phrases]
-    if parsed.prefix:
-        clauses.append(f"{_quote(parsed.prefix)}:*A")
+    if parsed.prefix:  # a prefix of a title word: the title's words are also stored marked (TITLE_MARK)
+        clauses.append(f"{_quote(TITLE_MARK + parsed.prefix)}:*")
     if parsed.must_not:
         clauses.append("!(" + " | ".join(_quote(term) for term in parsed.must_not) + ")")
     return " & ".join(clauses)
@@ -147,54 +158,30 @@ def _score(tsv, tsquery, query: SearchQuery):
         rank = rank + func.ts_rank_cd(weights, tsv, exact)
     return rank.label("score")
 
+
+def _plan(conn, walk: bool | None, first: bool = False) -> None:
+    """For the rest of the search's transaction the planner reads matches walking an index in order (`walk`),
+    through a bitmap (False) or as it likes (None). `first`: also no parallel workers, which cost more to start
+    than these bounded statements take (and on a busy host queue for cores), and no JIT compilation (its
+    milliseconds are spent on statements that stop early). One round trip: statements
+    without parameters go as one simple query."""
+    if conn.info.get("search_walk", "unset") == walk and not first:
+        return
+    settings = ["max_parallel_workers_per_gather = 0", "jit = off"] if first else []
+    settings += [f"enable_bitmapscan = {'off' if walk else 'on'}", f"enable_seqscan = {'off' if walk else 'on'}",
+                 f"enable_indexscan = {'off' if walk is False else 'on'}"]
+    conn.exec_driver_sql("; ".join(f"SET LOCAL {setting}" for setting in settings))
+    conn.info["search_walk"] = walk
+
+
 class PostgresBackend(SearchBackend):
     name = "postgres"
 
-    def __init__(self, engine: Engine, rum: bool = True):
-        """`rum=False` never uses the RUM index (SEARCH_POSTGRES_RUM=off); by default it is used when present."""
+    def __init__(self, engine: Engine):
         if engine.dialect.name != "postgresql":
             raise RuntimeError("SEARCH_BACKEND=postgres needs DATABASE_URL to point at PostgreSQL.")
         self.engine = engine
-        self.rum_wanted = rum
-        self._rum: bool | None = None
-        self._rum_checked = 0.0
-        self._warned = False
-
-    # --- the RUM index --------------------------------------------------------------------------------------
-
-    def rum_status(self, conn=None) -> str | None:
-        """None when searches use the RUM index, else why they do not (for logs, `flask search status`)."""
-        if not self.rum_wanted:
-            return "SEARCH_POSTGRES_RUM=off"
-        if conn is None:
-            with self.engine.connect() as own:
-                return self.rum_status(own)
-        valid = conn.execute(text(
-            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = :name "
-            "AND c.relnamespace = (SELECT relnamespace FROM pg_class WHERE oid = 'search_documents'::regclass)"),
-            {"name": RUM_INDEX}).scalar()
-        if valid:
-            return None
-        if valid is False:
-            return "the RUM index is being built or its build failed"
-        if not rum_available(conn):
-            return "the rum extension is not installed on the PostgreSQL server"
-        return "the RUM index does not exist"
-
-    def _uses_rum(self, conn) -> bool:
-        now = time.monotonic()
-        if self._rum is None or now - self._rum_checked > RUM_RECHECK_SECONDS:
-            reason = self.rum_status(conn)
-            self._rum, self._rum_checked = reason is None, now
-            if reason and not self._warned and self.rum_wanted:
-                log.warning(NO_RUM.format(reason=reason))
-                self._warned = True
-        return bool(self._rum)
-
-    def problems(self) -> list[str]:
-        """What an operator should fix (for a health check): nothing, or the missing RUM index."""
-        reason = self.rum_status()
-        return [NO_RUM.format(reason=reason)] if reason and self.rum_wanted else []
+        self._table_read: tuple[float, float, int] | None = None  # (when, reltuples, max id)
 
     # --- writing --------------------------------------------------------------------------------------------
 
@@ -274,6 +261,7 @@ class PostgresBackend(SearchBackend):
                 filters.append(table.c.in_stock.is_(True))
         where = self._where(tsquery, filters, query.exclude_author_ids)
         with self.engine.connect() as conn:
+            _plan(conn, walk=True, first=True)  # the sample, then the newest matches: walking, as a rule
             type_counts: dict[str, int] = {}
             community_counts: dict[str, dict[str, int]] = {}
             total, exact = None, True
@@ -281,7 +269,7 @@ class PostgresBackend(SearchBackend):
                 # One grouped count gives the facets and (without price or stock filters, which the groups
                 # do not see) the total: no separate count over the matches.
                 total = 0
-                groups, exact = self._count(conn, tsquery, self._where(tsquery, [], query.exclude_author_ids),
+                groups, exact = self._count(conn, self._where(tsquery, [], query.exclude_author_ids),
                                             grouped=True)
                 for (doc_type, community), number in groups.items():
                     type_counts[doc_type] = type_counts.get(doc_type, 0) + number
@@ -291,11 +279,11 @@ class PostgresBackend(SearchBackend):
                             (not query.community_filter or community == query.community_filter):
                         total += number
                 if query.product_filters:
-                    counted, exact = self._count(conn, tsquery, where)
-                    total = counted[None]
+                    counted, exact = self._count(conn, where)
+                    total = counted.get(None, 0)
             elif count:
-                counted, exact = self._count(conn, tsquery, where)
-                total = counted[None]
+                counted, exact = self._count(conn, where)
+                total = counted.get(None, 0)
             hits = self._hits(conn, query, tsquery, where, matches=total if exact else None, estimate=total)
             if total is None:
                 total = query.offset + len(hits)  # nobody asked for a count (suggestions)
@@ -308,59 +296,75 @@ class PostgresBackend(SearchBackend):
         """One page of hits. `matches`: the exact number of matches when known to be small (≤ EXACT_COUNT);
         `estimate`: the (estimated) number of matches, None when nobody counted."""
         rank = _score(table.c.tsv, tsquery, query)
-        rum = self._uses_rum(conn)  # (checked on every search, so a missing index is logged at once)
         if query.sort in (SORT_NEW, SORT_TOP):
+            _plan(conn, walk=None)
             order = ((desc(table.c.created_at), desc(table.c.ref_id)) if query.sort == SORT_NEW else
                      (desc(table.c.engagement), desc(table.c.created_at), desc(table.c.ref_id)))
         elif matches is not None:
             order = (desc("score"), desc(table.c.ref_id))  # few matches: rank them all
-        elif rum and estimate is not None and estimate <= RUM_MATCHES:
-            # The index's best RANK_WINDOW matches (ordered by the index's rank), ranked by ours.
-            return self._window(conn, query, tsquery, where, table.c.tsv.op("<=>", return_type=Float)(tsquery))
+        elif estimate is None:  # suggestions (nothing counted): the same bounded walk
+            return self._window(conn, query, tsquery, where, SUGGEST_CANDIDATES, walk_rows=WALK_ROWS)
         else:
-            # Too many matches to rank them all: the newest CANDIDATES matches, ranked (then older ones by age).
-            size = CANDIDATES if estimate is not None else SUGGEST_CANDIDATES
-            return self._window(conn, query, tsquery, where, desc(table.c.id), size)
+            # Too many matches to rank them all: the newest CANDIDATES, ranked (then older ones by age), read
+            # walking the primary key backwards through at most the newest WALK_ROWS documents (bounded work
+            # whatever the words). Rarer matches: fewer candidates, or every match from the GIN index when the
+            # newest documents do not hold enough for the page.
+            return self._window(conn, query, tsquery, where, CANDIDATES, walk_rows=WALK_ROWS)
         statement = (select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
                      .order_by(*order).offset(query.offset).limit(query.limit))
         return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in conn.execute(statement)]
 
-    @staticmethod
-    def _window(conn, query: SearchQuery, tsquery, where, key, size: int | None = None) -> list[SearchHit]:
-        """Pages inside the first `size` matches by `key` are ranked by ts_rank_cd; later ones follow `key`."""
-        size = size or RANK_WINDOW
-        hits = []
-        if query.offset < size:
-            window = (select(table.c.doc_type, table.c.ref_id, table.c.title, table.c.tsv).where(where)
-                      .order_by(key, desc(table.c.id)).limit(size).subquery())
-            score = _score(window.c.tsv, tsquery, query)
-            hits += conn.execute(select(window.c.doc_type, window.c.ref_id, window.c.title, score)
-                                 .order_by(desc("score"), desc(window.c.ref_id)).offset(query.offset)
-                                 .limit(min(query.limit, size - query.offset))).all()
-        if query.offset + query.limit > size:
-            start = max(query.offset, size)
-            rank = _score(table.c.tsv, tsquery, query)
-            hits += conn.execute(select(table.c.doc_type, table.c.ref_id, table.c.title, rank).where(where)
-                                 .order_by(key, desc(table.c.id)).offset(start)
+    def _window(self, conn, query: SearchQuery, tsquery, where, size: int,
+                walk_rows: int | None = None) -> list[SearchHit]:
+        """The newest `size` matches ranked by ts_rank_cd; pages past them follow by age.
+
+        `walk_rows`: the newest matches are looked for walking the primary key down through at most that many
+        documents (their count is bounded, not the matches'); when those hold fewer matches than the page
+        needs, every match comes from the GIN index's bitmap instead and the newest `size` are kept."""
+        score = _score(table.c.tsv, tsquery, query)
+        columns = (table.c.doc_type, table.c.ref_id, table.c.title, score)
+        if walk_rows:
+            # (ids are dense enough: deleted documents only make the walk shorter, newer ones longer)
+            cutoff = self._table(conn)[1] - walk_rows
+            _plan(conn, walk=True)
+            rows = conn.execute(select(*columns).where(where, table.c.id >= cutoff)
+                                .order_by(desc(table.c.id)).limit(size)).all()
+            if len(rows) < min(size, query.offset + query.limit):
+                _plan(conn, walk=False)  # sorted by id + 0: by id, but not along the primary key
+                ids = select(table.c.id).where(where).order_by(desc(table.c.id + 0)).limit(size).subquery()
+                rows = conn.execute(select(*columns).join(ids, ids.c.id == table.c.id)).all()
+        else:
+            rows = conn.execute(select(*columns).where(where).order_by(desc(table.c.id)).limit(size)).all()
+        window = sorted(rows, key=lambda row: (-row.score, -row.ref_id))
+        hits = window[query.offset:query.offset + query.limit]
+        if query.offset + query.limit > len(window):  # past the window: by age
+            start = max(query.offset, len(window))
+            hits += conn.execute(select(*columns).where(where).order_by(desc(table.c.id)).offset(start)
                                  .limit(query.offset + query.limit - start)).all()
         return [SearchHit(row.doc_type, row.ref_id, float(row.score), row.title) for row in hits]
 
-    @staticmethod
-    def _count(conn, tsquery, where, grouped: bool = False) -> tuple[dict, bool]:
+    def _table(self, conn) -> tuple[float, int]:
+        """The table's rows as the planner last estimated them, and its largest id (read every TABLE_SECONDS)."""
+        now = time.monotonic()
+        if self._table_read is None or now - self._table_read[0] > TABLE_SECONDS:
+            rows, last = conn.exec_driver_sql(
+                "SELECT reltuples, (SELECT max(id) FROM search_documents) FROM pg_class "
+                "WHERE oid = 'search_documents'::regclass").one()
+            self._table_read = (now, float(rows or 0), int(last or 0))
+        return self._table_read[1:]
+
+    def _count(self, conn, where, grouped: bool = False) -> tuple[dict, bool]:
         """Matches of `where`, per (doc_type, community) or under None: exact up to EXACT_COUNT, else estimated.
 
-        The exact count stops at EXACT_COUNT + 1 matches. Past that, the same count over a fixed sample of
-        the table (about SAMPLE_ROWS rows, the same pages every time), scaled up and rounded; a group the
-        sample missed keeps what the stopped count saw, so no estimate is below what was seen.
+        First the same count over a fixed sample of the table (about SAMPLE_ROWS rows, the same pages every
+        time). When that finds SAMPLE_SURE matches or more, and scaled up at least twice EXACT_COUNT, its
+        figures (scaled and rounded) are the answer: the query surely has more than EXACT_COUNT matches, and
+        counting them would read every match. Else a count that stops at EXACT_COUNT + 1 matches; past that,
+        the sample's estimate, where a group the sample missed keeps what the stopped count saw, so no
+        estimate is below what was seen.
         """
-        bounded = select(table.c.id, table.c.doc_type, table.c.community).where(where).limit(EXACT_COUNT + 1).subquery()
-        groups = (bounded.c.doc_type, bounded.c.community) if grouped else ()
-        seen = {tuple(row[:-1]) if grouped else None: row[-1] for row in conn.execute(
-            select(*groups, func.count()).select_from(bounded).group_by(*groups))}
-        if sum(seen.values()) <= EXACT_COUNT:
-            return seen, True
-        rows = conn.exec_driver_sql("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass").scalar()
-        percent = min(100.0, 100.0 * SAMPLE_ROWS / max(float(rows or 0), 1.0))
+        rows = self._table(conn)[0]
+        percent = min(100.0, 100.0 * SAMPLE_ROWS / max(rows, 1.0))
         sample = table.tablesample(func.system(percent), name="sample", seed=literal(7))
         sample_keys = (sample.c.doc_type, sample.c.community) if grouped else ()
         statement = (select(*sample_keys, func.count().filter(ClauseAdapter(sample).traverse(where)), func.count())
@@ -371,7 +375,18 @@ class PostgresBackend(SearchBackend):
             sampled += row[-1]
             if row[-2]:
                 found[tuple(row[:-2]) if grouped else None] = row[-2]
-        scale = max(float(rows or 0), 1.0) / max(sampled, 1)
+        rows = max(rows, float(sampled))  # (a table never analysed says -1 or 0)
+        scale = rows / max(sampled, 1)
+        in_sample = sum(found.values())
+        if percent < 100 and in_sample >= SAMPLE_SURE and in_sample * scale >= 2 * EXACT_COUNT:
+            return {key: _about(number * scale) for key, number in found.items()}, False
+        _plan(conn, walk=False)  # few matches, by the sample: the GIN index finds them
+        bounded = select(table.c.id, table.c.doc_type, table.c.community).where(where).limit(EXACT_COUNT + 1).subquery()
+        groups = (bounded.c.doc_type, bounded.c.community) if grouped else ()
+        seen = {tuple(row[:-1]) if grouped else None: row[-1] for row in conn.execute(
+            select(*groups, func.count()).select_from(bounded).group_by(*groups))}
+        if sum(seen.values()) <= EXACT_COUNT:
+            return seen, True
         estimate = {key: _about(max(number * scale, seen.get(key, 0))) for key, number in found.items()}
         for key, number in seen.items():
             estimate.setdefault(key, number)

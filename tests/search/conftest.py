@@ -16,15 +16,11 @@ from tests.conftest import empty_postgres_tables, make_config
 WHOOSH = pytest.param(("whoosh", "sqlite"), id="whoosh")
 WHOOSH_ON_POSTGRES = pytest.param(("whoosh", "postgresql"), id="whoosh-postgresql")
 POSTGRES = pytest.param(("postgres", "postgresql"), id="postgres")
-# The PostgreSQL backend without its RUM index (a server without the rum extension): every match ranked.
-POSTGRES_GIN = pytest.param(("postgres-gin", "postgresql"), id="postgres-gin")
 BACKENDS = [WHOOSH, POSTGRES]
-RELEVANCE_BACKENDS = [WHOOSH, POSTGRES, POSTGRES_GIN]  # the read-only suites (module_app) run on all three
+RELEVANCE_BACKENDS = [WHOOSH, POSTGRES]  # the read-only suites (module_app) run on both
 
 
 def backend_settings(backend: str) -> dict:
-    if backend == "postgres-gin":
-        return {"SEARCH_BACKEND": "postgres", "SEARCH_POSTGRES_RUM": "off"}
     return {"SEARCH_BACKEND": backend}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from app.search import get_backend, services
-from tests.conftest import skip_or_fail
 from tests.search.helpers import build_site
 
 
@@ -164,14 +163,3 @@ def test_product_results_carry_rating_and_stock(search):
 def test_a_community_search_is_not_narrowed_by_price_filters(search):
     page = search(None, "sunscreen", type="communities", min_price="1000")
     assert titles(page) == ["Beauty 美妆"]  # price filters only apply to products
-
-
-def test_postgres_ranks_with_the_rum_index_unless_turned_off(module_app):
-    with module_app.app_context():
-        backend = get_backend()
-        if backend.name != "postgres":
-            pytest.skip("PostgreSQL only")
-        if module_app.config["SEARCH_POSTGRES_RUM"] == "off":
-            assert backend.rum_status() == "SEARCH_POSTGRES_RUM=off" and backend.problems() == []
-        elif backend.rum_status() is not None:
-            skip_or_fail(f"the suite should run on the RUM index: {backend.rum_status()}")
