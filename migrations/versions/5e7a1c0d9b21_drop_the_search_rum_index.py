@@ -1,7 +1,7 @@
 """search_documents: drop the RUM index (searches no longer use it, and its presence slowed them)
 
 Revision ID: 5e7a1c0d9b21
-Revises: 9bad68e9ae0a
+Revises: 5c1f0e7a9d21
 Create Date: 2026-12-06 23:30:00
 
 Measured at 1M notes (bench/README.md): RUM's ordered scan scores every match inside the index (92 ms for
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5e7a1c0d9b21'
-down_revision = '9bad68e9ae0a'
+down_revision = '5c1f0e7a9d21'
 branch_labels = None
 depends_on = None
 

@@ -177,3 +177,22 @@ def test_a_count_stopped_early_reads_as_about(web, monkeypatch):
     assert "About 25 results" not in web.get("/search?q=stove&sort=new").get_data(as_text=True)
     monkeypatch.setattr(services, "get_backend", lambda: StoppedEarly(real()))
     assert "About 25 results" in web.get("/search?q=stove&sort=new").get_data(as_text=True)
+
+
+def test_an_estimated_total_shows_no_zero_on_a_tab_the_sample_missed(web, monkeypatch):
+    """Above EXACT_COUNT the PostgreSQL backend estimates counts from a sample, which can miss a small type:
+    that tab shows no number rather than a false 0."""
+    from app.search import services
+
+    real = services.search
+
+    def estimated(viewer, **params):
+        page = real(viewer, **params)
+        page.total_exact, page.type_counts = False, {"posts": page.type_counts.get("posts", 0)}
+        return page
+
+    monkeypatch.setattr(services, "search", estimated)
+    html = web.get("/search?q=sunscreen").get_data(as_text=True)
+    tabs = re.search(r'<nav class="feed-tabs".*?</nav>', html, re.S).group(0)
+    assert re.search(r"Notes <span class=\"muted\">\d+</span>", tabs)
+    assert not re.search(r'Products\s*<span class="muted">0</span>', tabs) and "About" in html
