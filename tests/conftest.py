@@ -44,6 +44,19 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def redis_or_skip(url: str):
+    """A client of the Redis at `url` once it answers a ping; skip_or_fail with the reason when it does not."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as exc:
+        client.close()
+        skip_or_fail(f"Redis at {url} is unreachable: {exc}")
+    return client
+
+
 def pytest_sessionstart(session):
     if IN_CI and not TEST_DATABASE_URL:
         pytest.exit("CI=true but TEST_DATABASE_URL is not set: the PostgreSQL run is required in CI.", 3)

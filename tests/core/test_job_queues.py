@@ -7,21 +7,16 @@ from datetime import datetime
 import pytest
 
 from app.jobs import runner
-from tests.conftest import skip_or_fail
+from tests.conftest import redis_or_skip
 
 REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 @pytest.fixture
 def redis_queues():
-    import redis
     from rq import Queue
 
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        skip_or_fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    client = redis_or_skip(REDIS_URL)
     queues = {name: Queue(name, connection=client) for name in runner.WORKER_QUEUES}
     for queue in queues.values():
         queue.empty()

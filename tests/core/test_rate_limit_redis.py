@@ -6,20 +6,14 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import DEFAULT_PASSWORD, Client, make_config, skip_or_fail
+from tests.conftest import DEFAULT_PASSWORD, Client, make_config, redis_or_skip
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
 def redis_client():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        skip_or_fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    client = redis_or_skip(REDIS_URL)
     yield client
     client.close()
 

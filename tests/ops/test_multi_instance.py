@@ -19,7 +19,7 @@ from werkzeug.test import Client
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import make_config, skip_or_fail, throwaway_postgres_database
+from tests.conftest import make_config, redis_or_skip, throwaway_postgres_database
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct-Horse-42"
@@ -42,15 +42,7 @@ class Balancer:
 
 @pytest.fixture(scope="module")
 def redis_url():
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as exc:
-        skip_or_fail(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    finally:
-        client.close()
+    redis_or_skip(REDIS_URL).close()
     return REDIS_URL
 
 
