@@ -403,35 +403,29 @@ def server_time(app, readers: list[int], heavy: set[int], http_sample: int) -> d
     logins = login_secrets(app, readers[:http_sample])
     with app.app_context():
         log = QueryLog(db.engine)
-    view_calls, kept_log = 0, None
     # As a server runs (config.Config): the reader's first page kept FORYOU_PAGE_SECONDS (app/feeds/pages.py).
     app.config["FORYOU_PAGE_SECONDS"] = getattr(Config(), "FORYOU_PAGE_SECONDS", 0)
-    for user_id in readers[:http_sample]:
-        with client.session_transaction() as session:
-            session["_user_id"], session["_fresh"] = logins[user_id], True
-        log.on = True
-        t0, c0 = time.perf_counter(), time.process_time()
-        response = client.get("/")
-        rows["view"].append((time.perf_counter() - t0) * 1000)
-        rows["view_cpu"].append((time.process_time() - c0) * 1000)
-        view_calls += 1
-        if response.status_code != 200 or b'href="/following"' not in response.data:
-            raise RuntimeError(f"GET / as {user_id} answered {response.status_code} without the For-you tabs")
-        log.on = False
-    if app.config["FORYOU_PAGE_SECONDS"]:  # the same readers again, within the time their page is kept
-        with app.app_context():
-            kept_log = QueryLog(db.engine)
+
+    def time_home_pages(query_log, wall: list, cpu: list) -> None:
+        """GET / once as each sampled reader, timed (wall and CPU) with its statements counted."""
         for user_id in readers[:http_sample]:
             with client.session_transaction() as session:
                 session["_user_id"], session["_fresh"] = logins[user_id], True
-            kept_log.on = True
+            query_log.on = True
             t0, c0 = time.perf_counter(), time.process_time()
             response = client.get("/")
-            rows["view_kept"].append((time.perf_counter() - t0) * 1000)
-            rows["view_kept_cpu"].append((time.process_time() - c0) * 1000)
-            kept_log.on = False
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            query_log.on = False
             if response.status_code != 200 or b'href="/following"' not in response.data:
                 raise RuntimeError(f"GET / as {user_id} answered {response.status_code} without the For-you tabs")
+
+    time_home_pages(log, rows["view"], rows["view_cpu"])
+    view_calls, kept_log = len(readers[:http_sample]), None
+    if app.config["FORYOU_PAGE_SECONDS"]:  # the same readers again, within the time their page is kept
+        with app.app_context():
+            kept_log = QueryLog(db.engine)
+        time_home_pages(kept_log, rows["view_kept"], rows["view_kept_cpu"])
     with app.app_context():
         db.engine.dispose()
     return {"rows": rows, "statements": statements_per_call, "slowest": slowest,
