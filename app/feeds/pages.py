@@ -4,12 +4,15 @@ Building a For-you page reads the reader's candidates, fresh followee signals, b
 describes every card: most of a GET /'s time. A reader who comes back to the home page within
 FORYOU_PAGE_SECONDS (30 s by default; 0 turns this off) gets the body built last time instead — the same cards
 in the same order, the same "next page" link — with the layout (flash messages, cart and notification
-badges) rendered per request, the CSRF token filled in per request, and the impressions logged again.
+badges) rendered per request and the CSRF token filled in per request. Its cards' impressions are not logged
+again: they were logged when the page was built, moments before, for the same reader, and a reload is not a
+new view (a creator's view counts and the recommender's training count the showing once).
 
 What may be stale, and for how long:
   * the reader's own actions never: the kept body carries the reader's *fingerprint* — counts and id sums of
     their likes, saves, follows, blocks (either way), memberships, feed feedback and opened notes, plus the
-    active model's version — read in one statement per request; when it differs (a like, a save, a follow,
+    active model's version — read per request in the statement that reads the layout's badges
+    (app.core.badges); when it differs (a like, a save, a follow,
     "not interested", an open, a join, through the web, the API or a job, on any worker) the page is built
     afresh. So a like shows as liked, and a note just opened leaves the feed, on the next load;
   * everyone else's activity (a followee's new note or like, new like counts on the cards, a suspension, a
@@ -27,12 +30,13 @@ from flask import current_app
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import Integer, bindparam, func, literal, or_, select
+from sqlalchemy import func, literal, or_, select
 
 from app.communities.models import Membership
+from app.core import badges
+from app.core.badges import READER
 from app.core.fragments import get_fragments, put_fragments
 from app.events.models import Event
-from app.extensions import db
 from app.feeds.models import FeedFeedback, RecommenderModel
 from app.posts.models import Like, Save
 from app.social.models import Block, Follow
@@ -46,45 +50,40 @@ def page_seconds() -> int:
     return int(current_app.config.get("FORYOU_PAGE_SECONDS", 0) or 0)
 
 
-def _fingerprint_statement():
-    """One row of per-table digests for the reader `:reader`: how many rows, and the sum of an id over them
-    (any insert or delete moves one of the two), in one index scan per table. Built once per process."""
-    reader = bindparam("reader", type_=Integer)
-
-    def digest(summed, *where):
-        return select(func.count() * _SPREAD + func.coalesce(func.sum(summed), 0)).where(*where).scalar_subquery()
-
-    return select(
-        digest(Like.post_id, Like.user_id == reader),
-        digest(Save.post_id, Save.user_id == reader),
-        digest(Follow.followee_id, Follow.follower_id == reader),
-        digest(Block.blocker_id + Block.blocked_id, or_(Block.blocker_id == reader, Block.blocked_id == reader)),
-        digest(Membership.community_id, Membership.user_id == reader),
-        digest(FeedFeedback.id, FeedFeedback.user_id == reader),
-        select(func.count()).where(Event.user_id == reader, Event.kind == "open").scalar_subquery(),
-        select(func.coalesce(func.max(RecommenderModel.version), literal("")))
-        .where(RecommenderModel.is_active.is_(True)).scalar_subquery(),
-    )
+def _digest(summed, *where):
+    """How many rows, and the sum of an id over them (any insert or delete moves one of the two), in one index
+    scan: both in one 64-bit integer."""
+    return select(func.count() * _SPREAD + func.coalesce(func.sum(summed), 0)).where(*where).scalar_subquery()
 
 
-_SPREAD = 1_000_000_007  # count × this + sum of ids: both in one 64-bit integer
-_statement = None
+_SPREAD = 1_000_000_007  # count × this + sum of ids
+
+# The reader's digests per table, read with the layout's badges in one statement (app.core.badges).
+FINGERPRINT = {
+    "fp_likes": lambda: _digest(Like.post_id, Like.user_id == READER),
+    "fp_saves": lambda: _digest(Save.post_id, Save.user_id == READER),
+    "fp_follows": lambda: _digest(Follow.followee_id, Follow.follower_id == READER),
+    "fp_blocks": lambda: _digest(Block.blocker_id + Block.blocked_id,
+                                 or_(Block.blocker_id == READER, Block.blocked_id == READER)),
+    "fp_joined": lambda: _digest(Membership.community_id, Membership.user_id == READER),
+    "fp_feedback": lambda: _digest(FeedFeedback.id, FeedFeedback.user_id == READER),
+    "fp_opened": lambda: select(func.count()).where(Event.user_id == READER, Event.kind == "open").scalar_subquery(),
+    "fp_model": lambda: select(func.coalesce(func.max(RecommenderModel.version), literal("")))
+    .where(RecommenderModel.is_active.is_(True)).scalar_subquery(),
+}
 
 
 def reader_fingerprint(user_id: int) -> str:
-    """A digest of everything the reader did that their For-you page depends on (one statement)."""
-    global _statement
-    if _statement is None:
-        _statement = _fingerprint_statement()
-    row = db.session.execute(_statement, {"reader": user_id}).one()
-    return hashlib.sha1(repr(tuple(row)).encode(), usedforsecurity=False).hexdigest()[:16]
+    """A digest of everything the reader did that their For-you page depends on, read in the same statement as
+    the layout's badges (so a kept page costs one statement for both)."""
+    state = badges.read(user_id, FINGERPRINT, fresh=True)
+    row = tuple(state[name] for name in sorted(FINGERPRINT))
+    return hashlib.sha1(repr(row).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
 @dataclass
 class KeptPage:
     fingerprint: str
-    model_version: str | None
-    post_ids: list[int]
     body: str  # with the CSRF token as a placeholder
 
     def html(self) -> Markup:
@@ -94,7 +93,7 @@ class KeptPage:
 def _key(user_id: int) -> str:
     from app.feeds.cards import _template_digest
 
-    return f"foryou:{_template_digest()}:{get_locale()}:{user_id}"
+    return f"foryou-page:{_template_digest()}:{get_locale()}:{user_id}"  # the value: fingerprint, body
 
 
 def kept_page(user_id: int, fingerprint: str) -> KeptPage | None:
@@ -103,12 +102,8 @@ def kept_page(user_id: int, fingerprint: str) -> KeptPage | None:
     value = get_fragments([_key(user_id)]).get(_key(user_id))
     if not value:
         return None
-    try:
-        kept_print, version, ids, body = value.split(_SEP, 3)
-        page = KeptPage(kept_print, version or None, [int(i) for i in ids.split(",") if i], body)
-    except ValueError:
-        return None
-    return page if page.fingerprint == fingerprint else None
+    kept_print, _sep, body = value.partition(_SEP)
+    return KeptPage(kept_print, body) if _sep and kept_print == fingerprint else None
 
 
 def squeeze(html: str) -> str:
@@ -119,7 +114,6 @@ def squeeze(html: str) -> str:
     return _INDENT.sub("\n", html)
 
 
-def keep_page(user_id: int, fingerprint: str, model_version: str | None, post_ids: list[int], body: str) -> None:
+def keep_page(user_id: int, fingerprint: str, body: str) -> None:
     token = generate_csrf()
-    value = _SEP.join([fingerprint, model_version or "", ",".join(map(str, post_ids)), body.replace(token, _CSRF)])
-    put_fragments({_key(user_id): value}, seconds=page_seconds())
+    put_fragments({_key(user_id): _SEP.join([fingerprint, body.replace(token, _CSRF)])}, seconds=page_seconds())

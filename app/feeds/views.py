@@ -89,11 +89,8 @@ def _for_you_page(viewer, cursor: str | None):
     keep = not cursor and offset == 0 and pages.page_seconds() > 0
     fingerprint = pages.reader_fingerprint(viewer.id) if keep else ""
     kept = pages.kept_page(viewer.id, fingerprint) if keep else None
-    if kept is not None:
-        body = render_template("feeds/home.html", body_html=kept.html(), feed="for_you")
-        record_impressions(kept.post_ids, surface="for_you", request_id=new_request_id(), user_id=viewer.id,
-                           offset=0, model_version=kept.model_version)
-        return body
+    if kept is not None:  # its cards' impressions were logged when it was built (app.feeds.pages)
+        return render_template("feeds/home.html", body_html=kept.html(), feed="for_you")
     page = for_you_feed(viewer, cursor, with_posts=False)
     picks = [] if more else suggest_people(viewer, limit=6, hidden=page.hidden)
     # One describe for the cards and the people strip: names and titles are looked up once.
@@ -112,7 +109,7 @@ def _for_you_page(viewer, cursor: str | None):
                                               next_url=next_url, state=None, feed="for_you", reasons=reasons,
                                               cold_start=page.cold_start, people=people))
         if keep:
-            pages.keep_page(viewer.id, fingerprint, page.model_version, ids, inner)
+            pages.keep_page(viewer.id, fingerprint, inner)
         body = render_template("feeds/home.html", body_html=Markup(inner), feed="for_you")  # nosec B704
     record_impressions(ids, surface="for_you", request_id=new_request_id(), user_id=viewer.id, offset=offset,
                        model_version=page.model_version)

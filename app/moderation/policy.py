@@ -6,7 +6,7 @@ and delisting products and shops are the admins' alone. A visitor is asked to lo
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from app.accounts.models import User
 from app.communities.models import ROLE_MODERATOR, ROLE_OWNER, Community, Membership
@@ -63,9 +63,16 @@ def moderated_communities(user: User | None) -> list[Community]:
     return list(db.session.scalars(query))
 
 
+def moderates_any_of(user):
+    """Whether a user moderates or owns any community, as an EXISTS column; `user` is a user id or a bound
+    parameter (app.core.badges). Site admins are checked separately (`is_admin`)."""
+    return exists().where(Membership.user_id == user, Membership.role.in_((ROLE_MODERATOR, ROLE_OWNER)))
+
+
 def is_any_moderator(user: User | None) -> bool:
-    ids = moderated_community_ids(user)
-    return ids is None or bool(ids)
+    if not _signed_in(user):
+        return False
+    return bool(user.is_admin) or bool(db.session.scalar(select(moderates_any_of(user.id))))
 
 
 def ensure_signed_in(user: User | None) -> User:

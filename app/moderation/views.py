@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.services import get_user_by_username, user_for_suspension_token
 from app.communities.services import active_bans, get_community, moderators_of
+from app.core import badges
 from app.core.auth import current_viewer
 from app.core.clock import now
 from app.core.errors import Conflict, Invalid, NotFound, RateLimited
@@ -56,12 +57,22 @@ def kind_labels() -> dict[str, str]:
             "shop": _("Shop")}
 
 
+badges.register("moderates_any", lambda: policy.moderates_any_of(badges.READER))
+
+
+def _viewer_moderates_any() -> bool:
+    """For the nav's queue link: a site admin, or a moderator of some community (with the layout's badges)."""
+    if not current_user.is_authenticated:
+        return False
+    return bool(current_user.is_admin) or bool(badges.badge("moderates_any", current_user.id))
+
+
 @bp.app_context_processor
 def moderation_helpers():
     """What other domains' templates use: the report link, the moderator tools, the queue badge."""
     return {
         "moderates": lambda community_id: policy.moderates(current_user, community_id),
-        "is_any_moderator": lambda: policy.is_any_moderator(current_user),
+        "is_any_moderator": _viewer_moderates_any,
         "mod_queue_count": lambda: reports.open_count(current_user) if current_user.is_authenticated else 0,
         "removal_action_for": lambda kind, target_id: actions.latest_action_on(
             kind, target_id, "remove_post" if kind == KIND_POST else "remove_comment"),

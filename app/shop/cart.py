@@ -232,10 +232,16 @@ def set_guest_cart_quantity(lines: list, sku_id, quantity) -> list:
     return [[line[0], quantity, line[2]] if line[0] == sku_id else line for line in lines]
 
 
+def cart_units_of(user):
+    """The SUM of units in a user's cart as a scalar subquery; `user` is a user id or a bound parameter
+    (app.core.badges)."""
+    return (select(func.coalesce(func.sum(CartItem.quantity), 0))
+            .join(Cart, Cart.id == CartItem.cart_id).where(Cart.user_id == user).scalar_subquery())
+
+
 def cart_units(user_id: int) -> int:
     """Units in a user's cart, for the nav's badge: one SUM over the cart's items."""
-    return int(db.session.scalar(select(func.coalesce(func.sum(CartItem.quantity), 0))
-                                 .join(Cart, Cart.id == CartItem.cart_id).where(Cart.user_id == user_id)) or 0)
+    return int(db.session.scalar(select(cart_units_of(user_id))) or 0)
 
 
 def guest_cart_units(lines: list) -> int:

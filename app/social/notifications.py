@@ -301,10 +301,16 @@ def _attach_targets(groups: list[NotificationGroup]) -> None:
         group.target = loaded.get(group.target_type or "", {}).get(group.target_id)
 
 
+def unread_count_of(recipient):
+    """The COUNT of a user's unread notifications (on the (recipient, read_at) index), as a scalar subquery;
+    `recipient` is a user id or a bound parameter (app.core.badges)."""
+    return select(func.count()).select_from(Notification).where(
+        Notification.recipient_id == recipient, Notification.read_at.is_(None)).scalar_subquery()
+
+
 def unread_count(user_id: int) -> int:
     """Unread notifications of a user: one COUNT on the (recipient, read_at) index."""
-    return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.recipient_id == user_id, Notification.read_at.is_(None))) or 0
+    return db.session.scalar(select(unread_count_of(user_id))) or 0
 
 
 @transactional

@@ -1,11 +1,12 @@
 """HTML pages for social: follow/unfollow/block/unblock buttons, follower lists and notifications."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts.services import get_user_by_username
+from app.core import badges
 from app.core.errors import Invalid
 from app.core.forms import log_in_first, safe_next_url
 from app.social import notifications, services
@@ -13,15 +14,17 @@ from app.social import notifications, services
 bp = Blueprint("social", __name__)
 
 
+badges.register("unread_notifications", lambda: notifications.unread_count_of(badges.READER))
+
+
 @bp.app_context_processor
 def notification_badge():
-    """`unread_notifications()` for the nav bell: one COUNT, only when a page for a signed-in user asks."""
+    """`unread_notifications()` for the nav bell: read with the layout's other badges (app.core.badges), only
+    when a page for a signed-in user asks."""
     def unread_notifications() -> int:
         if not current_user.is_authenticated:
             return 0
-        if "unread_notifications" not in g:
-            g.unread_notifications = notifications.unread_count(current_user.id)
-        return g.unread_notifications
+        return badges.badge("unread_notifications", current_user.id) or 0
 
     return {"unread_notifications": unread_notifications}
 
@@ -122,7 +125,7 @@ def notification_list():
 def mark_read(notification_id: int):
     notifications.mark_read(current_user, notification_id)
     if _is_htmx():
-        g.pop("unread_notifications", None)
+        badges.forget()
         return render_template("social/_mark_read_response.html", notification_id=notification_id)
     return redirect(safe_next_url(request.form.get("next"), url_for("social.notification_list")))
 
