@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select
+from sqlalchemy import String, literal, select, union_all
 
 from app.accounts.models import User
 from app.communities.models import Community
@@ -31,15 +31,27 @@ def describe(reasons: list[dict]) -> list[str]:
             slugs.add(str(params["community"]))
         if params.get("community_id"):
             community_ids.add(int(params["community_id"]))
-    users = {user_id: display_name or username for user_id, display_name, username in db.session.execute(
-        select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))} if user_ids else {}
-    titles = {pid: title for pid, title in db.session.execute(
-        select(Post.id, Post.title).where(Post.id.in_(post_ids)))} if post_ids else {}
-    communities = {}
+    # Names, titles and community names in one statement (one round trip for the whole page).
+    parts = []
+    if user_ids:
+        parts.append(select(literal("user"), User.id, literal(None, String), User.display_name, User.username)
+                     .where(User.id.in_(user_ids)))
+    if post_ids:
+        parts.append(select(literal("post"), Post.id, literal(None, String), Post.title, literal(None, String))
+                     .where(Post.id.in_(post_ids)))
     if slugs or community_ids:
-        for community in db.session.scalars(select(Community).where(
-                Community.slug.in_(slugs) | Community.id.in_(community_ids))):
-            communities[community.slug] = communities[community.id] = community.name
+        parts.append(select(literal("community"), Community.id, Community.slug, Community.name, literal(None, String))
+                     .where(Community.slug.in_(slugs) | Community.id.in_(community_ids)))
+    users, titles, communities = {}, {}, {}
+    if parts:
+        for kind, row_id, slug, text, username in db.session.execute(union_all(*parts) if len(parts) > 1
+                                                                     else parts[0]):
+            if kind == "user":
+                users[row_id] = text or username
+            elif kind == "post":
+                titles[row_id] = text
+            else:
+                communities[slug] = communities[row_id] = text
     return [_sentence(reason, users, titles, communities) for reason in reasons]
 
 
