@@ -32,13 +32,16 @@ _LIKES, _LIKED = 'class="post-card-likes"', 'class="post-card-likes is-liked"'
 _digests: dict[str, str] = {}
 
 
-def _template_digest() -> str:
-    """A short digest of the card template's source, so a changed template never serves old cards."""
+def _template_digest(*names: str) -> str:
+    """A short digest of the card template's source (and of any other templates named), so a changed template
+    never serves old cards or pages."""
     loader = current_app.jinja_env.loader
-    key = str(id(loader))
+    key = f"{id(loader)}:{':'.join(names)}"
     if key not in _digests:
-        source, _filename, _uptodate = loader.get_source(current_app.jinja_env, CARD_TEMPLATE)
-        _digests[key] = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()[:10]
+        digest = hashlib.sha1(usedforsecurity=False)
+        for name in (CARD_TEMPLATE, *names):
+            digest.update(loader.get_source(current_app.jinja_env, name)[0].encode())
+        _digests[key] = digest.hexdigest()[:10]
     return _digests[key]
 
 

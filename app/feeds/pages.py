@@ -26,10 +26,9 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, session
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 from sqlalchemy import func, literal, or_, select
 
 from app.communities.models import Membership
@@ -73,27 +72,39 @@ FINGERPRINT = {
 }
 
 
-def reader_fingerprint(user_id: int) -> str:
-    """A digest of everything the reader did that their For-you page depends on, read in the same statement as
-    the layout's badges (so a kept page costs one statement for both)."""
-    state = badges.read(user_id, FINGERPRINT, fresh=True)
-    row = tuple(state[name] for name in sorted(FINGERPRINT))
+# What the layout shows of the reader themself (the name and avatar in the top bar, the merchant's and admin's
+# links) and what the page is written in (language, time zone): the reader's own settings, so part of the print.
+_LAYOUT_FIELDS = ("username", "display_name", "avatar_path", "is_admin", "is_merchant", "locale", "timezone")
+
+
+def reader_fingerprint(reader) -> str:
+    """A digest of everything of the reader's own that their For-you page shows or depends on: their actions
+    (FINGERPRINT), the layout's badges (cart, unread notifications, moderator tools) and their own settings,
+    read in one statement with the badges."""
+    state = badges.read(reader.id, FINGERPRINT, fresh=True)
+    row = (tuple(state[name] for name in sorted(state)), tuple(getattr(reader, f) for f in _LAYOUT_FIELDS))
     return hashlib.sha1(repr(row).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def flashes_pending() -> bool:
+    """Messages waiting to be shown on the next page (after a form's redirect): that page is built, not kept."""
+    return bool(session.get("_flashes"))
 
 
 @dataclass
 class KeptPage:
     fingerprint: str
-    body: str  # with the CSRF token as a placeholder
+    body: str  # the whole page, with the CSRF token as a placeholder
 
-    def html(self) -> Markup:
-        return Markup(self.body.replace(_CSRF, generate_csrf()))  # nosec B704 # -- rendered by Jinja, autoescaped
+    def html(self) -> str:
+        return self.body.replace(_CSRF, generate_csrf())
 
 
 def _key(user_id: int) -> str:
     from app.feeds.cards import _template_digest
 
-    return f"foryou-page:{_template_digest()}:{get_locale()}:{user_id}"  # the value: fingerprint, body
+    templates = _template_digest("base.html", "feeds/home.html", "feeds/_feed_body.html")
+    return f"foryou-whole:{templates}:{get_locale()}:{user_id}"  # the value: fingerprint, page
 
 
 def kept_page(user_id: int, fingerprint: str) -> KeptPage | None:

@@ -83,14 +83,15 @@ def home():
 
 def _for_you_page(viewer, cursor: str | None):
     """For you: cards from the shared card cache (app.feeds.cards), the reader's parts filled in per request;
-    the first page's body is kept per reader for FORYOU_PAGE_SECONDS (app.feeds.pages)."""
+    the whole first page is kept per reader for FORYOU_PAGE_SECONDS (app.feeds.pages)."""
     more = bool(request.headers.get("HX-Request") and cursor)
     offset = _position()
-    keep = not cursor and offset == 0 and pages.page_seconds() > 0
-    fingerprint = pages.reader_fingerprint(viewer.id) if keep else ""
+    # A page showing flash messages is neither served from nor kept (the messages are for this load only).
+    keep = not cursor and offset == 0 and pages.page_seconds() > 0 and not pages.flashes_pending()
+    fingerprint = pages.reader_fingerprint(viewer) if keep else ""
     kept = pages.kept_page(viewer.id, fingerprint) if keep else None
     if kept is not None:  # its cards' impressions were logged when it was built (app.feeds.pages)
-        return render_template("feeds/home.html", body_html=kept.html(), feed="for_you")
+        return kept.html()
     page = for_you_feed(viewer, cursor, with_posts=False)
     picks = [] if more else suggest_people(viewer, limit=6, hidden=page.hidden)
     # One describe for the cards and the people strip: names and titles are looked up once.
@@ -108,9 +109,10 @@ def _for_you_page(viewer, cursor: str | None):
         inner = pages.squeeze(render_template("feeds/_feed_body.html", posts=[], cards_html=cards_html,
                                               next_url=next_url, state=None, feed="for_you", reasons=reasons,
                                               cold_start=page.cold_start, people=people))
-        if keep:
-            pages.keep_page(viewer.id, fingerprint, inner)
         body = render_template("feeds/home.html", body_html=Markup(inner), feed="for_you")  # nosec B704
+        if keep:
+            body = pages.squeeze(body)
+            pages.keep_page(viewer.id, fingerprint, body)
     record_impressions(ids, surface="for_you", request_id=new_request_id(), user_id=viewer.id, offset=offset,
                        model_version=page.model_version)
     return body

@@ -40,6 +40,7 @@ def kept(app, client):
         post_ids = {slug: [post.id for post in notes] for slug, notes in posts.items()}
     app.config["FORYOU_PAGE_SECONDS"] = 30
     sign_in(client, username)
+    client.get("/c")  # shows the "You are logged in." message
     return reader_id, reader_ids, post_ids
 
 
@@ -128,14 +129,48 @@ def test_the_fingerprint_moves_with_each_of_the_readers_own_actions(ctx):
     reader = readers[0]
     from app.feeds.pages import reader_fingerprint
 
-    seen = {reader_fingerprint(reader.id)}
+    seen = {reader_fingerprint(reader)}
     post = next(p for p in posts["cooks"] if db.session.get(Like, (reader.id, p.id)) is None)
     engagement.like_post(reader, post)
-    seen.add(reader_fingerprint(reader.id))
+    seen.add(reader_fingerprint(reader))
     engagement.save_post(reader, post)
-    seen.add(reader_fingerprint(reader.id))
+    seen.add(reader_fingerprint(reader))
     foryou.give_feedback(reader, "fewer_author", post.id)
-    seen.add(reader_fingerprint(reader.id))
+    seen.add(reader_fingerprint(reader))
     engagement.unlike_post(reader, post)
-    seen.add(reader_fingerprint(reader.id))
+    seen.add(reader_fingerprint(reader))
     assert len(seen) == 5
+
+
+def test_a_page_with_a_message_is_built_and_not_kept(app, client, kept):
+    client.get("/")
+    _html, statements = _statements(app, client)
+    assert not [s for s in statements if "recommendations" in s]  # kept
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Saved for this load only.")]
+    html, statements = _statements(app, client)
+    assert "Saved for this load only." in html and [s for s in statements if "recommendations" in s]
+    html, statements = _statements(app, client)
+    assert "Saved for this load only." not in html and _ids(html)
+    assert not [s for s in statements if "recommendations" in s]  # the page kept before the message
+
+
+def test_the_readers_own_name_and_cart_show_on_their_next_load(app, client, kept):
+    reader_id, _readers, _posts = kept
+    client.get("/")
+    with app.app_context():
+        db.session.get(User, reader_id).display_name = "Renamed Reader"
+        db.session.commit()
+    html, statements = _statements(app, client)
+    assert "Renamed Reader" in html and [s for s in statements if "recommendations" in s]
+    with app.app_context():
+        from tests.shop.conftest import open_shop, product_with_sku
+        from tests.social.conftest import person
+
+        admin, merchant = person("cartadmin", is_admin=True), person("cartseller")
+        _product, sku = product_with_sku(merchant, open_shop(merchant, admin).id)
+        from app.shop import cart
+
+        cart.add_to_cart(db.session.get(User, reader_id), sku.id, 2)
+    html, _statements_ = _statements(app, client)
+    assert re.search(r'<span class="nav-badge"[^>]*>2</span>', html)  # the cart badge, not a kept page's
