@@ -1,22 +1,26 @@
-"""The For-you first page's body, kept per reader for at most FORYOU_PAGE_SECONDS (app.core.fragments).
+"""The For-you first page, kept whole per reader for at most FORYOU_PAGE_SECONDS (app.core.fragments).
 
 Building a For-you page reads the reader's candidates, fresh followee signals, blocks, feedback and history and
 describes every card: most of a GET /'s time. A reader who comes back to the home page within
-FORYOU_PAGE_SECONDS (30 s by default; 0 turns this off) gets the body built last time instead — the same cards
-in the same order, the same "next page" link — with the layout (flash messages, cart and notification
-badges) rendered per request and the CSRF token filled in per request. Its cards' impressions are not logged
-again: they were logged when the page was built, moments before, for the same reader, and a reload is not a
-new view (a creator's view counts and the recommender's training count the showing once).
+FORYOU_PAGE_SECONDS (30 s by default; 0 turns this off) gets the page built last time instead — the same cards
+in the same order, the same "next page" link, the same layout — with only the CSRF token filled in per
+request. A page that shows flash messages (after a form's redirect) is built, and not kept. The kept page's
+cards' impressions are not logged again: they were logged when the page was built, moments before, for the
+same reader, and a reload is not a new view (a creator's view counts and the recommender's training count the
+showing once).
 
 What may be stale, and for how long:
-  * the reader's own actions never: the kept body carries the reader's *fingerprint* — counts and id sums of
-    their likes, saves, follows, blocks (either way), memberships, feed feedback and opened notes, plus the
-    active model's version — read per request in the statement that reads the layout's badges
-    (app.core.badges); when it differs (a like, a save, a follow,
-    "not interested", an open, a join, through the web, the API or a job, on any worker) the page is built
-    afresh. So a like shows as liked, and a note just opened leaves the feed, on the next load;
+  * nothing of the reader's own: the kept page carries the reader's *fingerprint* — counts and id sums of
+    their likes, saves, follows, blocks (either way), memberships, feed feedback and opened notes, the active
+    model's version, the layout's badges (cart units, unread notifications, whether they moderate) and their
+    own settings the page shows (name, avatar, merchant and admin links, language, time zone) — read per
+    request in the one statement that reads the badges (app.core.badges); when it differs (a like, a save, a
+    follow, "not interested", an open, a join, an item added to the cart, a new notification, a changed
+    name, through the web, the API or a job, on any worker) the page is built afresh. So a like shows as
+    liked, and a note just opened leaves the feed, on the next load;
   * everyone else's activity (a followee's new note or like, new like counts on the cards, a suspension, a
-    nightly recommendations refresh) shows within FORYOU_PAGE_SECONDS, as a fresh first page would.
+    nightly recommendations refresh, for a moderator the number of reports waiting in the queue) shows within
+    FORYOU_PAGE_SECONDS, as a fresh first page would.
 Only the first page is kept (later pages continue the first page's moment from their cursor, see
 app.feeds.foryou, and are built per request).
 """
