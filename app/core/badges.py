@@ -20,6 +20,8 @@ from flask import g
 from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.extensions import db
+
 READER = bindparam("reader", type_=Integer)
 
 _columns: dict[str, Callable[[], ColumnElement]] = {}
@@ -38,8 +40,6 @@ def read(user_id: int, extra: Mapping[str, Callable[[], ColumnElement]] | None =
     (`fresh` reads again even so).
 
     The statement for a set of names is built once per process (its compiled form is cached by SQLAlchemy)."""
-    from app.extensions import db
-
     kept = g.get("_badges")
     if not fresh and kept is not None and kept[0] == user_id and all(name in kept[1] for name in extra or ()):
         return kept[1]
