@@ -69,10 +69,16 @@ def moderates_any_of(user):
     return exists().where(Membership.user_id == user, Membership.role.in_((ROLE_MODERATOR, ROLE_OWNER)))
 
 
-def is_any_moderator(user: User | None) -> bool:
+def is_any_moderator(user: User | None, moderates_some: bool | None = None) -> bool:
+    """A site admin, or a moderator or owner of some community. `moderates_some` is the membership check when
+    the caller has already read it (the layout's badges, app.core.badges); otherwise it is read here."""
     if not _signed_in(user):
         return False
-    return bool(user.is_admin) or bool(db.session.scalar(select(moderates_any_of(user.id))))
+    if user.is_admin:
+        return True
+    if moderates_some is None:
+        moderates_some = db.session.scalar(select(moderates_any_of(user.id)))
+    return bool(moderates_some)
 
 
 def ensure_signed_in(user: User | None) -> User:

@@ -61,10 +61,10 @@ badges.register("moderates_any", lambda: policy.moderates_any_of(badges.READER))
 
 
 def _viewer_moderates_any() -> bool:
-    """For the nav's queue link: a site admin, or a moderator of some community (with the layout's badges)."""
+    """For the nav's queue link, with the membership check read among the layout's badges."""
     if not current_user.is_authenticated:
         return False
-    return bool(current_user.is_admin) or bool(badges.badge("moderates_any", current_user.id))
+    return policy.is_any_moderator(current_user, badges.badge("moderates_any", current_user.id))
 
 
 @bp.app_context_processor

@@ -71,3 +71,15 @@ def test_a_reader_with_nothing_pending_sees_no_badges(app, client):
     sign_in(client, "quiet")
     html, _statements = _page(app, client, "/c")
     assert _badges(html) == {"cart": None, "unread": None, "queue": None}
+
+
+def test_the_moderator_rule_reads_the_membership_itself_when_not_given(ctx):
+    from app.moderation.policy import is_any_moderator
+
+    admin, reader = person("chief", is_admin=True), person("plain")
+    community = factories.community("cooks", owner=admin)
+    assert is_any_moderator(admin) and not is_any_moderator(reader) and not is_any_moderator(None)
+    db.session.add(Membership(user_id=reader.id, community_id=community.id, role=ROLE_MODERATOR))
+    db.session.commit()
+    assert is_any_moderator(reader)
+    assert not is_any_moderator(reader, moderates_some=False)  # a badge the caller read wins
